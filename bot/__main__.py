@@ -1,0 +1,140 @@
+"""Command line: `python -m bot [serve | db upgrade | check-config [path]]`.
+
+Every failure a person can fix ends in one clear line (or one line per config problem) and a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from bot import migrate
+from bot.db import Database
+from bot.desk import ConfigError, load_desk_config
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("casedesk")
+
+
+class UsageError(Exception):
+    """Something the operator must fix; the message says what."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except SettingsError as error:
+        print(f"casedesk: setting {error}", file=sys.stderr)
+    except ConfigError as error:
+        print(f"casedesk: {error.source} has {len(error.problems)} problem(s):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+    except UsageError as error:
+        print(f"casedesk: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Casedesk, a Slack support desk."
+    )
+    parser.set_defaults(handler=serve)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands.add_parser("serve", help="serve Slack (the default)").set_defaults(handler=serve)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(
+        handler=db_upgrade
+    )
+    check = commands.add_parser("check-config", help="validate app.yaml and list every problem")
+    check.add_argument("path", nargs="?", help="default: $SUPPORT_CONFIG or app.yaml")
+    check.set_defaults(handler=check_config)
+    return parser
+
+
+def check_config(args: argparse.Namespace) -> int:
+    path = args.path or load_settings().SUPPORT_CONFIG
+    desk = load_desk_config(path)
+    print(f"{path}: OK ({len(desk.teams)} team(s), default team {desk.default_team!r})")
+    return 0
+
+
+def db_upgrade(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    database = open_database(settings)
+    migrate.upgrade(database)
+    print(f"Database is at revision {migrate.current_revision(database)}.")
+    return 0
+
+
+def serve(_args: argparse.Namespace) -> int:
+    from bot.app import build_app, build_casedesk
+    from bot.server import make_wsgi_app, serve_forever
+
+    settings = load_settings()
+    settings.require_slack()
+    desk = load_desk_config(settings.SUPPORT_CONFIG)
+    database = open_database(settings)
+    _ensure_schema(database)
+    casedesk = build_casedesk(settings, desk=desk, db=database)
+    app = build_app(casedesk)
+    if settings.SLACK_APP_TOKEN:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("Connecting to Slack over Socket Mode")
+        SocketModeHandler(app, settings.SLACK_APP_TOKEN).start()  # type: ignore[no-untyped-call]
+        return 0
+    log.info("Serving Slack on http://%s:%d/slack/events", settings.HOST, settings.PORT)
+    try:
+        serve_forever(make_wsgi_app(app, database), host=settings.HOST, port=settings.PORT)
+    except OSError as error:
+        raise UsageError(
+            f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror}); "
+            "set PORT to a free port"
+        ) from None
+    finally:
+        casedesk.executor.shutdown(wait=True)
+    return 0
+
+
+def open_database(settings: Settings) -> Database:
+    try:
+        database = Database(settings.DATABASE_URL)
+        with database.engine.connect():
+            pass
+    except ArgumentError:
+        raise SettingsError(
+            f"DATABASE_URL: {settings.DATABASE_URL!r} is not a database URL"
+        ) from None
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise SettingsError(f"DATABASE_URL: cannot connect ({reason})") from None
+    except ModuleNotFoundError as error:
+        raise SettingsError(f"DATABASE_URL: no driver installed for it ({error.name})") from None
+    return database
+
+
+def _ensure_schema(database: Database) -> None:
+    """SQLite is migrated on start; a shared PostgreSQL is migrated deliberately by an
+    operator, so serving refuses to start on an old schema rather than surprise them."""
+    if database.is_sqlite:
+        migrate.upgrade(database)
+        return
+    if migrate.current_revision(database) != migrate.head_revision():
+        raise UsageError("the database schema is not up to date; run `python -m bot db upgrade`")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Assembly: build the services from settings, and the Bolt app that serves them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+import handlers
+from bot.cases import CaseService
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.desk import DeskConfig, load_desk_config
+from bot.executor import TrackingExecutor
+from bot.flows import CaseFlows
+from bot.roster import Roster
+from bot.settings import Settings
+from bot.slack import SlackGateway, make_web_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Casedesk:
+    """Everything a request needs, built once at start-up and handed to listeners through
+    the Bolt context (`context["casedesk"]`)."""
+
+    settings: Settings
+    desk: DeskConfig
+    db: Database
+    clock: Clock
+    client: WebClient
+    slack: SlackGateway
+    roster: Roster
+    flows: CaseFlows
+    executor: TrackingExecutor
+
+
+def build_casedesk(
+    settings: Settings,
+    *,
+    desk: DeskConfig | None = None,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    client: WebClient | None = None,
+) -> Casedesk:
+    desk = desk or load_desk_config(settings.SUPPORT_CONFIG)
+    db = db or Database(settings.DATABASE_URL)
+    clock = clock or SystemClock()
+    client = client or make_web_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
+    slack = SlackGateway(client)
+    roster = Roster(desk, slack, clock)
+    cases = CaseService(desk, roster, clock)
+    flows = CaseFlows(db=db, cases=cases, slack=slack, desk=desk, clock=clock)
+    return Casedesk(
+        settings=settings,
+        desk=desk,
+        db=db,
+        clock=clock,
+        client=client,
+        slack=slack,
+        roster=roster,
+        flows=flows,
+        executor=TrackingExecutor(settings.LISTENER_THREADS),
+    )
+
+
+def build_app(casedesk: Casedesk) -> App:
+    settings = casedesk.settings
+    app = App(
+        token=settings.SLACK_BOT_TOKEN,
+        signing_secret=settings.SLACK_SIGNING_SECRET or None,
+        client=casedesk.client,
+        # Start-up must not depend on reaching Slack; the token is checked on first use.
+        token_verification_enabled=False,
+        listener_executor=casedesk.executor,
+        logger=logging.getLogger("slack_bolt"),
+    )
+
+    @app.middleware
+    def provide_casedesk(context: BoltContext, next: Any) -> Any:
+        context["casedesk"] = casedesk
+        return next()
+
+    @app.error
+    def on_unexpected_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+        log.exception("unhandled error in a listener", exc_info=error)
+        if respond is not None and body.get("response_url"):
+            try:
+                respond(
+                    text=":x: Something went wrong on our side; nothing was lost. "
+                    "Please try again, and tell your Casedesk admin if it keeps happening.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:
+                log.exception("could not tell the user about the error")
+
+    handlers.register_all(app)
+    return app

@@ -1,0 +1,97 @@
+"""Engine, sessions and the one place that commits: `Database.unit_of_work()`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    """Owns the engine. Services get a session from `unit_of_work()` and never commit themselves,
+    so several service calls can share one transaction and a failure rolls all of them back."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = normalize_database_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        self.engine = _create_engine(self.url, pool_size=pool_size, echo=echo)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads on SQLite take a deferred (shared) transaction instead of the write lock.
+        self._reader = sessionmaker(
+            self.engine.execution_options(casedesk_read_only=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A transaction that commits when the block ends and rolls back if it raises."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A session for queries. Nothing is committed: closing it ends the transaction, and
+        the objects it loaded stay readable afterwards (detached, not expired)."""
+        with self._reader() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgresql://` and `postgres://` URLs people paste, and drive them with
+    psycopg 3 (the only PostgreSQL driver we install)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _create_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True, echo=echo
+        )
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=2 * pool_size,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        echo=echo,
+    )
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and write transactions that take the lock up front.
+
+    pysqlite's own transaction handling starts transactions lazily, so two writers can both read
+    and then collide when upgrading to a write lock ("database is locked"). We turn it off and
+    issue `BEGIN IMMEDIATE` ourselves: writers queue on the busy timeout instead of failing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get("casedesk_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,229 @@
+"""The desk configuration (`app.yaml`): loading, validation and the questions asked of it.
+
+Validation collects every problem with its key path (`teams.billing.agents[2]: ...`) so
+`python -m bot check-config` can list them all at once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PRIORITY_KEYS = ("p1", "p2", "p3", "p4")
+DEFAULT_PRIORITY_LABELS = {"p1": "Urgent", "p2": "High", "p3": "Normal", "p4": "Low"}
+
+_MEMBER_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_TEAM_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+class ConfigError(Exception):
+    """`app.yaml` cannot be used; `problems` holds one line per problem, each with its key path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+def _member_id(value: str) -> str:
+    if not _MEMBER_ID.match(value):
+        raise ValueError(f"{value!r} is not a Slack user or usergroup ID (U…, W… or S…)")
+    return value
+
+
+def _channel_id(value: str) -> str:
+    if not _CHANNEL_ID.match(value):
+        raise ValueError(f"{value!r} is not a Slack channel ID (C… or G…)")
+    return value
+
+
+MemberId = Annotated[str, AfterValidator(_member_id)]
+ChannelId = Annotated[str, AfterValidator(_channel_id)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Team(_Strict):
+    key: str = ""  # filled in from the mapping key
+    name: str
+    channel: ChannelId
+    alert_channel: ChannelId | None = None
+    agents: list[MemberId] = Field(default_factory=list)
+    managers: list[MemberId] = Field(default_factory=list)
+    routes_from: list[ChannelId] = Field(default_factory=list)
+    default_priority: str = "p3"
+
+    @property
+    def alerts_channel(self) -> str:
+        return self.alert_channel or self.channel
+
+    @model_validator(mode="after")
+    def _has_people(self) -> Team:
+        if not self.agents and not self.managers:
+            raise ValueError("a team needs at least one agent or manager")
+        return self
+
+
+class DeskConfig(_Strict):
+    default_team: str
+    priorities: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_LABELS))
+    teams: dict[str, Team]
+    # Sections owned by the SLA and metrics features; accepted here, validated by them.
+    sla: dict[str, Any] | None = None
+    calendars: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+
+    @field_validator("priorities", mode="before")
+    @classmethod
+    def _priority_labels(cls, value: Any) -> Any:
+        """Priorities are written `p1: Urgent` or `p1: {label: Urgent}`."""
+        if not isinstance(value, dict):
+            return value
+        labels: dict[str, Any] = {}
+        for key, spec in value.items():
+            labels[key] = spec.get("label") if isinstance(spec, dict) else spec
+        return labels
+
+    @field_validator("priorities")
+    @classmethod
+    def _known_priorities(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [key for key in value if key not in PRIORITY_KEYS]
+        if unknown:
+            raise ValueError(f"unknown priority {unknown[0]!r}; use p1, p2, p3 and p4")
+        return {key: value.get(key) or DEFAULT_PRIORITY_LABELS[key] for key in PRIORITY_KEYS}
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _team_keys(cls, value: Any) -> Any:
+        """Each team knows its own key; an empty mapping is a mistake, not a quiet desk."""
+        if not isinstance(value, dict):
+            return value
+        if not value:
+            raise ValueError("at least one team is needed")
+        return {
+            key: {**spec, "key": key} if isinstance(spec, dict) else spec
+            for key, spec in value.items()
+        }
+
+    # Questions the rest of the app asks of the desk.
+
+    def team(self, key: str) -> Team:
+        return self.teams[key]
+
+    def team_for_channel(self, channel_id: str | None) -> Team:
+        """The team a channel routes to: its own channel, a routed channel, else the default."""
+        for team in self.teams.values():
+            if channel_id and (channel_id == team.channel or channel_id in team.routes_from):
+                return team
+        return self.teams[self.default_team]
+
+    def priority_label(self, key: str) -> str:
+        return self.priorities.get(key, key)
+
+
+def _cross_reference_problems(data: dict[str, Any]) -> list[str]:
+    """Checks that span sections. They read the raw mapping defensively, so they report even
+    when other parts of the file are broken, and check-config lists everything in one go."""
+    problems: list[str] = []
+    teams = data.get("teams") if isinstance(data.get("teams"), dict) else {}
+    assert isinstance(teams, dict)
+    default_team = data.get("default_team")
+    if default_team is not None and teams and default_team not in teams:
+        problems.append(f"default_team: {default_team!r} is not one of the teams")
+    routed: dict[str, str] = {}
+    for key, team in teams.items():
+        if not isinstance(key, str) or not _TEAM_KEY.match(key):
+            problems.append(
+                f"teams.{key}: a team key must be lower-case letters, digits, '-' or '_' "
+                "and start with a letter"
+            )
+        if not isinstance(team, dict):
+            continue
+        default_priority = team.get("default_priority", "p3")
+        if default_priority not in PRIORITY_KEYS:
+            problems.append(
+                f"teams.{key}.default_priority: {default_priority!r} is not a priority "
+                "(p1, p2, p3 or p4)"
+            )
+        routes = team.get("routes_from")
+        for index, channel in enumerate(routes if isinstance(routes, list) else []):
+            if channel in routed:
+                problems.append(
+                    f"teams.{key}.routes_from[{index}]: {channel} already routes to "
+                    f"team {routed[channel]!r}"
+                )
+            routed[str(channel)] = str(key)
+    return problems
+
+
+def load_desk_config(path: str | Path) -> DeskConfig:
+    """Read and validate `app.yaml`, raising ConfigError with every problem found."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(source, [f"cannot read the file: {error.strerror or error}"]) from None
+    return parse_desk_config(text, source=source)
+
+
+def parse_desk_config(text: str, *, source: str = "app.yaml") -> DeskConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(source, [f"{where}invalid YAML: {problem}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["the file must be a mapping with `teams:` and `default_team:`"])
+    problems = _cross_reference_problems(data)
+    try:
+        config = DeskConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(source, _describe(error) + problems) from None
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def _describe(error: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for item in error.errors():
+        path = _key_path(item["loc"])
+        problems.append(f"{path}: {_message(item)}" if path else _message(item))
+    return problems
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith("function-"):
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _message(item: Any) -> str:
+    kind = item["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling)"
+    message = str(item["msg"])
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,406 @@
+"""Flows: what happens when someone acts on a case, end to end.
+
+A flow runs the domain change in one unit of work, then tells Slack about it: the card is
+created or updated, the thread gets a reply, the actor gets an ephemeral answer. Slack failures
+never undo the database change; they become a note in the actor's answer instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.cases import Actor, CaseChange, CaseService
+from bot.clock import Clock
+from bot.commands import CaseCommand, parse_case_command
+from bot.db import Database
+from bot.desk import DeskConfig
+from bot.errors import BadInput, CasedeskError
+from bot.slack import SlackDeliveryError, SlackGateway
+from bot.text import mention
+from bot.views import modals
+from bot.views.blocks import SlackMessage, user_text
+from bot.views.case_card import case_card, moved_card, thread_update
+from bot.views.replies import PAGE_SIZE, case_details, case_list, help_message, notice
+from models import Case, CaseAction, EventSource
+
+log = logging.getLogger(__name__)
+
+# Conversation in the thread is already visible there; the bot does not echo it.
+_SILENT_ACTIONS = frozenset(
+    {CaseAction.OPENED, CaseAction.RESPONDED, CaseAction.CUSTOMER_REPLIED, CaseAction.COMMENTED}
+)
+_CARD_LOCK_STRIPES = 64
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who acted, where, and how (for the audit trail and for answering them)."""
+
+    user_id: str
+    channel_id: str | None
+    source: EventSource
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.source)
+
+
+class CaseFlows:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cases: CaseService,
+        slack: SlackGateway,
+        desk: DeskConfig,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.slack = slack
+        self.desk = desk
+        self.clock = clock
+        # Card updates for one case are serialised and always render the latest state, so two
+        # quick changes cannot leave the older rendering on the card.
+        self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
+
+    # The /case command
+
+    def run_command_text(
+        self, text: str, who: Requester, *, trigger_id: str | None
+    ) -> SlackMessage | None:
+        try:
+            command = parse_case_command(text)
+        except CasedeskError as error:
+            return notice(error.message)
+        return self.run_command(command, who, trigger_id=trigger_id)
+
+    def run_command(
+        self, command: CaseCommand, who: Requester, *, trigger_id: str | None
+    ) -> SlackMessage | None:
+        """Carry out a parsed `/case` command. None means a modal was opened instead."""
+        number = command.number or 0
+        match command.name:
+            case "open" if not command.text:
+                return self.open_modal(who, trigger_id)
+            case "open":
+                return self.open_case(
+                    who, title=command.text, priority=command.priority, team_key=command.team
+                )
+            case "claim":
+                return self.claim(who, number)
+            case "assign":
+                return self.assign(who, number, command.user_id or "")
+            case "unassign":
+                return self.unassign(who, number)
+            case "escalate" if not command.text:
+                return self.open_case_modal(who, number, CaseAction.ESCALATED, trigger_id)
+            case "escalate":
+                return self.escalate(who, number, reason=command.text, to_team_key=command.team)
+            case "pending":
+                return self.pending(who, number, command.text)
+            case "resume":
+                return self.resume(who, number)
+            case "close" if not command.text:
+                return self.open_case_modal(who, number, CaseAction.CLOSED, trigger_id)
+            case "close":
+                return self.close(who, number, command.text)
+            case "reopen":
+                return self.reopen(who, number, command.text)
+            case "note":
+                return self.note(who, number, command.text)
+            case "show":
+                return self.show(number)
+            case "list":
+                return self.list_cases(who, view=command.view, team_key=command.team)
+        return help_message(command.text, command.suggestion)
+
+    # Changes
+
+    def open_case(
+        self,
+        who: Requester,
+        *,
+        title: str,
+        description: str = "",
+        priority: str | None = None,
+        team_key: str | None = None,
+    ) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.open(
+                session,
+                actor=who.actor,
+                title=title,
+                description=description,
+                priority=priority,
+                team_key=team_key,
+                channel_id=who.channel_id,
+            ),
+            lambda case: (
+                f"Opened case #{case.id} for {self.desk.team(case.team_key).name} "
+                f"in <#{self.desk.team(case.team_key).channel}>."
+            ),
+        )
+
+    def claim(self, who: Requester, number: int) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.claim(session, number=number, actor=who.actor),
+            lambda case: f"You claimed case #{case.id}.",
+        )
+
+    def assign(self, who: Requester, number: int, assignee_id: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.assign(
+                session, number=number, actor=who.actor, assignee_id=assignee_id
+            ),
+            lambda case: f"Case #{case.id} is now assigned to {mention(assignee_id)}.",
+        )
+
+    def unassign(self, who: Requester, number: int) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.unassign(session, number=number, actor=who.actor),
+            lambda case: f"Case #{case.id} is unassigned now.",
+        )
+
+    def escalate(
+        self, who: Requester, number: int, *, reason: str, to_team_key: str | None = None
+    ) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.escalate(
+                session, number=number, actor=who.actor, reason=reason, to_team_key=to_team_key
+            ),
+            lambda case: (
+                f"Case #{case.id} is escalated to level {case.escalation_level}"
+                f" with {self.desk.team(case.team_key).name}."
+            ),
+        )
+
+    def pending(self, who: Requester, number: int, reason: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.pending(
+                session, number=number, actor=who.actor, reason=reason
+            ),
+            lambda case: f"Case #{case.id} is pending until the requester answers.",
+        )
+
+    def resume(self, who: Requester, number: int) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.resume(session, number=number, actor=who.actor),
+            lambda case: f"Case #{case.id} is back in progress.",
+        )
+
+    def close(self, who: Requester, number: int, resolution: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.close(
+                session, number=number, actor=who.actor, resolution=resolution
+            ),
+            lambda case: f"You closed case #{case.id}.",
+        )
+
+    def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.reopen(
+                session, number=number, actor=who.actor, reason=reason
+            ),
+            lambda case: f"Case #{case.id} is reopened.",
+        )
+
+    def note(self, who: Requester, number: int, text: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.note(session, number=number, actor=who.actor, text=text),
+            lambda case: f"Note added to case #{case.id}.",
+        )
+
+    def record_thread_message(
+        self,
+        *,
+        event_id: str | None,
+        channel_id: str,
+        thread_ts: str,
+        message_ts: str,
+        user_id: str,
+    ) -> None:
+        """A human wrote in a thread; if it is a case thread, the message is recorded."""
+        with self.db.unit_of_work() as session:
+            change = self.cases.record_thread_message(
+                session,
+                event_id=event_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                message_ts=message_ts,
+                user_id=user_id,
+            )
+        if change is not None:
+            self._publish(change)
+
+    # Modals
+
+    def open_modal(self, who: Requester, trigger_id: str | None) -> SlackMessage | None:
+        """The "open a case" modal, for `/case open` without a title."""
+        team = self.desk.team_for_channel(who.channel_id)
+        return self._show_modal(trigger_id, modals.open_case_modal(self.desk, team, who.channel_id))
+
+    def open_case_modal(
+        self, who: Requester, number: int, action: CaseAction, trigger_id: str | None
+    ) -> SlackMessage | None:
+        """The escalate, close or reopen modal; refused up front if the change is."""
+        try:
+            with self.db.read_only() as session:
+                case = self.cases.check(session, number=number, actor_id=who.user_id, action=action)
+        except CasedeskError as error:
+            return notice(error.message)
+        builders: dict[CaseAction, Callable[[Case], dict[str, object]]] = {
+            CaseAction.ESCALATED: lambda c: modals.escalate_modal(c, self.desk, who.channel_id),
+            CaseAction.CLOSED: lambda c: modals.close_modal(c, who.channel_id),
+            CaseAction.REOPENED: lambda c: modals.reopen_modal(c, who.channel_id),
+        }
+        return self._show_modal(trigger_id, builders[action](case))
+
+    def _show_modal(self, trigger_id: str | None, view: dict[str, object]) -> SlackMessage | None:
+        if not trigger_id:
+            return notice("I could not open a form here. Please type the whole command instead.")
+        try:
+            self.slack.open_view(trigger_id, view)
+        except SlackDeliveryError as error:
+            return notice(f"I could not open the form ({error.error}). Please try again.")
+        return None
+
+    def tell(self, who: Requester, content: SlackMessage) -> None:
+        """Answer someone outside a command (after a modal): ephemeral, or a DM."""
+        try:
+            self.slack.tell(who.user_id, who.channel_id, content)
+        except SlackDeliveryError as error:
+            log.warning("could not answer %s: %s", who.user_id, error)
+
+    # Reading
+
+    def show(self, number: int) -> SlackMessage:
+        try:
+            with self.db.read_only() as session:
+                case = self.cases.get(session, number)
+                events = self.cases.history(session, number)
+        except CasedeskError as error:
+            return notice(error.message)
+        link = (
+            self.slack.permalink(case.channel_id, case.card_ts)
+            if case.channel_id and case.card_ts
+            else None
+        )
+        return case_details(case, events, self.desk, self.clock.now(), link)
+
+    def list_cases(
+        self, who: Requester, *, view: str, team_key: str | None, offset: int = 0
+    ) -> SlackMessage:
+        try:
+            with self.db.read_only() as session:
+                page = self.cases.list_cases(
+                    session,
+                    view=view,
+                    user_id=who.user_id,
+                    team_key=team_key,
+                    offset=offset,
+                    limit=PAGE_SIZE,
+                )
+        except CasedeskError as error:
+            return notice(error.message)
+        return case_list(page, view=view, team_key=team_key, desk=self.desk, now=self.clock.now())
+
+    # Plumbing
+
+    def _apply(
+        self, change_case: Callable[[Session], CaseChange], confirm: Callable[[Case], str]
+    ) -> SlackMessage:
+        try:
+            with self.db.unit_of_work() as session:
+                change = change_case(session)
+        except CasedeskError as error:
+            return notice(error.message)
+        problems = self._publish(change)
+        return notice(confirm(change.case) + "".join(f"\n:warning: {p}" for p in problems))
+
+    def _publish(self, change: CaseChange) -> list[str]:
+        """Bring Slack in line with the change; returns what could not be done, for the user."""
+        problems: list[str] = []
+        if change.moved_from:
+            problems += self._retire_card(change, *change.moved_from)
+        case, posted_new_card = self._sync_card(change, problems)
+        if case is None:
+            return problems
+        announce = [event for event in change.events if event.action not in _SILENT_ACTIONS]
+        if posted_new_card and case.description:
+            self._post_in_thread(
+                case, notice(f"*Description*\n{_quote(case.description)}"), problems
+            )
+        if announce:
+            self._post_in_thread(case, thread_update(case, announce, self.desk), problems)
+        return problems
+
+    def _sync_card(self, change: CaseChange, problems: list[str]) -> tuple[Case | None, bool]:
+        """Post the card if the case has none yet, else update it if the change shows on it.
+        Renders the case as it is in the database now, under the case's card lock."""
+        with self._card_locks[change.case.id % _CARD_LOCK_STRIPES]:
+            with self.db.read_only() as session:
+                case = session.get(Case, change.case.id)
+            if case is None:
+                return None, False
+            team = self.desk.team(case.team_key)
+            content = case_card(case, self.desk, self.clock.now())
+            if case.card_ts and case.channel_id:
+                if change.card_changed:
+                    try:
+                        self.slack.update(case.channel_id, case.card_ts, content)
+                    except SlackDeliveryError as error:
+                        problems.append(f"I could not update the case card ({error.error}).")
+                return case, False
+            try:
+                ts = self.slack.post(team.channel, content)
+            except SlackDeliveryError as error:
+                problems.append(
+                    f"I could not post the case card in <#{team.channel}> ({error.error}). "
+                    "The case is saved; its card will be posted with the next change."
+                )
+                return case, False
+            with self.db.unit_of_work() as session:
+                self.cases.attach_card(session, number=case.id, channel_id=team.channel, card_ts=ts)
+            case.channel_id, case.card_ts = team.channel, ts
+            return case, True
+
+    def _retire_card(self, change: CaseChange, channel_id: str, card_ts: str) -> list[str]:
+        """The case moved teams: mark its old card and say so in the old thread."""
+        team_name = self.desk.team(change.case.team_key).name
+        try:
+            self.slack.update(channel_id, card_ts, moved_card(change.case, team_name))
+            self.slack.post(
+                channel_id, thread_update(change.case, change.events, self.desk), thread_ts=card_ts
+            )
+        except SlackDeliveryError as error:
+            return [f"I could not mark the old card as moved ({error.error})."]
+        return []
+
+    def _post_in_thread(self, case: Case, content: SlackMessage, problems: list[str]) -> None:
+        if not (case.channel_id and case.card_ts):
+            return
+        try:
+            self.slack.post(case.channel_id, content, thread_ts=case.card_ts)
+        except SlackDeliveryError as error:
+            problems.append(f"I could not post in the case thread ({error.error}).")
+
+
+def parse_case_number(raw: str | None) -> int:
+    """Case numbers carried in button values and modal metadata."""
+    try:
+        number = int(raw or "")
+    except ValueError:
+        raise BadInput("That button does not point at a case any more.") from None
+    if number <= 0:
+        raise BadInput("That button does not point at a case any more.")
+    return number
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in user_text(text, 2800).splitlines())

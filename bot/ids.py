@@ -1,0 +1,33 @@
+"""Action, callback and block ids shared by the views that emit them and the handlers that
+listen for them. One place, so a renamed id cannot leave a button without a listener."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ActionId(enum.StrEnum):
+    CLAIM = "case_claim"
+    ESCALATE = "case_escalate"
+    CLOSE = "case_close"
+    REOPEN = "case_reopen"
+    LIST_MORE = "case_list_more"
+    OPEN_LINK = "case_open_link"
+
+
+class CallbackId(enum.StrEnum):
+    OPEN_CASE = "case_open_modal"
+    ESCALATE_CASE = "case_escalate_modal"
+    CLOSE_CASE = "case_close_modal"
+    REOPEN_CASE = "case_reopen_modal"
+
+
+class BlockId(enum.StrEnum):
+    """Input blocks of the modals; their `action_id` is the same string."""
+
+    TITLE = "title"
+    DESCRIPTION = "description"
+    PRIORITY = "priority"
+    TEAM = "team"
+    REASON = "reason"
+    RESOLUTION = "resolution"

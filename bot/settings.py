@@ -1,0 +1,59 @@
+"""Settings from the environment (and a `.env` file, if present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.slack import DEFAULT_API_URL
+
+DEFAULT_DATABASE_URL = "sqlite:///casedesk.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    SLACK_BOT_TOKEN: str = ""
+    SLACK_SIGNING_SECRET: str = ""
+    SLACK_APP_TOKEN: str = ""
+    SLACK_API_URL: str = DEFAULT_API_URL
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    SUPPORT_CONFIG: Path = Path("app.yaml")
+    PORT: int = Field(default=3000, ge=1, le=65535)
+    HOST: str = "0.0.0.0"
+    LOG_LEVEL: str = "INFO"
+    # Threads that run Bolt listeners: enough that a burst of 50 commands is acked in time.
+    LISTENER_THREADS: int = Field(default=64, ge=4, le=512)
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8765/api/")
+        return value if value.endswith("/") else value + "/"
+
+    def require_slack(self) -> None:
+        """Serving needs credentials; other commands (check-config, db upgrade) do not."""
+        if not self.SLACK_BOT_TOKEN:
+            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
+        if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is not set (from your Slack app's Basic Information page)."
+            )
+        if self.SLACK_APP_TOKEN and not self.SLACK_APP_TOKEN.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -1,0 +1,25 @@
+"""Short, human durations for messages: "3 h ago", "in 40 min"."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def duration(delta: timedelta) -> str:
+    seconds = int(abs(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes and hours < 10 else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours and days < 7 else f"{days} d"
+
+
+def ago(then: datetime, now: datetime) -> str:
+    if now - then < timedelta(seconds=60):
+        return "just now"
+    return f"{duration(now - then)} ago"

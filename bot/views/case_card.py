@@ -1,0 +1,126 @@
+"""The case card posted in the team channel (kept in sync with `chat.update`), and the
+messages the bot posts in the case's thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.desk import DeskConfig
+from bot.ids import ActionId
+from bot.text import mention
+from bot.timefmt import ago, duration
+from bot.views.blocks import (
+    HEADER_LIMIT,
+    Block,
+    SlackMessage,
+    actions,
+    button,
+    context,
+    fields_section,
+    header,
+    message,
+    section,
+    user_text,
+)
+from bot.views.events import describe_event
+from models import Case, CaseEvent, CaseStatus
+
+STATUS_EMOJI = {
+    CaseStatus.OPEN: ":large_blue_circle:",
+    CaseStatus.IN_PROGRESS: ":large_yellow_circle:",
+    CaseStatus.PENDING: ":hourglass_flowing_sand:",
+    CaseStatus.CLOSED: ":white_check_mark:",
+}
+
+
+def slack_date(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A date Slack shows in each reader's own time zone."""
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment.strftime(fallback_format)}>"
+
+
+def case_title_line(case: Case) -> str:
+    return f"#{case.id} · {case.title}"
+
+
+def case_card(case: Case, desk: DeskConfig, now: datetime) -> SlackMessage:
+    team = desk.team(case.team_key)
+    title_line = case_title_line(case)
+    blocks: list[Block] = [header(title_line)]
+    if len(title_line) > HEADER_LIMIT:
+        blocks.append(context([f"_Title shortened; `/case show {case.id}` has all of it._"]))
+    blocks.append(
+        fields_section(
+            [
+                f"*Status*\n{STATUS_EMOJI[case.status]} {case.status.label.capitalize()}",
+                f"*Priority*\n{case.priority.upper()} · {desk.priority_label(case.priority)}",
+                f"*Requester*\n{mention(case.requester_id)}",
+                f"*Assignee*\n{mention(case.assignee_id) if case.assignee_id else '_unassigned_'}",
+                f"*Team*\n{user_text(team.name, 200)}",
+                f"*Escalation*\n{_escalation(case.escalation_level)}",
+            ]
+        )
+    )
+    if case.status is CaseStatus.PENDING and case.pending_reason:
+        blocks.append(
+            section(f"*Waiting on the requester:* {user_text(case.pending_reason, 2500)}")
+        )
+    if case.is_closed and case.resolution:
+        blocks.append(section(f"*Resolution:* {user_text(case.resolution, 2500)}"))
+    blocks.append(context([_age_line(case, now)]))
+    blocks.append(actions(card_buttons(case), block_id=f"case_card_{case.id}"))
+    text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {case.title}"
+    return message(text, blocks)
+
+
+def card_buttons(case: Case) -> list[Block]:
+    value = str(case.id)
+    if case.is_closed:
+        return [button("Reopen", ActionId.REOPEN, value)]
+    buttons = []
+    if case.assignee_id is None:
+        buttons.append(button("Claim", ActionId.CLAIM, value, style="primary"))
+    buttons.append(button("Escalate", ActionId.ESCALATE, value, style="danger"))
+    buttons.append(button("Close", ActionId.CLOSE, value))
+    return buttons
+
+
+def moved_card(case: Case, to_team_name: str) -> SlackMessage:
+    """What the old card says after the case moved to another team's channel."""
+    text = f"Case #{case.id} moved to {to_team_name}."
+    return message(
+        text,
+        [
+            header(case_title_line(case)),
+            section(f":arrow_right: This case moved to *{user_text(to_team_name, 200)}*."),
+        ],
+    )
+
+
+def thread_update(case: Case, events: list[CaseEvent], desk: DeskConfig) -> SlackMessage:
+    """The reply posted in the case thread for one change; every one carries Escalate."""
+    lines = [describe_event(event, desk) for event in events]
+    if any(event.action.value == "escalated" for event in events):
+        managers = desk.team(case.team_key).managers
+        if managers:
+            lines.append("cc " + " ".join(mention(member) for member in managers))
+    blocks: list[Block] = [section(line) for line in lines]
+    if not case.is_closed:
+        blocks.append(actions([button("Escalate", ActionId.ESCALATE, str(case.id))]))
+    fallback = f"Case #{case.id}: " + "; ".join(event.action.value for event in events)
+    return message(fallback, blocks)
+
+
+def _escalation(level: int) -> str:
+    return "none" if level == 0 else f":rotating_light: level {level}"
+
+
+def _age_line(case: Case, now: datetime) -> str:
+    parts = [f"Opened {slack_date(case.opened_at)} ({ago(case.opened_at, now)})"]
+    if case.first_response_at:
+        parts.append(f"first response after {duration(case.first_response_at - case.opened_at)}")
+    if case.closed_at and case.is_closed:
+        parts.append(f"closed {slack_date(case.closed_at)}")
+    if case.reopen_count:
+        parts.append(f"reopened {case.reopen_count}×")
+    return " · ".join(parts)

@@ -1,0 +1,66 @@
+"""One line of mrkdwn per audit event, shared by thread updates and `/case show`."""
+
+from __future__ import annotations
+
+from bot.desk import DeskConfig
+from bot.text import mention
+from bot.views.blocks import user_text
+from models import CaseAction, CaseEvent
+
+_TEXT_LIMIT = 2500
+
+
+def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
+    who = mention(event.actor_id) if event.actor_id != "scheduler" else "Casedesk"
+    details = event.details or {}
+    reason = user_text(str(details.get("reason", "")), _TEXT_LIMIT)
+    match event.action:
+        case CaseAction.OPENED:
+            return f":inbox_tray: {who} opened this case."
+        case CaseAction.CLAIMED:
+            return f":raising_hand: {who} claimed this case."
+        case CaseAction.ASSIGNED:
+            target = mention(event.to_value or "")
+            if event.to_value == event.actor_id:
+                return f":raising_hand: {who} took this case."
+            return f":bust_in_silhouette: {who} assigned this case to {target}."
+        case CaseAction.UNASSIGNED:
+            suffix = f" ({reason})" if reason else ""
+            return (
+                f":bust_in_silhouette: {who} unassigned {mention(event.from_value or '')}{suffix}."
+            )
+        case CaseAction.ESCALATED:
+            return f":rotating_light: {who} escalated this case to level {event.to_value}: {reason}"
+        case CaseAction.TEAM_CHANGED:
+            return (
+                f":arrow_right: Moved from {_team_name(desk, event.from_value)} "
+                f"to {_team_name(desk, event.to_value)}."
+            )
+        case CaseAction.PENDING:
+            return f":hourglass_flowing_sand: {who} is waiting on the requester: {reason}"
+        case CaseAction.RESUMED:
+            cause = details.get("cause")
+            because = f" ({user_text(str(cause), 200)})" if cause else f" by {who}"
+            return f":arrow_forward: Back in progress{because}."
+        case CaseAction.CLOSED:
+            resolution = user_text(str(details.get("resolution", "")), _TEXT_LIMIT)
+            return f":white_check_mark: {who} closed this case: {resolution}"
+        case CaseAction.REOPENED:
+            return f":leftwards_arrow_with_hook: {who} reopened this case: {reason}"
+        case CaseAction.NOTE:
+            note = user_text(str(details.get("text", "")), _TEXT_LIMIT)
+            return f":memo: Internal note from {who}: {note}"
+        case CaseAction.RESPONDED:
+            first = " (first response)" if details.get("first_response") else ""
+            return f":speech_balloon: {who} replied in the thread{first}."
+        case CaseAction.CUSTOMER_REPLIED:
+            return f":speech_balloon: {who} (requester) replied in the thread."
+        case CaseAction.COMMENTED:
+            return f":speech_balloon: {who} commented in the thread."
+    return f"{who}: {event.action.value}"
+
+
+def _team_name(desk: DeskConfig, key: str | None) -> str:
+    if key and key in desk.teams:
+        return f"*{user_text(desk.team(key).name, 200)}*"
+    return f"`{key}`"

@@ -1,0 +1,165 @@
+"""Modals: open a case, escalate, close and reopen. `private_metadata` carries the case and
+the channel the modal was opened from, so the bot can answer there after submission."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.desk import DeskConfig, Team
+from bot.ids import BlockId, CallbackId
+from bot.text import fit
+from bot.views.blocks import Block, plain, section, user_text
+from models import Case
+
+TITLE_MAX = 150
+TEXT_MAX = 3000
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    """What a modal remembers between opening and submission."""
+
+    channel_id: str | None
+    case_number: int | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"channel": self.channel_id, "case": self.case_number})
+
+    @classmethod
+    def decode(cls, raw: str | None) -> ModalContext:
+        try:
+            data = json.loads(raw or "{}")
+        except json.JSONDecodeError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        case = data.get("case")
+        channel = data.get("channel")
+        return cls(
+            channel_id=channel if isinstance(channel, str) else None,
+            case_number=case if isinstance(case, int) else None,
+        )
+
+
+def open_case_modal(desk: DeskConfig, team: Team, channel_id: str | None) -> dict[str, Any]:
+    priorities = [
+        _option(key, f"{key.upper()} · {label}") for key, label in desk.priorities.items()
+    ]
+    teams = [_option(key, team_.name) for key, team_ in desk.teams.items()]
+    blocks = [
+        _text_input(BlockId.TITLE, "Title", max_length=TITLE_MAX),
+        _text_input(BlockId.DESCRIPTION, "Description", multiline=True, optional=True),
+        _select(BlockId.PRIORITY, "Priority", priorities, initial=team.default_priority),
+        _select(BlockId.TEAM, "Team", teams, initial=team.key),
+    ]
+    return _modal(CallbackId.OPEN_CASE, "Open a case", "Open", blocks, ModalContext(channel_id))
+
+
+def escalate_modal(case: Case, desk: DeskConfig, channel_id: str | None) -> dict[str, Any]:
+    teams = [_option(key, team.name) for key, team in desk.teams.items()]
+    blocks = [
+        _case_summary(case),
+        _text_input(BlockId.REASON, "Why does it need escalating?", multiline=True),
+        _select(BlockId.TEAM, "Move to team (optional)", teams, initial=case.team_key),
+    ]
+    return _modal(
+        CallbackId.ESCALATE_CASE,
+        f"Escalate #{case.id}",
+        "Escalate",
+        blocks,
+        ModalContext(channel_id, case.id),
+    )
+
+
+def close_modal(case: Case, channel_id: str | None) -> dict[str, Any]:
+    blocks = [_case_summary(case), _text_input(BlockId.RESOLUTION, "Resolution", multiline=True)]
+    return _modal(
+        CallbackId.CLOSE_CASE,
+        f"Close #{case.id}",
+        "Close",
+        blocks,
+        ModalContext(channel_id, case.id),
+    )
+
+
+def reopen_modal(case: Case, channel_id: str | None) -> dict[str, Any]:
+    blocks = [_case_summary(case), _text_input(BlockId.REASON, "Why reopen it?", multiline=True)]
+    return _modal(
+        CallbackId.REOPEN_CASE,
+        f"Reopen #{case.id}",
+        "Reopen",
+        blocks,
+        ModalContext(channel_id, case.id),
+    )
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, str]:
+    """The inputs of a submitted modal as {block id: value}, whatever the element type."""
+    values: dict[str, str] = {}
+    state = view.get("state", {}).get("values", {})
+    for block_id, elements in state.items() if isinstance(state, dict) else []:
+        for element in elements.values() if isinstance(elements, dict) else []:
+            if not isinstance(element, dict):
+                continue
+            selected = element.get("selected_option")
+            if isinstance(selected, dict):
+                values[block_id] = str(selected.get("value", ""))
+            elif element.get("value") is not None:
+                values[block_id] = str(element["value"])
+    return values
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], context: ModalContext
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": context.encode(),
+        "blocks": blocks,
+    }
+
+
+def _case_summary(case: Case) -> Block:
+    return section(f"*#{case.id}* {user_text(case.title, 500)}")
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    max_length: int = TEXT_MAX,
+) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": block_id,
+            "multiline": multiline,
+            "max_length": max_length,
+        },
+    }
+
+
+def _select(
+    block_id: str, label: str, options: list[dict[str, Any]], *, initial: str | None
+) -> Block:
+    element: dict[str, Any] = {"type": "static_select", "action_id": block_id, "options": options}
+    chosen = next((option for option in options if option["value"] == initial), None)
+    if chosen:
+        element["initial_option"] = chosen
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
+
+
+def _option(value: str, text: str) -> dict[str, Any]:
+    return {"text": plain(fit(text, 75), 75), "value": value}

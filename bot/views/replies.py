@@ -1,0 +1,103 @@
+"""Ephemeral replies to the person who asked: confirmations, errors, help, list and show."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.cases import CasePage
+from bot.commands import USAGE
+from bot.desk import DeskConfig
+from bot.ids import ActionId
+from bot.text import mention
+from bot.timefmt import ago
+from bot.views.blocks import (
+    SECTION_LIMIT,
+    Block,
+    SlackMessage,
+    actions,
+    button,
+    context,
+    divider,
+    header,
+    message,
+    section,
+    user_text,
+)
+from bot.views.case_card import STATUS_EMOJI, case_card, slack_date
+from bot.views.events import describe_event
+from models import Case, CaseEvent
+
+PAGE_SIZE = 10
+
+
+def notice(text: str) -> SlackMessage:
+    """A one-line reply: a confirmation or a refusal (already mrkdwn)."""
+    return message(_strip_mrkdwn(text), [section(text)])
+
+
+def help_message(unknown: str = "", suggestion: str | None = None) -> SlackMessage:
+    blocks: list[Block] = []
+    if unknown:
+        hint = f" Did you mean `/case {suggestion}`?" if suggestion else ""
+        blocks.append(section(f"I don't know `/case {user_text(unknown, 100)}`.{hint}"))
+    usage = "\n".join(f"`{line}`" for line in USAGE.values())
+    blocks += [
+        section("*Casedesk* runs support cases right here in Slack."),
+        section(usage),
+        context(["A case is `42` or `#42`. Priorities are `p1` (urgent) to `p4` (low)."]),
+    ]
+    return message("Casedesk help: " + "; ".join(USAGE.values()), blocks)
+
+
+def case_details(
+    case: Case, events: list[CaseEvent], desk: DeskConfig, now: datetime, permalink: str | None
+) -> SlackMessage:
+    """`/case show`: the card, everything the card leaves out, and the latest events."""
+    card = case_card(case, desk, now)
+    blocks = [block for block in card.blocks if block["type"] != "actions"]
+    if len(case.title) > 140:
+        blocks.append(section(f"*Title:* {user_text(case.title, SECTION_LIMIT - 20)}"))
+    if case.description:
+        blocks.append(section(f"*Description:*\n{user_text(case.description, SECTION_LIMIT - 20)}"))
+    if permalink:
+        blocks.append(context([f"<{permalink}|Open the case thread>"]))
+    if events:
+        blocks.append(divider())
+        blocks.append(section("*Latest activity*"))
+        blocks += [
+            context([f"{slack_date(event.at)} · {describe_event(event, desk)}"]) for event in events
+        ]
+    return message(card.text, blocks)
+
+
+def case_list(
+    page: CasePage, *, view: str, team_key: str | None, desk: DeskConfig, now: datetime
+) -> SlackMessage:
+    scope = f" in {user_text(desk.team(team_key).name, 100)}" if team_key else ""
+    title = f"{view.capitalize()} cases{scope}"
+    if not page.cases:
+        more = "" if page.offset == 0 else " on this page"
+        return notice(f"No {view} cases{scope}{more}.")
+    first, last = page.offset + 1, page.offset + len(page.cases)
+    blocks: list[Block] = [header(f"{title} ({first}–{last})")]
+    blocks += [section(_list_line(case, now)) for case in page.cases]
+    if page.has_more:
+        value = json.dumps({"view": view, "team": team_key, "offset": page.offset + PAGE_SIZE})
+        blocks.append(actions([button(f"Next {PAGE_SIZE}", ActionId.LIST_MORE, value)]))
+    text = f"{title}: " + ", ".join(f"#{case.id}" for case in page.cases)
+    return message(text, blocks)
+
+
+def _list_line(case: Case, now: datetime) -> str:
+    assignee = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
+    escalation = f" · :rotating_light: L{case.escalation_level}" if case.escalation_level else ""
+    return (
+        f"{STATUS_EMOJI[case.status]} *#{case.id}* {user_text(case.title, 120)}\n"
+        f"{case.priority.upper()} · {case.status.label} · {assignee}{escalation}"
+        f" · active {ago(case.last_activity_at, now)}"
+    )
+
+
+def _strip_mrkdwn(text: str) -> str:
+    return text.replace("*", "").replace("`", "")

@@ -1,0 +1,12 @@
+"""Thin Bolt listeners: ack, parse the payload, call a flow, answer. One module per surface."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, events, views
+
+
+def register_all(app: App) -> None:
+    for surface in (commands, actions, views, events):
+        surface.register(app)

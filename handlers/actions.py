@@ -1,0 +1,90 @@
+"""Buttons: on the case card, in case threads and in ephemeral lists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from bot.errors import CasedeskError
+from bot.flows import Requester, parse_case_number
+from bot.ids import ActionId
+from bot.views.replies import notice
+from handlers.context import casedesk
+from models import CaseAction, EventSource
+
+_MODAL_BUTTONS = {
+    ActionId.ESCALATE: CaseAction.ESCALATED,
+    ActionId.CLOSE: CaseAction.CLOSED,
+    ActionId.REOPEN: CaseAction.REOPENED,
+}
+
+
+def register(app: App) -> None:
+    app.action(ActionId.CLAIM.value)(claim_button)
+    for action_id in _MODAL_BUTTONS:
+        app.action(action_id.value)(modal_button)
+    app.action(ActionId.LIST_MORE.value)(list_more_button)
+    app.action(ActionId.OPEN_LINK.value)(link_button)
+
+
+def claim_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    flows = casedesk(context).flows
+    try:
+        number = parse_case_number(action.get("value"))
+    except CasedeskError as error:
+        _answer(respond, notice(error.message).as_kwargs())
+        return
+    reply = flows.claim(_clicker(body), number)
+    _answer(respond, reply.as_kwargs())
+
+
+def modal_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Escalate, Close and Reopen ask for a reason in a modal first."""
+    ack()
+    flows = casedesk(context).flows
+    try:
+        number = parse_case_number(action.get("value"))
+    except CasedeskError as error:
+        _answer(respond, notice(error.message).as_kwargs())
+        return
+    case_action = _MODAL_BUTTONS[ActionId(action["action_id"])]
+    reply = flows.open_case_modal(_clicker(body), number, case_action, body.get("trigger_id"))
+    if reply is not None:
+        _answer(respond, reply.as_kwargs())
+
+
+def list_more_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    try:
+        page = json.loads(action.get("value") or "{}")
+        view, team, offset = str(page["view"]), page.get("team"), int(page["offset"])
+    except (ValueError, KeyError, TypeError):
+        _answer(respond, notice("That list is out of date; run `/case list` again.").as_kwargs())
+        return
+    reply = casedesk(context).flows.list_cases(
+        _clicker(body), view=view, team_key=team, offset=offset
+    )
+    respond(**reply.as_kwargs(), response_type="ephemeral", replace_original=True)
+
+
+def link_button(ack: Ack) -> None:
+    """A URL button: Slack opens the link itself, we only acknowledge the click."""
+    ack()
+
+
+def _clicker(body: dict[str, Any]) -> Requester:
+    channel = (body.get("channel") or {}).get("id")
+    return Requester(body["user"]["id"], channel, EventSource.BUTTON)
+
+
+def _answer(respond: Respond, content: dict[str, Any]) -> None:
+    respond(**content, response_type="ephemeral", replace_original=False)

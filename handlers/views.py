@@ -1,0 +1,71 @@
+"""Modal submissions: open a case, escalate, close, reopen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.flows import CaseFlows, Requester
+from bot.ids import BlockId, CallbackId
+from bot.views.blocks import SlackMessage
+from bot.views.modals import ModalContext, submitted_values
+from bot.views.replies import notice
+from handlers.context import casedesk
+from models import EventSource
+
+# The input each modal cannot do without, and what to say when it is blank.
+_REQUIRED = {
+    CallbackId.OPEN_CASE: (BlockId.TITLE, "Please give the case a title."),
+    CallbackId.ESCALATE_CASE: (BlockId.REASON, "Please say why the case needs escalating."),
+    CallbackId.CLOSE_CASE: (BlockId.RESOLUTION, "Please describe the resolution."),
+    CallbackId.REOPEN_CASE: (BlockId.REASON, "Please say why the case is reopened."),
+}
+
+
+def register(app: App) -> None:
+    for callback_id in _REQUIRED:
+        app.view(callback_id.value)(submit_modal)
+
+
+def submit_modal(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    callback_id = CallbackId(view["callback_id"])
+    values = submitted_values(view)
+    required, problem = _REQUIRED[callback_id]
+    if not values.get(required, "").strip():
+        ack(response_action="errors", errors={required.value: problem})
+        return
+    ack()
+    modal = ModalContext.decode(view.get("private_metadata"))
+    who = Requester(body["user"]["id"], modal.channel_id, EventSource.MODAL)
+    flows = casedesk(context).flows
+    flows.tell(who, _carry_out(flows, callback_id, who, modal, values))
+
+
+def _carry_out(
+    flows: CaseFlows,
+    callback_id: CallbackId,
+    who: Requester,
+    modal: ModalContext,
+    values: dict[str, str],
+) -> SlackMessage:
+    if callback_id is CallbackId.OPEN_CASE:
+        return flows.open_case(
+            who,
+            title=values[BlockId.TITLE],
+            description=values.get(BlockId.DESCRIPTION, ""),
+            priority=values.get(BlockId.PRIORITY) or None,
+            team_key=values.get(BlockId.TEAM) or None,
+        )
+    number = modal.case_number
+    if number is None:
+        return notice("That form no longer points at a case; please start again.")
+    if callback_id is CallbackId.ESCALATE_CASE:
+        return flows.escalate(
+            who, number, reason=values[BlockId.REASON], to_team_key=values.get(BlockId.TEAM) or None
+        )
+    if callback_id is CallbackId.CLOSE_CASE:
+        return flows.close(who, number, values[BlockId.RESOLUTION])
+    return flows.reopen(who, number, values[BlockId.REASON])

@@ -1,0 +1,17 @@
+"""SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
+
+from models.base import Base, UTCDateTime
+from models.case import Case, CaseStatus, CaseThread
+from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseAction",
+    "CaseEvent",
+    "CaseStatus",
+    "CaseThread",
+    "EventSource",
+    "ProcessedSlackEvent",
+    "UTCDateTime",
+]

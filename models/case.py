@@ -1,0 +1,89 @@
+"""The support case: its current state plus the timestamps the KPIs are computed from."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    # The case number users type (`/case claim 42`) is the primary key.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    team_key: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(8))
+    status: Mapped[CaseStatus] = mapped_column(
+        Enum(
+            CaseStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
+    )
+    requester_id: Mapped[str] = mapped_column(String(32))
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    # Kept for first-contact resolution: who took the case first.
+    first_assignee_id: Mapped[str | None] = mapped_column(String(32))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    pending_reason: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    # Where the case was asked for, and where its card (and so its thread) lives now.
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_cases_team_status_activity", "team_key", "status", "last_activity_at"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_last_activity_at", "last_activity_at"),
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status is CaseStatus.CLOSED
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.id}"
+
+
+class CaseThread(Base):
+    """Every Slack thread that belongs to a case.
+
+    A case moved to another team gets a new card (and thread) in that team's channel; replies
+    in the old thread must still find the case, so threads are kept here, not only on the case.
+    """
+
+    __tablename__ = "case_threads"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -1,0 +1,77 @@
+"""The append-only audit trail, and the Events API deliveries already handled."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class EventSource(enum.StrEnum):
+    COMMAND = "command"
+    BUTTON = "button"
+    MODAL = "modal"
+    THREAD = "thread"
+    SCHEDULER = "scheduler"
+
+
+class CaseAction(enum.StrEnum):
+    OPENED = "opened"
+    CLAIMED = "claimed"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    ESCALATED = "escalated"
+    TEAM_CHANGED = "team_changed"
+    PENDING = "pending"
+    RESUMED = "resumed"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    NOTE = "note"
+    RESPONDED = "responded"
+    CUSTOMER_REPLIED = "customer_replied"
+    COMMENTED = "commented"
+
+
+def _enum_column(enum_type: type[enum.StrEnum]) -> Enum:
+    return Enum(
+        enum_type, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class CaseEvent(Base):
+    """One thing that happened to a case. Rows are never updated or deleted (database
+    triggers enforce it), so this table is the history the metrics are computed from."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[CaseAction] = mapped_column(_enum_column(CaseAction))
+    source: Mapped[EventSource] = mapped_column(_enum_column(EventSource))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    # Set only when the event changed the case's status, so status history is one query.
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    status_after: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_case_events_case_id_at", "case_id", "at"),
+        Index("ix_case_events_action_at", "action", "at"),
+    )
+
+
+class ProcessedSlackEvent(Base):
+    """Events API `event_id`s already handled, so Slack's retries are recorded once."""
+
+    __tablename__ = "processed_slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
