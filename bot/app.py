@@ -71,9 +71,8 @@ def build_casedesk(
 def build_app(casedesk: Casedesk) -> App:
     settings = casedesk.settings
     app = App(
-        token=settings.SLACK_BOT_TOKEN,
         signing_secret=settings.SLACK_SIGNING_SECRET or None,
-        client=casedesk.client,
+        client=casedesk.client,  # carries the bot token and the SLACK_API_URL base URL
         # Start-up must not depend on reaching Slack; the token is checked on first use.
         token_verification_enabled=False,
         listener_executor=casedesk.executor,
