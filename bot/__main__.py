@@ -10,13 +10,21 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot import migrate
 from bot.db import Database
 from bot.desk import ConfigError, load_desk_config
+from bot.scheduler import find_job
 from bot.settings import Settings, SettingsError, load_settings
+from bot.timefmt import duration
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.app import Casedesk
 
 log = logging.getLogger("casedesk")
 
@@ -58,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(
         handler=db_upgrade
     )
+    run_job = commands.add_parser("run-job", help="run one job now and exit")
+    run_job.add_argument("job", help="sla-check or deliver-outbox")
+    run_job.set_defaults(handler=run_job_now)
+    commands.add_parser("jobs", help="list the scheduler's jobs").set_defaults(handler=list_jobs)
     check = commands.add_parser("check-config", help="validate app.yaml and list every problem")
     check.add_argument("path", nargs="?", help="default: $SUPPORT_CONFIG or app.yaml")
     check.set_defaults(handler=check_config)
@@ -79,17 +91,65 @@ def db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(_args: argparse.Namespace) -> int:
-    from bot.app import build_app, build_casedesk
-    from bot.server import make_wsgi_app, serve_forever
+def run_job_now(args: argparse.Namespace) -> int:
+    casedesk = _build(require_slack=True)
+    job = find_job(casedesk.jobs, args.job)
+    if job is None:
+        names = ", ".join(job.name for job in casedesk.jobs)
+        raise UsageError(f"there is no job {args.job!r}; jobs: {names}")
+    print(f"{job.name}: {job.run()}")
+    return 0
+
+
+def list_jobs(_args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from models import Case
+
+    casedesk = _build(require_slack=False)
+    with casedesk.db.read_only() as session:
+        next_moment = session.scalar(select(func.min(Case.sla_next_check_at)))
+    for job in casedesk.jobs:
+        print(
+            f"{job.name:<16} every {duration(job.every):<8} next run: at start-up, then every "
+            f"{duration(job.every)}  {job.description}"
+        )
+    if next_moment is not None:
+        print(f"next SLA warning or breach falls due at {next_moment:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def _build(*, require_slack: bool) -> Casedesk:
+    from bot.app import build_casedesk
 
     settings = load_settings()
-    settings.require_slack()
+    if require_slack:
+        settings.require_slack()
     desk = load_desk_config(settings.SUPPORT_CONFIG)
     database = open_database(settings)
     _ensure_schema(database)
-    casedesk = build_casedesk(settings, desk=desk, db=database)
+    return build_casedesk(settings, desk=desk, db=database)
+
+
+def serve(_args: argparse.Namespace) -> int:
+    from bot.app import build_app
+
+    casedesk = _build(require_slack=True)
     app = build_app(casedesk)
+    scheduler = casedesk.scheduler()
+    if casedesk.settings.RUN_SCHEDULER:
+        scheduler.start()
+    try:
+        return _serve_slack(app, casedesk)
+    finally:
+        scheduler.shutdown()
+        casedesk.executor.shutdown(wait=True)
+
+
+def _serve_slack(app: App, casedesk: Casedesk) -> int:
+    from bot.server import make_wsgi_app, serve_forever
+
+    settings, database = casedesk.settings, casedesk.db
     if settings.SLACK_APP_TOKEN:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -104,8 +164,6 @@ def serve(_args: argparse.Namespace) -> int:
             f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror}); "
             "set PORT to a free port"
         ) from None
-    finally:
-        casedesk.executor.shutdown(wait=True)
     return 0
 
 

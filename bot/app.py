@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -16,8 +17,14 @@ from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.executor import TrackingExecutor
 from bot.flows import CaseFlows
+from bot.leader import LeaderLease
+from bot.outbox import OutboxDeliverer
 from bot.roster import Roster
+from bot.scheduler import Job, JobScheduler
 from bot.settings import Settings
+from bot.sla import SlaPolicies
+from bot.sla_check import SlaCheck
+from bot.sla_tracker import SlaTracker
 from bot.slack import SlackGateway, make_web_client
 
 log = logging.getLogger(__name__)
@@ -35,8 +42,16 @@ class Casedesk:
     client: WebClient
     slack: SlackGateway
     roster: Roster
+    cases: CaseService
     flows: CaseFlows
+    sla: SlaTracker
+    sla_check: SlaCheck
+    outbox: OutboxDeliverer
+    jobs: list[Job]
     executor: TrackingExecutor
+
+    def scheduler(self) -> JobScheduler:
+        return JobScheduler(self.jobs, LeaderLease(self.db, self.clock))
 
 
 def build_casedesk(
@@ -53,8 +68,19 @@ def build_casedesk(
     client = client or make_web_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
     slack = SlackGateway(client)
     roster = Roster(desk, slack, clock)
-    cases = CaseService(desk, roster, clock)
-    flows = CaseFlows(db=db, cases=cases, slack=slack, desk=desk, clock=clock)
+    sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
+    cases = CaseService(desk, roster, clock, sla)
+    flows = CaseFlows(db=db, cases=cases, slack=slack, desk=desk, clock=clock, sla=sla)
+    sla_check = SlaCheck(
+        db=db,
+        cases=cases,
+        tracker=sla,
+        roster=roster,
+        clock=clock,
+        digest_threshold=sla.policies.config.digest_threshold,
+        refresh_cards=flows.refresh_cards,
+    )
+    outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
     return Casedesk(
         settings=settings,
         desk=desk,
@@ -63,9 +89,29 @@ def build_casedesk(
         client=client,
         slack=slack,
         roster=roster,
+        cases=cases,
         flows=flows,
+        sla=sla,
+        sla_check=sla_check,
+        outbox=outbox,
+        jobs=define_jobs(sla_check, outbox, sla.policies.config.check_every),
         executor=TrackingExecutor(settings.LISTENER_THREADS),
     )
+
+
+def define_jobs(sla_check: SlaCheck, outbox: OutboxDeliverer, check_every: timedelta) -> list[Job]:
+    def run_sla_check() -> str:
+        decided = sla_check.run()
+        delivered = outbox.deliver_due()
+        return f"{decided}; {delivered}"
+
+    def deliver_outbox() -> str:
+        return str(outbox.deliver_due())
+
+    return [
+        Job("sla-check", check_every, run_sla_check, "Decide SLA warnings and breaches, post them"),
+        Job("deliver-outbox", timedelta(seconds=15), deliver_outbox, "Retry queued Slack messages"),
+    ]
 
 
 def build_app(casedesk: Casedesk) -> App:

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CaseNotFound, InvalidMove, NotAllowed
 from bot.roster import Roster
+from bot.sla_tracker import SlaTracker
 from bot.text import mention
 from bot.timefmt import ago
 from models import (
@@ -108,10 +109,13 @@ class _Draft:
 
 
 class CaseService:
-    def __init__(self, desk: DeskConfig, roster: Roster, clock: Clock) -> None:
+    def __init__(
+        self, desk: DeskConfig, roster: Roster, clock: Clock, sla: SlaTracker | None = None
+    ) -> None:
         self.desk = desk
         self.roster = roster
         self.clock = clock
+        self.sla = sla
 
     # Opening
 
@@ -230,7 +234,8 @@ class CaseService:
     ) -> CaseChange:
         case = self._lock(session, number)
         self._require_open(case, "escalate")
-        self._require_agent(case, actor.user_id, "escalate cases")
+        if actor.source is not EventSource.SCHEDULER:  # on_breach: escalate acts for the desk
+            self._require_agent(case, actor.user_id, "escalate cases")
         reason = self._required_text(reason, "a reason", f"/case escalate {case.id} <reason>")
         from_team = self._team(case.team_key)
         to_team = self._team(to_team_key) if to_team_key else from_team
@@ -349,6 +354,29 @@ class CaseService:
         case.resolution = None
         draft.record(CaseAction.REOPENED, status_before=CaseStatus.CLOSED, reason=reason)
         return self._finish(session, draft)
+
+    def set_priority(
+        self, session: Session, *, number: int, actor: Actor, priority: str
+    ) -> CaseChange:
+        case = self._lock(session, number)
+        self._require_open(case, "change the priority of")
+        self._require_agent(case, actor.user_id, "change priorities")
+        priority = priority.strip().lower()
+        self._check_priority(priority)
+        if priority == case.priority:
+            raise InvalidMove(f"Case #{case.id} is already {priority.upper()}.")
+        draft = self._draft(case, actor)
+        previous, case.priority = case.priority, priority
+        draft.record(CaseAction.PRIORITY_CHANGED, from_value=previous, to_value=priority)
+        return self._finish(session, draft)
+
+    def record_system_event(
+        self, session: Session, *, case: Case, action: CaseAction, **details: Any
+    ) -> CaseChange:
+        """Something the scheduler did to a case (an SLA warning or breach); not activity."""
+        draft = _Draft(case, Actor("scheduler", EventSource.SCHEDULER), self.clock.now())
+        draft.record(action, **details)
+        return self._finish(session, draft, activity=False)
 
     # Conversation
 
@@ -488,10 +516,14 @@ class CaseService:
         draft.record(action, from_value=previous, to_value=assignee_id, status_before=status_before)
         return self._finish(session, draft)
 
-    def _finish(self, session: Session, draft: _Draft) -> CaseChange:
-        draft.case.last_activity_at = draft.now
+    def _finish(self, session: Session, draft: _Draft, *, activity: bool = True) -> CaseChange:
+        if activity:
+            draft.case.last_activity_at = draft.now
         session.add_all(draft.events)
         session.flush()
+        if self.sla is not None:
+            # Any change may start, pause or move an SLA clock; replaying is cheap and exact.
+            self.sla.refresh(session, draft.case, draft.now)
         return CaseChange(case=draft.case, events=draft.events)
 
     def _team(self, key: str) -> Team:

@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.calendars import ALWAYS, CalendarConfig
+from bot.sla import SlaConfig
+
 PRIORITY_KEYS = ("p1", "p2", "p3", "p4")
 DEFAULT_PRIORITY_LABELS = {"p1": "Urgent", "p2": "High", "p3": "Normal", "p4": "Low"}
 
@@ -83,9 +86,9 @@ class DeskConfig(_Strict):
     default_team: str
     priorities: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_LABELS))
     teams: dict[str, Team]
-    # Sections owned by the SLA and metrics features; accepted here, validated by them.
-    sla: dict[str, Any] | None = None
-    calendars: dict[str, Any] | None = None
+    sla: SlaConfig | None = None
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    # Owned by the metrics feature; accepted here until it validates it.
     summary: dict[str, Any] | None = None
 
     @field_validator("priorities", mode="before")
@@ -168,6 +171,28 @@ def _cross_reference_problems(data: dict[str, Any]) -> list[str]:
                     f"team {routed[channel]!r}"
                 )
             routed[str(channel)] = str(key)
+    problems += _sla_problems(data, teams)
+    return problems
+
+
+def _sla_problems(data: dict[str, Any], teams: dict[Any, Any]) -> list[str]:
+    sla = data.get("sla")
+    policies = sla.get("teams") if isinstance(sla, dict) else None
+    if not isinstance(policies, dict):
+        return []
+    raw_calendars = data.get("calendars")
+    calendars = set(raw_calendars) if isinstance(raw_calendars, dict) else set()
+    problems = []
+    for team_key, entries in policies.items():
+        if team_key not in teams:
+            problems.append(f"sla.teams.{team_key}: {team_key!r} is not one of the teams")
+        for priority, spec in entries.items() if isinstance(entries, dict) else []:
+            calendar = spec.get("calendar") if isinstance(spec, dict) else None
+            if calendar is not None and calendar != ALWAYS and calendar not in calendars:
+                problems.append(
+                    f"sla.teams.{team_key}.{priority}.calendar: {calendar!r} is not one of the "
+                    f"calendars ({', '.join(sorted(calendars)) or 'none defined'}) nor {ALWAYS!r}"
+                )
     return problems
 
 

@@ -20,12 +20,20 @@ from bot.commands import CaseCommand, parse_case_command
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.errors import BadInput, CasedeskError
+from bot.sla_tracker import SlaTracker
 from bot.slack import SlackDeliveryError, SlackGateway
 from bot.text import mention
 from bot.views import modals
 from bot.views.blocks import SlackMessage, user_text
 from bot.views.case_card import case_card, moved_card, thread_update
-from bot.views.replies import PAGE_SIZE, case_details, case_list, help_message, notice
+from bot.views.replies import (
+    PAGE_SIZE,
+    case_details,
+    case_list,
+    help_message,
+    notice,
+    sla_explanation,
+)
 from models import Case, CaseAction, EventSource
 
 log = logging.getLogger(__name__)
@@ -59,12 +67,14 @@ class CaseFlows:
         slack: SlackGateway,
         desk: DeskConfig,
         clock: Clock,
+        sla: SlaTracker | None = None,
     ) -> None:
         self.db = db
         self.cases = cases
         self.slack = slack
         self.desk = desk
         self.clock = clock
+        self.sla = sla
         # Card updates for one case are serialised and always render the latest state, so two
         # quick changes cannot leave the older rendering on the card.
         self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
@@ -114,6 +124,10 @@ class CaseFlows:
                 return self.reopen(who, number, command.text)
             case "note":
                 return self.note(who, number, command.text)
+            case "priority":
+                return self.set_priority(who, number, command.text)
+            case "sla":
+                return self.explain_sla(number)
             case "show":
                 return self.show(number)
             case "list":
@@ -216,6 +230,14 @@ class CaseFlows:
             lambda case: f"Note added to case #{case.id}.",
         )
 
+    def set_priority(self, who: Requester, number: int, priority: str) -> SlackMessage:
+        return self._apply(
+            lambda session: self.cases.set_priority(
+                session, number=number, actor=who.actor, priority=priority
+            ),
+            lambda case: f"Case #{case.id} is {case.priority.upper()} now.",
+        )
+
     def record_thread_message(
         self,
         *,
@@ -293,6 +315,28 @@ class CaseFlows:
         )
         return case_details(case, events, self.desk, self.clock.now(), link)
 
+    def explain_sla(self, number: int) -> SlackMessage:
+        """`/case sla N`: every start, pause and stop of the case's clocks, and what is left."""
+        try:
+            with self.db.read_only() as session:
+                case = self.cases.get(session, number)
+                policy = self.sla.policy_for(case) if self.sla else None
+                timers = self.sla.timers(session, case, self.clock.now()) if self.sla else {}
+        except CasedeskError as error:
+            return notice(error.message)
+        return sla_explanation(case, policy, timers, self.clock.now())
+
+    def refresh_cards(self, case_ids: list[int]) -> None:
+        """Re-render cards after a change made outside a flow (an SLA breach)."""
+        for case_id in case_ids:
+            problems: list[str] = []
+            with self.db.read_only() as session:
+                case = session.get(Case, case_id)
+            if case is not None:
+                self._sync_card(CaseChange(case=case, events=[]), problems)
+            for problem in problems:
+                log.warning("case #%s: %s", case_id, problem)
+
     def list_cases(
         self, who: Requester, *, view: str, team_key: str | None, offset: int = 0
     ) -> SlackMessage:
@@ -349,7 +393,9 @@ class CaseFlows:
             if case is None:
                 return None, False
             team = self.desk.team(case.team_key)
-            content = case_card(case, self.desk, self.clock.now())
+            now = self.clock.now()
+            timers = self.sla.status(case, now) if self.sla else []
+            content = case_card(case, self.desk, now, timers)
             if case.card_ts and case.channel_id:
                 if change.card_changed:
                     try:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     # Threads that run Bolt listeners: enough that a burst of 50 commands is acked in time.
     LISTENER_THREADS: int = Field(default=64, ge=4, le=512)
+    # Seconds between two scheduler posts to one channel (Slack allows about one a second).
+    SLACK_CHANNEL_INTERVAL: float = Field(default=1.0, ge=0, le=60)
+    # Set to false to serve without running the scheduler in this process.
+    RUN_SCHEDULER: bool = True
 
     @field_validator("SLACK_API_URL")
     @classmethod

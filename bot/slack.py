@@ -26,12 +26,27 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
-class SlackDeliveryError(Exception):
-    """Slack did not take the call; `error` is Slack's error code or a short description."""
+# Slack error codes that mean "try again later", not "this can never work".
+_TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
 
-    def __init__(self, method: str, error: str) -> None:
+
+class SlackDeliveryError(Exception):
+    """Slack did not take the call; `error` is Slack's error code or a short description.
+    `retryable` says whether the same call may work later (after `retry_after` seconds)."""
+
+    def __init__(
+        self, method: str, error: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         self.method = method
         self.error = error
+        self.retryable = retryable
+        self.retry_after = retry_after
         super().__init__(f"{method}: {error}")
 
 
@@ -54,15 +69,46 @@ class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, content: SlackMessage, *, thread_ts: str | None = None) -> str:
+    def post(
+        self,
+        channel: str,
+        content: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         """Post a message (into a thread when `thread_ts` is given); returns its ts."""
         response = self._call(
             "chat.postMessage",
             lambda: self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, unfurl_links=False, **content.as_kwargs()
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                metadata=metadata,
+                **content.as_kwargs(),
             ),
         )
         return str(response["ts"])
+
+    def recent_messages(
+        self, channel: str, *, thread_ts: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The channel's (or thread's) latest messages, with their metadata."""
+        if thread_ts:
+            response = self._call(
+                "conversations.replies",
+                lambda: self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=limit, include_all_metadata=True
+                ),
+            )
+        else:
+            response = self._call(
+                "conversations.history",
+                lambda: self.client.conversations_history(
+                    channel=channel, limit=limit, include_all_metadata=True
+                ),
+            )
+        return list(response.get("messages") or [])
 
     def update(self, channel: str, ts: str, content: SlackMessage) -> None:
         self._call(
@@ -123,7 +169,21 @@ class SlackGateway:
         try:
             return call()
         except SlackApiError as error:
-            code = error.response.get("error") if error.response is not None else None
-            raise SlackDeliveryError(method, str(code or error)) from error
+            raise _delivery_error(method, error) from error
         except (SlackClientError, OSError) as error:
-            raise SlackDeliveryError(method, type(error).__name__) from error
+            # Timeouts and refused connections: Slack may well take the same call later.
+            raise SlackDeliveryError(method, type(error).__name__, retryable=True) from error
+
+
+def _delivery_error(method: str, error: SlackApiError) -> SlackDeliveryError:
+    response = error.response
+    code = str(response.get("error") or error) if response is not None else str(error)
+    status = response.status_code if response is not None else 0
+    retry_after = None
+    if response is not None and status == 429:
+        header = (response.headers or {}).get("Retry-After") or (response.headers or {}).get(
+            "retry-after"
+        )
+        retry_after = float(header[0] if isinstance(header, list) else header or 1)
+    retryable = status == 429 or status >= 500 or code in _TRANSIENT_ERRORS
+    return SlackDeliveryError(method, code, retryable=retryable, retry_after=retry_after)

@@ -3,6 +3,7 @@
 from models.base import Base, UTCDateTime
 from models.case import Case, CaseStatus, CaseThread
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent
+from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 
 __all__ = [
     "Base",
@@ -12,6 +13,9 @@ __all__ = [
     "CaseStatus",
     "CaseThread",
     "EventSource",
+    "OutboxMessage",
     "ProcessedSlackEvent",
+    "SchedulerLease",
+    "SlaAlert",
     "UTCDateTime",
 ]

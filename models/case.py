@@ -60,6 +60,14 @@ class Case(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # SLA timers, recomputed from the audit trail on every change. Set only while a timer runs.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The earliest of the four moments above not yet alerted: the scheduler's one indexed query.
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
     __table_args__ = (
         Index("ix_cases_team_status_activity", "team_key", "status", "last_activity_at"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),

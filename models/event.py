@@ -35,6 +35,9 @@ class CaseAction(enum.StrEnum):
     RESPONDED = "responded"
     CUSTOMER_REPLIED = "customer_replied"
     COMMENTED = "commented"
+    PRIORITY_CHANGED = "priority_changed"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
 
 
 def _enum_column(enum_type: type[enum.StrEnum]) -> Enum:

@@ -181,6 +181,7 @@ def casedesk(
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.base_url,
         DATABASE_URL=database.url,
+        SLACK_CHANNEL_INTERVAL=0,  # pacing has its own test; here it would only slow things
     )
     # Short timeouts and one retry keep failure tests fast; production uses the defaults.
     client = make_web_client(BOT_TOKEN, base_url=fake_slack.base_url, timeout=3, max_retries=2)

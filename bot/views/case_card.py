@@ -3,10 +3,13 @@ messages the bot posts in the case's thread."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.desk import DeskConfig
 from bot.ids import ActionId
+from bot.sla import TARGET_LABELS
+from bot.sla_tracker import TimerStatus
 from bot.text import mention
 from bot.timefmt import ago, duration
 from bot.views.blocks import (
@@ -43,7 +46,9 @@ def case_title_line(case: Case) -> str:
     return f"#{case.id} · {case.title}"
 
 
-def case_card(case: Case, desk: DeskConfig, now: datetime) -> SlackMessage:
+def case_card(
+    case: Case, desk: DeskConfig, now: datetime, timers: Sequence[TimerStatus] = ()
+) -> SlackMessage:
     team = desk.team(case.team_key)
     title_line = case_title_line(case)
     blocks: list[Block] = [header(title_line)]
@@ -67,10 +72,25 @@ def case_card(case: Case, desk: DeskConfig, now: datetime) -> SlackMessage:
         )
     if case.is_closed and case.resolution:
         blocks.append(section(f"*Resolution:* {user_text(case.resolution, 2500)}"))
+    if timers:
+        blocks.append(context([sla_line(timer) for timer in timers]))
     blocks.append(context([_age_line(case, now)]))
     blocks.append(actions(card_buttons(case), block_id=f"case_card_{case.id}"))
     text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {case.title}"
     return message(text, blocks)
+
+
+def sla_line(timer: TimerStatus) -> str:
+    label = TARGET_LABELS[timer.target]
+    if timer.breached:
+        return (
+            f":rotating_light: *{label} SLA breached* (due {slack_date(timer.due_at)}, "
+            f"{duration(timer.business_time)} of business time ago)"
+        )
+    return (
+        f":stopwatch: {label} due {slack_date(timer.due_at)} "
+        f"(in {duration(timer.business_time)} of business time)"
+    )
 
 
 def card_buttons(case: Case) -> list[Block]:

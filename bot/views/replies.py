@@ -9,8 +9,9 @@ from bot.cases import CasePage
 from bot.commands import USAGE
 from bot.desk import DeskConfig
 from bot.ids import ActionId
+from bot.sla import TARGET_LABELS, SlaPolicy, Timer
 from bot.text import mention
-from bot.timefmt import ago
+from bot.timefmt import ago, duration
 from bot.views.blocks import (
     SECTION_LIMIT,
     Block,
@@ -87,6 +88,45 @@ def case_list(
         blocks.append(actions([button(f"Next {PAGE_SIZE}", ActionId.LIST_MORE, value)]))
     text = f"{title}: " + ", ".join(f"#{case.id}" for case in page.cases)
     return message(text, blocks)
+
+
+def sla_explanation(
+    case: Case, policy: SlaPolicy | None, timers: dict[str, Timer], now: datetime
+) -> SlackMessage:
+    if policy is None:
+        return notice(f"Case #{case.id} has no SLA: its team and priority have no policy.")
+    blocks: list[Block] = [
+        header(f"SLA clocks of case #{case.id}"),
+        context(
+            [
+                f"{case.priority.upper()} in {user_text(case.team_key, 64)} · calendar "
+                f"`{policy.calendar.name}` · warn at {policy.warn_at:.0%} · on breach: "
+                f"{policy.on_breach}"
+            ]
+        ),
+    ]
+    for target, timer in timers.items():
+        state = _timer_state(timer, now)
+        steps = "\n".join(
+            f"• {slack_date(step.at)} {step.kind}: {step.cause}" for step in timer.steps
+        )
+        blocks.append(
+            section(
+                f"*{TARGET_LABELS[target].capitalize()}* · target {duration(timer.budget)} · "
+                f"used {duration(timer.used)} · {state}\n{steps}"
+            )
+        )
+    return message(f"SLA clocks of case #{case.id}", blocks)
+
+
+def _timer_state(timer: Timer, now: datetime) -> str:
+    if timer.met_at is not None and not timer.running:
+        return f"stopped {slack_date(timer.met_at)}"
+    if timer.due_at is None:
+        return f"paused, {duration(timer.left)} left"
+    if timer.due_at <= now:
+        return f"*breached* (was due {slack_date(timer.due_at)})"
+    return f"{duration(timer.left)} left, due {slack_date(timer.due_at)}"
 
 
 def _list_line(case: Case, now: datetime) -> str:

@@ -1,0 +1,222 @@
+"""The `sla-check` job: decide warnings and breaches exactly once, queue them in the outbox.
+
+One pass reads only the cases whose `sla_next_check_at` has come (an indexed range query),
+decides each alert under a unique key (case, target, kind, due time) so concurrent passes and
+processes cannot decide it twice, records it in the case's audit trail, and queues the Slack
+messages in the same transaction. Delivery happens after commit (see `bot.outbox`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.cases import Actor, CaseService
+from bot.clock import Clock
+from bot.db import Database
+from bot.outbox import enqueue
+from bot.roster import Roster
+from bot.sla import TARGET_LABELS
+from bot.sla_tracker import BREACH, WARN, AlertPoint, SlaTracker, alert_points
+from bot.views import alerts
+from bot.views.blocks import SlackMessage
+from bot.views.case_card import thread_update
+from models import Case, CaseAction, EventSource, SlaAlert
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = Actor("scheduler", EventSource.SCHEDULER)
+BATCH = 500
+
+
+@dataclass
+class _Queued:
+    """A message decided in this pass, before storm control picks message or digest."""
+
+    channel_id: str
+    thread_ts: str | None
+    content: SlackMessage
+    line: alerts.AlertLine
+    case_id: int
+    link_to: tuple[str, str] | None = None
+
+
+@dataclass
+class SlaCheckReport:
+    warnings: int = 0
+    breaches: int = 0
+    escalated: int = 0
+    digests: int = 0
+    breached_cases: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = f"{self.warnings} warning(s), {self.breaches} breach(es)"
+        if self.escalated:
+            text += f", {self.escalated} escalated"
+        if self.digests:
+            text += f", {self.digests} digest(s)"
+        return text
+
+
+class SlaCheck:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cases: CaseService,
+        tracker: SlaTracker,
+        roster: Roster,
+        clock: Clock,
+        digest_threshold: int,
+        refresh_cards: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.tracker = tracker
+        self.roster = roster
+        self.clock = clock
+        self.digest_threshold = digest_threshold
+        self.refresh_cards = refresh_cards
+
+    def run(self) -> SlaCheckReport:
+        now = self.clock.now()
+        report = SlaCheckReport()
+        while True:
+            with self.db.unit_of_work() as session:
+                seen = self._decide_batch(session, now, report)
+            if seen < BATCH:
+                break
+        if report.breached_cases and self.refresh_cards is not None:
+            self.refresh_cards(report.breached_cases)
+        return report
+
+    def _decide_batch(self, session: Session, now: datetime, report: SlaCheckReport) -> int:
+        due_cases = session.scalars(
+            select(Case)
+            .where(Case.sla_next_check_at <= now)
+            .order_by(Case.sla_next_check_at, Case.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        queued: list[_Queued] = []
+        for case in due_cases:
+            try:
+                with session.begin_nested():
+                    queued += self._decide_case(session, case, now, report)
+            except Exception:  # one broken case must not stop the alerts of all the others
+                log.exception("sla-check failed for case %s", case.id)
+        self._queue(session, queued, now, report)
+        return len(due_cases)
+
+    def _decide_case(
+        self, session: Session, case: Case, now: datetime, report: SlaCheckReport
+    ) -> list[_Queued]:
+        alerted = self.tracker.alerted(session, case.id)
+        points = [
+            point
+            for point in alert_points(case)
+            if point.moment <= now and (point.target, point.kind, point.due_at) not in alerted
+        ]
+        breached_targets = {point.target for point in points if point.kind == BREACH}
+        queued: list[_Queued] = []
+        for point in points:
+            if not self._decide(session, case, point, now):
+                continue  # another pass decided it first
+            if point.kind == WARN and point.target in breached_targets:
+                continue  # caught up after downtime: only the breach is worth saying
+            queued += self._announce(session, case, point, now, report)
+        case.sla_next_check_at = self.tracker.next_check(session, case)
+        return queued
+
+    def _decide(self, session: Session, case: Case, point: AlertPoint, now: datetime) -> bool:
+        try:
+            with session.begin_nested():
+                session.add(
+                    SlaAlert(
+                        case_id=case.id,
+                        target=point.target,
+                        kind=point.kind,
+                        due_at=point.due_at,
+                        decided_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _announce(
+        self, session: Session, case: Case, point: AlertPoint, now: datetime, report: SlaCheckReport
+    ) -> list[_Queued]:
+        team = self.cases.desk.team(case.team_key)
+        line = alerts.AlertLine(case.id, case.title, point.target, point.kind, point.due_at)
+        thread = (case.channel_id, case.card_ts) if case.channel_id and case.card_ts else None
+        action = CaseAction.SLA_WARNING if point.kind == WARN else CaseAction.SLA_BREACHED
+        self.cases.record_system_event(
+            session, case=case, action=action, target=point.target, due_at=point.due_at.isoformat()
+        )
+        if point.kind == WARN:
+            report.warnings += 1
+            notify = [case.assignee_id] if case.assignee_id else sorted(self.roster.agents(team))
+            left = self._left(case, point, now)
+            content = alerts.warning(case, point.target, point.due_at, left, notify)
+            if thread is None:
+                return [_Queued(team.alerts_channel, None, content, line, case.id)]
+            return [_Queued(thread[0], thread[1], content, line, case.id)]
+        report.breaches += 1
+        report.breached_cases.append(case.id)
+        notify = [case.assignee_id] if case.assignee_id else list(team.managers)
+        content = alerts.breach(case, point.target, point.due_at, notify)
+        queued = [_Queued(team.alerts_channel, None, content, line, case.id, link_to=thread)]
+        if thread is not None:
+            queued.append(_Queued(thread[0], thread[1], content, line, case.id, link_to=thread))
+        policy = self.tracker.policy_for(case)
+        if policy is not None and policy.on_breach == "escalate":
+            change = self.cases.escalate(
+                session,
+                number=case.id,
+                actor=SCHEDULER,
+                reason=f"{TARGET_LABELS[point.target].capitalize()} SLA breached",
+            )
+            report.escalated += 1
+            if thread is not None:
+                content = thread_update(change.case, change.events, self.cases.desk)
+                queued.append(_Queued(thread[0], thread[1], content, line, case.id))
+        return queued
+
+    def _left(self, case: Case, point: AlertPoint, now: datetime) -> timedelta:
+        policy = self.tracker.policy_for(case)
+        assert policy is not None
+        return policy.calendar.business_time(now, point.due_at)
+
+    def _queue(
+        self, session: Session, queued: list[_Queued], now: datetime, report: SlaCheckReport
+    ) -> None:
+        """Queue each channel's messages, or one digest where a channel would get a storm."""
+        by_channel: dict[str, list[_Queued]] = defaultdict(list)
+        for item in queued:
+            by_channel[item.channel_id].append(item)
+        for channel_id, items in by_channel.items():
+            if len(items) > self.digest_threshold:
+                lines = list({item.line: None for item in items})  # thread + channel copies once
+                content = alerts.digest(lines, now)
+                enqueue(session, kind="sla_digest", channel_id=channel_id, content=content, now=now)
+                report.digests += 1
+                continue
+            for item in items:
+                enqueue(
+                    session,
+                    kind=f"sla_{item.line.kind}",
+                    channel_id=channel_id,
+                    thread_ts=item.thread_ts,
+                    content=item.content,
+                    now=now,
+                    case_id=item.case_id,
+                    link_to=item.link_to,
+                )

@@ -1,0 +1,109 @@
+"""SLA warnings and breaches, end to end: a case opened over HTTP, the clock moved, the
+sla-check job run, the posts seen at the fake Slack API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import AGENT, DESK_YAML, REQUESTER, SUPPORT_CHANNEL
+from fake_slack import FakeSlack
+from slack_driver import SlackDriver
+from sqlalchemy import func, select
+
+from bot.app import Casedesk
+from bot.clock import ManualClock
+from bot.desk import DeskConfig, parse_desk_config
+from models import Case, CaseEvent, SlaAlert
+
+SLA_YAML = """
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {weekdays: ["09:00-17:00"]}
+sla:
+  digest_threshold: 3
+  teams:
+    support:
+      default: {first_response: 1h, resolution: 8h, calendar: office}
+      p1: {first_response: 15m, resolution: 2h, calendar: 24x7, on_breach: escalate}
+"""
+
+
+@pytest.fixture
+def desk_config() -> DeskConfig:
+    return parse_desk_config(DESK_YAML + SLA_YAML, source="sla test desk")
+
+
+def run_sla_check(casedesk: Casedesk) -> str:
+    report = casedesk.sla_check.run()
+    casedesk.outbox.deliver_due()
+    return str(report)
+
+
+def test_warning_then_breach_each_posted_once(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    # Monday 10:00 in Berlin: first response is due at 11:00, warning at 10:45.
+    slack.command(REQUESTER, "open Printer on fire")
+    card_ts = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
+
+    clock.advance(timedelta(minutes=46))
+    assert run_sla_check(casedesk) == "1 warning(s), 0 breach(es)"
+    warning = fake_slack.thread(SUPPORT_CHANNEL, card_ts)[-1]
+    assert "First response for case #1 is due" in warning["blocks"][0]["text"]["text"]
+
+    clock.advance(timedelta(minutes=15))
+    assert run_sla_check(casedesk) == "0 warning(s), 1 breach(es)"
+    alert = fake_slack.messages("C0ALERTS")[-1]
+    assert alert["text"] == "SLA breached: first response for case #1"
+    buttons = [e["text"]["text"] for e in alert["blocks"][-1]["elements"]]
+    assert buttons == ["Claim", "Escalate", "Open case"]
+    assert alert["blocks"][-1]["elements"][-1]["url"].startswith("https://test.slack.com/archives/")
+
+    assert run_sla_check(casedesk) == "0 warning(s), 0 breach(es)"
+    with casedesk.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(SlaAlert)) == 2
+        events = session.scalars(select(CaseEvent.action).order_by(CaseEvent.id)).all()
+    assert [e.value for e in events] == ["opened", "sla_warning", "sla_breached"]
+    card = fake_slack.messages(SUPPORT_CHANNEL)[0]
+    assert any("SLA breached" in str(block) for block in card["blocks"])
+
+
+def test_first_agent_reply_stops_the_first_response_clock(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    card_ts = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
+    clock.advance(timedelta(minutes=10))
+    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts, "Looking into it")
+
+    clock.advance(timedelta(hours=2))
+    assert run_sla_check(casedesk) == "0 warning(s), 0 breach(es)"
+    with casedesk.db.read_only() as session:
+        case = session.get(Case, 1)
+        assert case is not None
+        assert case.first_response_due_at is None
+        assert case.resolution_due_at is not None
+
+
+def test_p1_breach_escalates_the_case(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open p1 Site down")
+    clock.advance(timedelta(minutes=16))
+    assert run_sla_check(casedesk) == "0 warning(s), 1 breach(es), 1 escalated"
+    with casedesk.db.read_only() as session:
+        case = session.get(Case, 1)
+        assert case is not None and case.escalation_level == 1
+
+
+def test_alert_storm_becomes_one_digest(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    for number in range(5):
+        slack.command(REQUESTER, f"open Broken thing {number}")
+    clock.advance(timedelta(hours=2))
+    assert "5 breach(es), 2 digest(s)" in run_sla_check(casedesk)
+    digest = fake_slack.messages("C0ALERTS")[-1]
+    assert digest["text"] == "SLA alerts: 5 breached, 0 due soon"
