@@ -421,7 +421,7 @@ class CaseService:
         elif self.roster.is_agent(self._team(case.team_key), user_id):
             first = case.first_response_at is None
             if first:
-                case.first_response_at = draft.now
+                case.first_response_at, case.first_responder_id = draft.now, user_id
                 card_changed = True
             draft.record(CaseAction.RESPONDED, message_ts=message_ts, first_response=first or None)
         else:

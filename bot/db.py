@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from bot.sqlfuncs import SQLITE_PERCENTILE, SqlitePercentile
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -60,15 +63,19 @@ def _create_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
         return create_engine(
             url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True, echo=echo
         )
-    if parsed.database and parsed.database != ":memory:":
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if not parsed.database or parsed.database == ":memory:":
+        # One shared connection, or every session would see its own empty database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args, echo=echo)
+    else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=2 * pool_size,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        echo=echo,
-    )
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            connect_args=connect_args,
+            echo=echo,
+        )
     _configure_sqlite(engine)
     return engine
 
@@ -90,6 +97,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_aggregate(SQLITE_PERCENTILE, 2, SqlitePercentile)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:

@@ -163,7 +163,7 @@ class SlaCheck:
         )
         if point.kind == WARN:
             report.warnings += 1
-            notify = [case.assignee_id] if case.assignee_id else sorted(self.roster.agents(team))
+            notify = [case.assignee_id] if case.assignee_id else list(team.agents)
             left = self._left(case, point, now)
             content = alerts.warning(case, point.target, point.due_at, left, notify)
             if thread is None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.calendars import BusinessCalendar
 from bot.sla import FIRST_RESPONSE, RESOLUTION, SlaPolicies, SlaPolicy, Timer, compute_timers
 from models import Case, CaseEvent, SlaAlert
 
@@ -45,17 +46,28 @@ class SlaTracker:
         return self.policies.policy(case.team_key, case.priority)
 
     def refresh(self, session: Session, case: Case, now: datetime) -> None:
-        """Recompute the stored due and warning times from the case's whole history."""
-        timers = self.timers(session, case, now)
-        first, resolution = timers.get(FIRST_RESPONSE), timers.get(RESOLUTION)
-        case.first_response_due_at, case.first_response_warn_at = _running_times(first)
-        case.resolution_due_at, case.resolution_warn_at = _running_times(resolution)
+        """Recompute the stored due and warning times, and the measured first response and
+        resolution times, from the case's whole history."""
+        policy = self.policy_for(case)
+        timers = self._replay(session, case, policy or _MEASURE_ONLY, now)
+        _record_measurements(
+            case, timers[FIRST_RESPONSE], timers[RESOLUTION], has_targets=policy is not None
+        )
+        running = timers if policy is not None else {}
+        case.first_response_due_at, case.first_response_warn_at = _running_times(
+            running.get(FIRST_RESPONSE)
+        )
+        case.resolution_due_at, case.resolution_warn_at = _running_times(running.get(RESOLUTION))
         case.sla_next_check_at = self.next_check(session, case)
 
     def timers(self, session: Session, case: Case, now: datetime) -> dict[str, Timer]:
+        """The case's timers under its policy (none if it has no policy)."""
         policy = self.policy_for(case)
-        if policy is None:
-            return {}
+        return self._replay(session, case, policy, now) if policy else {}
+
+    def _replay(
+        self, session: Session, case: Case, policy: SlaPolicy, now: datetime
+    ) -> dict[str, Timer]:
         events = session.scalars(
             select(CaseEvent)
             .where(CaseEvent.case_id == case.id)
@@ -94,6 +106,27 @@ class SlaTracker:
                 TimerStatus(target, due_at, breached, policy.calendar.business_time(*between))
             )
         return statuses
+
+
+# Cases without a policy are still measured (wall time, pending excluded) for the KPIs.
+_MEASURE_ONLY = SlaPolicy(
+    first_response=timedelta(days=3650),
+    resolution=timedelta(days=3650),
+    warn_at=0.75,
+    calendar=BusinessCalendar.always(),
+    on_breach="alert",
+)
+
+
+def _record_measurements(case: Case, first: Timer, resolution: Timer, *, has_targets: bool) -> None:
+    if first.met_at is not None and case.first_response_at is not None:
+        case.first_response_seconds = int(first.used.total_seconds())
+        case.first_response_breached = first.used > first.budget if has_targets else None
+    if case.is_closed:
+        case.resolution_seconds = int(resolution.used.total_seconds())
+        case.resolution_breached = resolution.used > resolution.budget if has_targets else None
+    else:
+        case.resolution_seconds = case.resolution_breached = None
 
 
 def alert_points(case: Case) -> list[AlertPoint]:

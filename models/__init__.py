@@ -3,6 +3,7 @@
 from models.base import Base, UTCDateTime
 from models.case import Case, CaseStatus, CaseThread
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent
+from models.metrics import CsatResponse, SummaryPost
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 
 __all__ = [
@@ -12,10 +13,12 @@ __all__ = [
     "CaseEvent",
     "CaseStatus",
     "CaseThread",
+    "CsatResponse",
     "EventSource",
     "OutboxMessage",
     "ProcessedSlackEvent",
     "SchedulerLease",
     "SlaAlert",
+    "SummaryPost",
     "UTCDateTime",
 ]

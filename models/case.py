@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -51,6 +51,7 @@ class Case(Base):
 
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_responder_id: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -68,10 +69,20 @@ class Case(Base):
     # The earliest of the four moments above not yet alerted: the scheduler's one indexed query.
     sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    # Measured once a target is reached, in business time of the SLA calendar (wall time where
+    # the case has no policy; time pending never counts toward resolution). The KPIs
+    # aggregate these in SQL. `*_breached` is None where no target applied.
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_breached: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_breached: Mapped[bool | None] = mapped_column(Boolean)
+
     __table_args__ = (
         Index("ix_cases_team_status_activity", "team_key", "status", "last_activity_at"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_last_activity_at", "last_activity_at"),
+        Index("ix_cases_team_opened_at", "team_key", "opened_at"),
+        Index("ix_cases_team_closed_at", "team_key", "closed_at"),
     )
 
     @property

@@ -38,6 +38,8 @@ class CaseAction(enum.StrEnum):
     PRIORITY_CHANGED = "priority_changed"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    CSAT_REQUESTED = "csat_requested"
+    CSAT_RATED = "csat_rated"
 
 
 def _enum_column(enum_type: type[enum.StrEnum]) -> Enum:

@@ -10,10 +10,10 @@ from typing import Any, NamedTuple
 import pytest
 from conftest import (
     AGENT,
-    DESK_YAML,
     AGENT_2,
     BILLING_AGENT,
     BILLING_CHANNEL,
+    DESK_YAML,
     HELP_CHANNEL,
     MANAGER,
     OUTSIDER,
@@ -76,7 +76,12 @@ class Desk:
             return self.cases.unassign(session, number=number, actor=actor(by))
 
     def escalate(
-        self, number: int = 1, reason: str = "Key account", *, by: str = AGENT, to: str | None = None
+        self,
+        number: int = 1,
+        reason: str = "Key account",
+        *,
+        by: str = AGENT,
+        to: str | None = None,
     ) -> CaseChange:
         with self.db.unit_of_work() as session:
             return self.cases.escalate(
@@ -322,7 +327,11 @@ def test_the_assignee_hands_the_case_over_and_the_first_assignee_is_kept(desk: D
     desk.assign(to=AGENT_2, by=AGENT)
 
     case = desk.case()
-    assert (case.assignee_id, case.first_assignee_id, case.status) == (AGENT_2, AGENT, "in_progress")
+    assert (case.assignee_id, case.first_assignee_id, case.status) == (
+        AGENT_2,
+        AGENT,
+        "in_progress",
+    )
     assert desk.trail()[-1] == Row(at, AGENT, "assigned", from_value=AGENT, to_value=AGENT_2)
 
 
@@ -794,7 +803,8 @@ def test_a_requester_reply_is_recorded_as_a_customer_reply(desk: Desk) -> None:
     at = desk.clock.advance(MINUTE)
     change = desk.message(REQUESTER)
 
-    assert change is not None and change.card_changed is False
+    assert change is not None
+    assert change.card_changed is False
     assert desk.trail()[-1] == Row(at, REQUESTER, "customer_replied", "thread")
     assert desk.events()[-1].details == {"message_ts": f"{at.timestamp():.6f}"}
 
@@ -807,7 +817,8 @@ def test_a_requester_reply_resumes_a_pending_case(desk: Desk) -> None:
     at = desk.clock.advance(HOUR)
     change = desk.message(REQUESTER)
 
-    assert change is not None and change.card_changed is True
+    assert change is not None
+    assert change.card_changed is True
     assert desk.case().status == "in_progress"
     assert desk.trail()[-2:] == [
         Row(at, REQUESTER, "customer_replied", "thread"),
@@ -832,8 +843,10 @@ def test_the_first_agent_reply_sets_first_response_only_once(desk: Desk, agent: 
         Row(later, AGENT, "responded", "thread"),
     ]
     assert [event.details.get("first_response") for event in desk.events()[1:]] == [True, None]
-    assert first_change is not None and first_change.card_changed is True
-    assert later_change is not None and later_change.card_changed is False
+    assert first_change is not None
+    assert first_change.card_changed is True
+    assert later_change is not None
+    assert later_change.card_changed is False
 
 
 @pytest.mark.parametrize("user", [OUTSIDER, BILLING_AGENT])
@@ -1083,4 +1096,3 @@ def test_history_can_still_grow_after_a_refused_rewrite(desk: Desk) -> None:
     desk.claim()
 
     assert desk.actions() == ["opened", "claimed"]
-

@@ -103,7 +103,9 @@ def test_slack_entities_are_unescaped_to_what_the_user_typed() -> None:
 
 
 def test_an_escaped_ampersand_is_unescaped_once_only() -> None:
-    assert parse_case_command("note 7 AT&amp;T wrote &amp;lt;b&amp;gt;").text == "AT&T wrote &lt;b&gt;"
+    assert (
+        parse_case_command("note 7 AT&amp;T wrote &amp;lt;b&amp;gt;").text == "AT&T wrote &lt;b&gt;"
+    )
 
 
 # Assigning

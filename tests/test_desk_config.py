@@ -163,15 +163,16 @@ def test_a_broken_file_lists_every_problem_with_its_key_path() -> None:
         (("managers: [U0MANAGER]", "managers: [C0MANAGER]"),
          "teams.support.managers[0]: 'C0MANAGER' is not a Slack user or usergroup ID "
          "(U…, W… or S…)"),
-        (("    channel: C0BILLING", "    chanel: C0BILLING"),
-         "teams.billing.chanel: unknown key (check the spelling)"),
+        (("    channel: C0BILLING", "    channel: C0BILLING\n    colour: blue"),
+         "teams.billing.colour: unknown key (check the spelling)"),
+        (("default_team: support", "default_team: support\nescalations: true"),
+         "escalations: unknown key (check the spelling)"),
         (("    channel: C0BILLING", "    channel: billing"),
          "teams.billing.channel: 'billing' is not a Slack channel ID (C… or G…)"),
         (("    name: Billing\n", ""), "teams.billing.name: is required"),
         (("default_team: support", "default_team: sales"),
          "default_team: 'sales' is not one of the teams"),
-        (("default_team: support", "default_tem: support"),
-         "default_team: is required"),
+        (("default_team: support\n", ""), "default_team: is required"),
         (("  billing:", "  Billing:"),
          "teams.Billing: a team key must be lower-case letters, digits, '-' or '_' and start "
          "with a letter"),
@@ -184,8 +185,8 @@ def test_a_broken_file_lists_every_problem_with_its_key_path() -> None:
         (("default_team: support", "default_team: support\npriorities: {p0: Now}"),
          "priorities: unknown priority 'p0'; use p1, p2, p3 and p4"),
     ],
-    ids=["agent-id", "manager-id", "unknown-key", "channel-id", "missing-name",
-         "unknown-default-team", "missing-default-team", "team-key", "no-people",
+    ids=["agent-id", "manager-id", "unknown-team-key", "unknown-top-key", "channel-id",
+         "missing-name", "unknown-default-team", "missing-default-team", "team-key", "no-people",
          "duplicate-route", "bad-default-priority", "bad-priority-key"],
 )  # fmt: skip
 def test_each_mistake_is_reported_once_with_its_key_path(
@@ -198,7 +199,9 @@ def test_each_mistake_is_reported_once_with_its_key_path(
 
 
 def test_a_desk_without_teams_is_refused() -> None:
-    assert problems_in("default_team: support\nteams: {}\n") == ["teams: at least one team is needed"]
+    assert problems_in("default_team: support\nteams: {}\n") == [
+        "teams: at least one team is needed"
+    ]
     assert problems_in("default_team: support\n") == ["teams: is required"]
 
 
@@ -208,17 +211,20 @@ def test_a_file_that_is_not_a_mapping_says_what_it_must_be(text: str) -> None:
 
 
 def test_invalid_yaml_reports_the_line_and_column() -> None:
-    text = VALID.replace("    routes_from: [C0HELP]", "    routes_from: [C0HELP\n  oops: {")
+    text = VALID.replace("    routes_from: [C0HELP]", "    routes_from: [C0HELP")
 
     (problem,) = problems_in(text)
 
-    assert problem.startswith("line 10, column 3: invalid YAML: ")
+    assert problem == "line 9, column 10: invalid YAML: expected ',' or ']', but got ':'"
 
 
 def test_a_tab_in_the_indentation_reports_where_it_is() -> None:
     (problem,) = problems_in(VALID.replace("    name: Billing", "\tname: Billing"))
 
-    assert problem == "line 10, column 1: invalid YAML: found character '\\t' that cannot start any token"
+    assert (
+        problem
+        == "line 10, column 1: invalid YAML: found character '\\t' that cannot start any token"
+    )
 
 
 @pytest.mark.parametrize(
@@ -299,7 +305,8 @@ def test_check_config_on_a_missing_file_is_one_clear_line(
 
     assert (code, out) == (1, "")
     assert len(err) == 1, err
-    assert str(path) in err[0] and "No such file or directory" in err[0]
+    assert str(path) in err[0]
+    assert "No such file or directory" in err[0]
 
 
 def test_check_config_reads_support_config_when_no_path_is_given(
