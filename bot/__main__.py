@@ -44,9 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"casedesk: setting {error}", file=sys.stderr)
     except ConfigError as error:
-        print(f"casedesk: {error.source} has {len(error.problems)} problem(s):", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        if len(error.problems) == 1:
+            print(f"casedesk: {error.source}: {error.problems[0]}", file=sys.stderr)
+        else:
+            print(f"casedesk: {error.source} has {len(error.problems)} problems:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
     except UsageError as error:
         print(f"casedesk: {error}", file=sys.stderr)
     except KeyboardInterrupt:

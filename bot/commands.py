@@ -67,7 +67,7 @@ def parse_case_command(raw_text: str) -> CaseCommand:
     text = from_slack(raw_text).strip()
     if not text:
         return CaseCommand("help")
-    name, _, rest = text.partition(" ")
+    name, rest = _first_word(text)
     name = name.lower()
     if name not in SUBCOMMANDS:
         close = difflib.get_close_matches(name, SUBCOMMANDS, n=1, cutoff=0.6)
@@ -118,7 +118,7 @@ def _parse_list(rest: str) -> CaseCommand:
 
 
 def _parse_assign(number: int, rest: str) -> CaseCommand:
-    target, _, _ = rest.partition(" ")
+    target, _ = _first_word(rest)
     user_id = parse_user_reference(target) if target else None
     if user_id is None:
         raise BadInput(
@@ -130,22 +130,34 @@ def _parse_assign(number: int, rest: str) -> CaseCommand:
 
 
 def _parse_escalate(number: int, rest: str) -> CaseCommand:
-    words = rest.split(None, 2)
-    if len(words) >= 2 and words[0].lower() == "to":
-        team = words[1].lower().removeprefix("team:")
-        return CaseCommand("escalate", number=number, team=team, text=" ".join(words[2:]))
-    team_match = _TEAM_OPTION.match(words[0]) if words else None
+    """`escalate N [to <team> | team:<key>] <reason>`; the reason keeps its spacing."""
+    first, remainder = _first_word(rest)
+    if first.lower() == "to" and remainder:
+        team, reason = _first_word(remainder)
+        return CaseCommand(
+            "escalate", number=number, team=team.lower().removeprefix("team:"), text=reason
+        )
+    team_match = _TEAM_OPTION.match(first)
     if team_match:
         return CaseCommand(
-            "escalate", number=number, team=team_match.group(1).lower(), text=" ".join(words[1:])
+            "escalate", number=number, team=team_match.group(1).lower(), text=remainder
         )
     return CaseCommand("escalate", number=number, text=rest)
 
 
 def _take_case_reference(name: str, rest: str) -> tuple[int, str]:
-    reference, _, remainder = rest.partition(" ")
+    reference, remainder = _first_word(rest)
     match = _CASE_REFERENCE.match(reference)
     if not match:
-        what = f"`{reference}` is not a case number" if reference else "Which case?"
-        raise BadInput(f"{what}. Usage: `{USAGE[name]}` (a case is `42` or `#42`).")
-    return int(match.group(1)), remainder.strip()
+        what = f"`{reference}` is not a case number." if reference else "Which case?"
+        raise BadInput(f"{what} Usage: `{USAGE[name]}` (a case is `42` or `#42`).")
+    return int(match.group(1)), remainder
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """Split off the first word at any whitespace (people put text on the next line too),
+    keeping the rest exactly as typed."""
+    parts = text.split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""

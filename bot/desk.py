@@ -146,7 +146,7 @@ def _cross_reference_problems(data: dict[str, Any]) -> list[str]:
     teams = data.get("teams") if isinstance(data.get("teams"), dict) else {}
     assert isinstance(teams, dict)
     default_team = data.get("default_team")
-    if default_team is not None and teams and default_team not in teams:
+    if isinstance(default_team, str) and teams and default_team not in teams:
         problems.append(f"default_team: {default_team!r} is not one of the teams")
     routed: dict[str, str] = {}
     for key, team in teams.items():
@@ -165,6 +165,8 @@ def _cross_reference_problems(data: dict[str, Any]) -> list[str]:
             )
         routes = team.get("routes_from")
         for index, channel in enumerate(routes if isinstance(routes, list) else []):
+            if not isinstance(channel, str):
+                continue  # its type is reported by the schema check
             if channel in routed:
                 problems.append(
                     f"teams.{key}.routes_from[{index}]: {channel} already routes to "
@@ -188,7 +190,7 @@ def _sla_problems(data: dict[str, Any], teams: dict[Any, Any]) -> list[str]:
             problems.append(f"sla.teams.{team_key}: {team_key!r} is not one of the teams")
         for priority, spec in entries.items() if isinstance(entries, dict) else []:
             calendar = spec.get("calendar") if isinstance(spec, dict) else None
-            if calendar is not None and calendar != ALWAYS and calendar not in calendars:
+            if isinstance(calendar, str) and calendar != ALWAYS and calendar not in calendars:
                 problems.append(
                     f"sla.teams.{team_key}.{priority}.calendar: {calendar!r} is not one of the "
                     f"calendars ({', '.join(sorted(calendars)) or 'none defined'}) nor {ALWAYS!r}"
@@ -203,6 +205,10 @@ def load_desk_config(path: str | Path) -> DeskConfig:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(source, [f"cannot read the file: {error.strerror or error}"]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            source, [f"cannot read the file: it is not UTF-8 text (byte {error.start})"]
+        ) from None
     return parse_desk_config(text, source=source)
 
 

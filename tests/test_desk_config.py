@@ -280,7 +280,7 @@ def test_check_config_lists_every_problem_and_exits_1(
     code, out, err = check_config(capsys, str(path))
 
     assert (code, out) == (1, "")
-    assert err[0] == f"casedesk: {path} has {len(BROKEN_PROBLEMS)} problem(s):"
+    assert err[0] == f"casedesk: {path} has {len(BROKEN_PROBLEMS)} problems:"
     assert sorted(err[1:]) == sorted(f"  {problem}" for problem in BROKEN_PROBLEMS)
 
 
@@ -292,8 +292,8 @@ def test_check_config_reports_invalid_yaml_with_line_and_column(
     code, _, err = check_config(capsys, str(path))
 
     assert code == 1
-    assert err[0] == f"casedesk: {path} has 1 problem(s):"
-    assert err[1].startswith("  line 4, column 1: invalid YAML: ")
+    assert len(err) == 1
+    assert err[0].startswith(f"casedesk: {path}: line 4, column 1: invalid YAML: ")
 
 
 def test_check_config_on_a_missing_file_is_one_clear_line(
@@ -317,7 +317,7 @@ def test_check_config_reads_support_config_when_no_path_is_given(
 
     code, _, err = check_config(capsys)
 
-    assert (code, err[0]) == (1, f"casedesk: {tmp_path / 'desk.yaml'} has 9 problem(s):")
+    assert (code, err[0]) == (1, f"casedesk: {tmp_path / 'desk.yaml'} has 9 problems:")
 
 
 def test_check_config_defaults_to_app_yaml_in_the_working_directory(
@@ -355,7 +355,8 @@ def test_check_config_never_shows_a_traceback(
     code, out, err = check_config(capsys, str(path))
 
     assert (code, out) == (1, "")
-    assert err[0].startswith(f"casedesk: {path} has ")
+    assert err[0].startswith(f"casedesk: {path}")
+    assert not any("Traceback" in line for line in err)
 
 
 def test_check_config_on_a_folder_is_refused_cleanly(
@@ -378,7 +379,7 @@ def test_check_config_as_a_program_accepts_the_example_and_refuses_a_broken_file
     assert (good.returncode, good.stderr) == (0, "")
     assert good.stdout.startswith("app.yaml: OK (")
     assert (bad.returncode, bad.stdout) == (1, "")
-    assert bad.stderr.startswith("casedesk: broken.yaml has 9 problem(s):\n")
+    assert bad.stderr.startswith("casedesk: broken.yaml has 9 problems:\n")
     assert "Traceback" not in bad.stderr
 
 
