@@ -21,21 +21,22 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text, update
 
-from bot import migrate  # noqa: E402
-from bot.cases import CaseService  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.desk import parse_desk_config  # noqa: E402
-from bot.roster import Roster  # noqa: E402
-from bot.sla import SlaPolicies  # noqa: E402
-from bot.sla_check import SlaCheck  # noqa: E402
-from bot.sla_tracker import SlaTracker  # noqa: E402
-from models import Case  # noqa: E402
+from bot import migrate
+from bot.cases import CaseService
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.desk import parse_desk_config
+from bot.roster import Roster
+from bot.sla import SlaPolicies
+from bot.sla_check import SlaCheck
+from bot.sla_tracker import SlaTracker
+from models import Case
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DESK = """
@@ -62,7 +63,7 @@ def seed(db: Database, *, total: int, open_cases: int) -> None:
     for number in range(1, total + 1):
         is_open = number > total - open_cases
         opened = NOW - timedelta(minutes=rng.randint(1, 60 * 24 * 365))
-        row = {
+        row: dict[str, Any] = {
             "id": number,
             "title": f"Case {number}",
             "description": "",
@@ -92,9 +93,9 @@ def seed(db: Database, *, total: int, open_cases: int) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
-def _insert(db: Database, rows: list[dict[str, object]]) -> None:
+def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
     with db.engine.begin() as connection:
-        connection.execute(insert(Case.__table__), rows)
+        connection.execute(insert(Case), rows)
 
 
 def make_due(db: Database, count: int) -> None:
@@ -110,7 +111,7 @@ def make_due(db: Database, count: int) -> None:
         opened = NOW - timedelta(hours=2)
         for case_id in ids:
             connection.execute(
-                Case.__table__.update()
+                update(Case)
                 .where(Case.id == case_id)
                 .values(
                     opened_at=opened,
@@ -155,9 +156,8 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
     migrate.upgrade(db)
     started = time.perf_counter()
     seed(db, total=args.total, open_cases=args.open)
-    print(
-        f"[{label}] seeded {args.total:,} cases ({args.open:,} open) in {time.perf_counter() - started:.1f} s"
-    )
+    seconds = time.perf_counter() - started
+    print(f"[{label}] seeded {args.total:,} cases ({args.open:,} open) in {seconds:.1f} s")
     check = build_check(db)
     idle_ms, report = time_pass(check, repeats=5)
     print(f"[{label}] nothing due:   {idle_ms:8.1f} ms per pass (median of 5)  -> {report}")
@@ -170,9 +170,8 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--total", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1_000)

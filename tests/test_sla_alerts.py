@@ -95,7 +95,8 @@ def test_p1_breach_escalates_the_case(
     assert run_sla_check(casedesk) == "0 warning(s), 1 breach(es), 1 escalated"
     with casedesk.db.read_only() as session:
         case = session.get(Case, 1)
-        assert case is not None and case.escalation_level == 1
+        assert case is not None
+        assert case.escalation_level == 1
 
 
 def test_alert_storm_becomes_one_digest(
