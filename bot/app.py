@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 import handlers
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.executor import TrackingExecutor
@@ -70,7 +71,17 @@ def build_casedesk(
     roster = Roster(desk, slack, clock)
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
-    flows = CaseFlows(db=db, cases=cases, slack=slack, desk=desk, clock=clock, sla=sla)
+    outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
+    flows = CaseFlows(
+        db=db,
+        cases=cases,
+        slack=slack,
+        desk=desk,
+        clock=clock,
+        sla=sla,
+        csat=CsatService(cases),
+        outbox=outbox,
+    )
     sla_check = SlaCheck(
         db=db,
         cases=cases,

@@ -35,7 +35,7 @@ class CalendarConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str
-    hours: dict[str, list[str]] = Field(default_factory=dict)
+    hours: dict[str, list[str]] = Field(default_factory=dict, validate_default=True)
     holidays: HolidayConfig | None = None
 
     @field_validator("timezone")

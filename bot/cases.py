@@ -373,8 +373,20 @@ class CaseService:
     def record_system_event(
         self, session: Session, *, case: Case, action: CaseAction, **details: Any
     ) -> CaseChange:
-        """Something the scheduler did to a case (an SLA warning or breach); not activity."""
-        draft = _Draft(case, Actor("scheduler", EventSource.SCHEDULER), self.clock.now())
+        """Something the desk did around a case (an SLA alert, a survey); not case activity."""
+        return self.record_event(
+            session,
+            case=case,
+            actor=Actor("scheduler", EventSource.SCHEDULER),
+            action=action,
+            **details,
+        )
+
+    def record_event(
+        self, session: Session, *, case: Case, actor: Actor, action: CaseAction, **details: Any
+    ) -> CaseChange:
+        """Append an event that changes nothing on the case itself (e.g. a CSAT rating)."""
+        draft = _Draft(case, actor, self.clock.now())
         draft.record(action, **details)
         return self._finish(session, draft, activity=False)
 

@@ -7,6 +7,7 @@ Validation collects every problem with its key path (`teams.billing.agents[2]: .
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from pydantic import (
 )
 
 from bot.calendars import ALWAYS, CalendarConfig
-from bot.sla import SlaConfig
+from bot.sla import Duration, SlaConfig
 
 PRIORITY_KEYS = ("p1", "p2", "p3", "p4")
 DEFAULT_PRIORITY_LABELS = {"p1": "Urgent", "p2": "High", "p3": "Normal", "p4": "Low"}
@@ -61,6 +62,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class CsatSettings(_Strict):
+    """Ask the requester "How did we do?" after a case is closed."""
+
+    enabled: bool = True
+    delay: Duration = timedelta(0)
+
+
 class Team(_Strict):
     key: str = ""  # filled in from the mapping key
     name: str
@@ -70,6 +78,7 @@ class Team(_Strict):
     managers: list[MemberId] = Field(default_factory=list)
     routes_from: list[ChannelId] = Field(default_factory=list)
     default_priority: str = "p3"
+    csat: CsatSettings = Field(default_factory=CsatSettings)
 
     @property
     def alerts_channel(self) -> str:

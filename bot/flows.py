@@ -17,15 +17,18 @@ from sqlalchemy.orm import Session
 from bot.cases import Actor, CaseChange, CaseService
 from bot.clock import Clock
 from bot.commands import CaseCommand, parse_case_command
+from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.errors import BadInput, CasedeskError
+from bot.outbox import OutboxDeliverer
 from bot.sla_tracker import SlaTracker
 from bot.slack import SlackDeliveryError, SlackGateway
 from bot.text import mention
 from bot.views import modals
 from bot.views.blocks import SlackMessage, user_text
 from bot.views.case_card import case_card, moved_card, thread_update
+from bot.views.csat import comment_modal, thanks
 from bot.views.replies import (
     PAGE_SIZE,
     case_details,
@@ -68,6 +71,8 @@ class CaseFlows:
         desk: DeskConfig,
         clock: Clock,
         sla: SlaTracker | None = None,
+        csat: CsatService | None = None,
+        outbox: OutboxDeliverer | None = None,
     ) -> None:
         self.db = db
         self.cases = cases
@@ -75,6 +80,8 @@ class CaseFlows:
         self.desk = desk
         self.clock = clock
         self.sla = sla
+        self.csat = csat
+        self.outbox = outbox
         # Card updates for one case are serialised and always render the latest state, so two
         # quick changes cannot leave the older rendering on the card.
         self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
@@ -209,12 +216,39 @@ class CaseFlows:
         )
 
     def close(self, who: Requester, number: int, resolution: str) -> SlackMessage:
-        return self._apply(
-            lambda session: self.cases.close(
+        def close_and_survey(session: Session) -> CaseChange:
+            change = self.cases.close(
                 session, number=number, actor=who.actor, resolution=resolution
-            ),
-            lambda case: f"You closed case #{case.id}.",
-        )
+            )
+            if self.csat is not None:
+                self.csat.ask_after_close(session, change.case)
+            return change
+
+        reply = self._apply(close_and_survey, lambda case: f"You closed case #{case.id}.")
+        self._deliver_queued()
+        return reply
+
+    def rate(
+        self, who: Requester, number: int, rating: int, comment: str | None = None
+    ) -> SlackMessage:
+        """The requester answered the CSAT survey (a button, or the comment modal)."""
+        if self.csat is None:
+            return notice("Surveys are turned off.")
+        csat = self.csat
+        try:
+            with self.db.unit_of_work() as session:
+                answer = csat.rate(
+                    session, number=number, actor=who.actor, rating=rating, comment=comment
+                )
+        except CasedeskError as error:
+            return notice(error.message)
+        return thanks(answer.case_id, answer.rating, answer.previous)
+
+    def _deliver_queued(self) -> None:
+        """Send what a change queued (a survey with no delay) now rather than on the next
+        scheduler tick; what cannot go now stays queued."""
+        if self.outbox is not None:
+            self.outbox.deliver_due()
 
     def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
         return self._apply(
@@ -291,6 +325,9 @@ class CaseFlows:
         except SlackDeliveryError as error:
             return notice(f"I could not open the form ({error.error}). Please try again.")
         return None
+
+    def open_rating_modal(self, number: int, trigger_id: str | None) -> SlackMessage | None:
+        return self._show_modal(trigger_id, comment_modal(number))
 
     def tell(self, who: Requester, content: SlackMessage) -> None:
         """Answer someone outside a command (after a modal): ephemeral, or a DM."""

@@ -13,6 +13,8 @@ class ActionId(enum.StrEnum):
     REOPEN = "case_reopen"
     LIST_MORE = "case_list_more"
     OPEN_LINK = "case_open_link"
+    CSAT_RATE = "csat_rate"
+    CSAT_COMMENT = "csat_comment"
 
 
 class CallbackId(enum.StrEnum):
@@ -20,6 +22,7 @@ class CallbackId(enum.StrEnum):
     ESCALATE_CASE = "case_escalate_modal"
     CLOSE_CASE = "case_close_modal"
     REOPEN_CASE = "case_reopen_modal"
+    CSAT_COMMENT = "csat_comment_modal"
 
 
 class BlockId(enum.StrEnum):
@@ -31,3 +34,5 @@ class BlockId(enum.StrEnum):
     TEAM = "team"
     REASON = "reason"
     RESOLUTION = "resolution"
+    RATING = "rating"
+    COMMENT = "comment"

@@ -232,22 +232,15 @@ def _measure(
     warn_budget = budget * policy.warn_at
     used = timedelta(0)
     for start, end in segments:
-        # The moments inside this segment where the warning and the due point are reached.
-        if timer.warn_at is None and used + _span(calendar, start, end) >= warn_budget:
+        # The moments inside this segment where the warning and the due point are reached; a
+        # segment still running (end None) reaches them for sure, sooner or later.
+        span = calendar.business_time(start, end) if end is not None else None
+        if timer.warn_at is None and (span is None or used + span >= warn_budget):
             timer.warn_at = calendar.add(start, warn_budget - used)
-        if timer.due_at is None and (
-            end is None or used + calendar.business_time(start, end) >= budget
-        ):
+        if timer.due_at is None and (span is None or used + span >= budget):
             timer.due_at = calendar.add(start, budget - used)
         used += calendar.business_time(start, min(end or now, now))
         if end is None:
             timer.running_since = start
     timer.used = used
     return timer
-
-
-def _span(calendar: BusinessCalendar, start: datetime, end: datetime | None) -> timedelta:
-    """Business time of a segment; an open segment counts as unbounded for the search."""
-    if end is None:
-        return timedelta.max
-    return calendar.business_time(start, end)

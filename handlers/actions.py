@@ -27,6 +27,8 @@ def register(app: App) -> None:
         app.action(action_id.value)(modal_button)
     app.action(ActionId.LIST_MORE.value)(list_more_button)
     app.action(ActionId.OPEN_LINK.value)(link_button)
+    app.action(ActionId.CSAT_RATE.value)(csat_rate_button)
+    app.action(ActionId.CSAT_COMMENT.value)(csat_comment_button)
 
 
 def claim_button(
@@ -88,3 +90,31 @@ def _clicker(body: dict[str, Any]) -> Requester:
 
 def _answer(respond: Respond, content: dict[str, Any]) -> None:
     respond(**content, response_type="ephemeral", replace_original=False)
+
+
+def csat_rate_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    try:
+        number_text, _, rating_text = str(action.get("value") or "").partition(":")
+        number, rating = parse_case_number(number_text), int(rating_text)
+    except (CasedeskError, ValueError):
+        _answer(respond, notice("That survey is out of date.").as_kwargs())
+        return
+    reply = casedesk(context).flows.rate(_clicker(body), number, rating)
+    _answer(respond, reply.as_kwargs())
+
+
+def csat_comment_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    try:
+        number = parse_case_number(action.get("value"))
+    except CasedeskError as error:
+        _answer(respond, notice(error.message).as_kwargs())
+        return
+    reply = casedesk(context).flows.open_rating_modal(number, body.get("trigger_id"))
+    if reply is not None:
+        _answer(respond, reply.as_kwargs())

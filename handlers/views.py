@@ -26,6 +26,25 @@ _REQUIRED = {
 def register(app: App) -> None:
     for callback_id in _REQUIRED:
         app.view(callback_id.value)(submit_modal)
+    app.view(CallbackId.CSAT_COMMENT.value)(submit_rating)
+
+
+def submit_rating(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    values = submitted_values(view)
+    modal = ModalContext.decode(view.get("private_metadata"))
+    if not values.get(BlockId.RATING, "").isdigit():
+        ack(response_action="errors", errors={BlockId.RATING.value: "Please pick a rating."})
+        return
+    ack()
+    who = Requester(body["user"]["id"], None, EventSource.MODAL)
+    flows = casedesk(context).flows
+    if modal.case_number is None:
+        flows.tell(who, notice("That survey no longer points at a case."))
+        return
+    rating, comment = int(values[BlockId.RATING]), values.get(BlockId.COMMENT)
+    flows.tell(who, flows.rate(who, modal.case_number, rating, comment))
 
 
 def submit_modal(

@@ -49,7 +49,7 @@ def test_agent_claims_from_the_card_and_closes_with_a_resolution(
         actions = [
             e.action.value for e in session.scalars(select(CaseEvent).order_by(CaseEvent.id))
         ]
-    assert actions == ["opened", "claimed", "closed"]
+    assert actions == ["opened", "claimed", "closed", "csat_requested"]
 
 
 def test_manager_escalates_through_the_modal(slack: SlackDriver, fake_slack: FakeSlack) -> None:

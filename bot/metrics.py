@@ -1,0 +1,399 @@
+"""Team KPIs, computed in SQL from the cases and the audit trail.
+
+Pure query functions: a session, a team and a period [start, end) in, figures out. The summary
+posts, `/case stats`, App Home and the export all read them from here.
+
+Definitions (also shown in the summary's footnote):
+- new: cases opened in the period; resolved: close events in the period; reopened: reopen events;
+  escalated: cases escalated at least once in the period.
+- first response time: opening to the first agent reply in the case thread; resolution time:
+  opening to close, time pending excluded; both in business time of the team's SLA calendar
+  where it has one. Medians and 90th percentiles over the cases answered / closed in the period.
+- SLA attainment: of the targets completed in the period, how many were met; breaches: SLA
+  breach alerts in the period.
+- first-contact resolution: of the cases closed in the period, those closed by their first
+  assignee, never escalated, reassigned or reopened.
+- escalation rate: cases escalated per case opened; reopen rate: reopens per resolution.
+- CSAT: ratings given in the period (1-5); response rate: ratings per survey sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, distinct, func, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
+
+from bot.sqlfuncs import percentile
+from models import Case, CaseAction, CaseEvent, CaseStatus, CsatResponse
+
+Condition = ColumnElement[bool]
+Column = SQLCoreOperations[Any]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    part: int
+    whole: int
+
+    @property
+    def value(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of durations, in seconds; None where nothing was measured."""
+
+    median: float | None
+    p90: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TeamKpis:
+    team_key: str
+    start: datetime
+    end: datetime
+    opened: int
+    resolved: int
+    reopened: int
+    escalated: int
+    first_response: Spread
+    resolution: Spread
+    first_response_sla: Ratio
+    resolution_sla: Ratio
+    breaches: int
+    first_contact_resolution: Ratio
+    escalation_rate: Ratio
+    reopen_rate: Ratio
+    csat_average: float | None
+    csat_distribution: dict[int, int] = field(default_factory=dict)
+    csat_response_rate: Ratio = Ratio(0, 0)
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: str
+    handled: int
+    resolved: int
+    first_response_median: float | None
+    open_now: int
+
+
+def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime) -> TeamKpis:
+    opened = _count(
+        session, select(func.count(Case.id)).where(_team(team_key), _in(Case.opened_at, start, end))
+    )
+    resolved = _event_count(session, team_key, CaseAction.CLOSED, start, end)
+    reopened = _event_count(session, team_key, CaseAction.REOPENED, start, end)
+    escalated = _event_count(
+        session, team_key, CaseAction.ESCALATED, start, end, distinct_cases=True
+    )
+    csat_average, distribution, answered = _csat(session, team_key, start, end)
+    surveys = _event_count(session, team_key, CaseAction.CSAT_REQUESTED, start, end)
+    return TeamKpis(
+        team_key=team_key,
+        start=start,
+        end=end,
+        opened=opened,
+        resolved=resolved,
+        reopened=reopened,
+        escalated=escalated,
+        first_response=_spread(
+            session,
+            Case.first_response_seconds,
+            _team(team_key),
+            _in(Case.first_response_at, start, end),
+        ),
+        resolution=_spread(
+            session, Case.resolution_seconds, _team(team_key), _closed_in(start, end)
+        ),
+        first_response_sla=_attainment(
+            session,
+            Case.first_response_breached,
+            _team(team_key),
+            _in(Case.first_response_at, start, end),
+        ),
+        resolution_sla=_attainment(
+            session, Case.resolution_breached, _team(team_key), _closed_in(start, end)
+        ),
+        breaches=_event_count(session, team_key, CaseAction.SLA_BREACHED, start, end),
+        first_contact_resolution=_first_contact_resolution(session, team_key, start, end),
+        escalation_rate=Ratio(escalated, opened),
+        reopen_rate=Ratio(reopened, resolved),
+        csat_average=csat_average,
+        csat_distribution=distribution,
+        csat_response_rate=Ratio(answered, surveys),
+    )
+
+
+def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str, str], int]:
+    """Cases not closed at `at`, by (status, priority), from the status history."""
+    ranked = (
+        select(
+            CaseEvent.case_id,
+            CaseEvent.status_after,
+            func.row_number()
+            .over(
+                partition_by=CaseEvent.case_id, order_by=(CaseEvent.at.desc(), CaseEvent.id.desc())
+            )
+            .label("rank"),
+        )
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(_team(team_key), CaseEvent.at < at, CaseEvent.status_after.is_not(None))
+        .subquery()
+    )
+    latest = select(ranked.c.case_id, ranked.c.status_after).where(ranked.c.rank == 1).subquery()
+    status = func.coalesce(latest.c.status_after, CaseStatus.OPEN.value)
+    rows = session.execute(
+        select(status, Case.priority, func.count())
+        .select_from(Case)
+        .outerjoin(latest, latest.c.case_id == Case.id)
+        .where(_team(team_key), Case.opened_at < at, status != CaseStatus.CLOSED.value)
+        .group_by(status, Case.priority)
+    ).all()
+    return {(str(state), str(priority)): int(count) for state, priority, count in rows}
+
+
+def oldest_open(session: Session, *, team_key: str, limit: int = 5) -> list[Case]:
+    return list(
+        session.scalars(
+            select(Case)
+            .where(_team(team_key), Case.status != CaseStatus.CLOSED)
+            .order_by(Case.opened_at, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def at_risk(session: Session, *, team_key: str, horizon: datetime, limit: int = 10) -> list[Case]:
+    """Open cases with a running SLA timer due before `horizon`, soonest first."""
+    soonest = case(
+        (
+            and_(
+                Case.first_response_due_at.is_not(None),
+                or_(
+                    Case.resolution_due_at.is_(None),
+                    Case.first_response_due_at <= Case.resolution_due_at,
+                ),
+            ),
+            Case.first_response_due_at,
+        ),
+        else_=Case.resolution_due_at,
+    )
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                _team(team_key),
+                Case.status != CaseStatus.CLOSED,
+                or_(Case.first_response_due_at < horizon, Case.resolution_due_at < horizon),
+            )
+            .order_by(soonest, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def agent_table(
+    session: Session, *, team_key: str, agents: list[str], start: datetime, end: datetime
+) -> list[AgentRow]:
+    """Per agent: cases handled (acted on) and resolved in the period, their median first
+    response time, and the cases assigned to them now."""
+    if not agents:
+        return []
+    worked = (
+        CaseAction.CLAIMED,
+        CaseAction.ASSIGNED,
+        CaseAction.RESPONDED,
+        CaseAction.CLOSED,
+        CaseAction.PENDING,
+    )
+    handled = dict(
+        session.execute(
+            select(CaseEvent.actor_id, func.count(distinct(CaseEvent.case_id)))
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(
+                _team(team_key),
+                CaseEvent.actor_id.in_(agents),
+                CaseEvent.action.in_(worked),
+                _in(CaseEvent.at, start, end),
+            )
+            .group_by(CaseEvent.actor_id)
+        ).all()
+    )
+    resolved = dict(
+        session.execute(
+            select(CaseEvent.actor_id, func.count())
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(
+                _team(team_key),
+                CaseEvent.actor_id.in_(agents),
+                CaseEvent.action == CaseAction.CLOSED,
+                _in(CaseEvent.at, start, end),
+            )
+            .group_by(CaseEvent.actor_id)
+        ).all()
+    )
+    first_response = dict(
+        session.execute(
+            select(Case.first_responder_id, percentile(0.5, Case.first_response_seconds))
+            .where(
+                _team(team_key),
+                Case.first_responder_id.in_(agents),
+                _in(Case.first_response_at, start, end),
+            )
+            .group_by(Case.first_responder_id)
+        ).all()
+    )
+    open_now = dict(
+        session.execute(
+            select(Case.assignee_id, func.count())
+            .where(_team(team_key), Case.assignee_id.in_(agents), Case.status != CaseStatus.CLOSED)
+            .group_by(Case.assignee_id)
+        ).all()
+    )
+    rows = [
+        AgentRow(
+            agent_id=agent,
+            handled=int(handled.get(agent, 0)),
+            resolved=int(resolved.get(agent, 0)),
+            first_response_median=first_response.get(agent),
+            open_now=int(open_now.get(agent, 0)),
+        )
+        for agent in agents
+    ]
+    return sorted(rows, key=lambda row: (-row.handled, -row.open_now, row.agent_id))
+
+
+def daily_counts(
+    session: Session, *, team_key: str, days: list[tuple[datetime, datetime]]
+) -> list[tuple[int, int, Ratio]]:
+    """(opened, resolved, SLA attainment of both targets) for each [start, end) in `days`."""
+    series = []
+    for start, end in days:
+        opened = _count(
+            session,
+            select(func.count(Case.id)).where(_team(team_key), _in(Case.opened_at, start, end)),
+        )
+        resolved = _event_count(session, team_key, CaseAction.CLOSED, start, end)
+        first = _attainment(
+            session,
+            Case.first_response_breached,
+            _team(team_key),
+            _in(Case.first_response_at, start, end),
+        )
+        final = _attainment(
+            session, Case.resolution_breached, _team(team_key), _closed_in(start, end)
+        )
+        series.append((opened, resolved, Ratio(first.part + final.part, first.whole + final.whole)))
+    return series
+
+
+# Building blocks
+
+
+def _team(team_key: str) -> Condition:
+    return Case.team_key == team_key
+
+
+def _in(column: Column, start: datetime, end: datetime) -> Condition:
+    return and_(column >= start, column < end)
+
+
+def _closed_in(start: datetime, end: datetime) -> Condition:
+    return and_(Case.status == CaseStatus.CLOSED, _in(Case.closed_at, start, end))
+
+
+def _count(session: Session, query: Select[int]) -> int:
+    return int(session.scalar(query) or 0)
+
+
+def _event_count(
+    session: Session,
+    team_key: str,
+    action: CaseAction,
+    start: datetime,
+    end: datetime,
+    *,
+    distinct_cases: bool = False,
+) -> int:
+    counted = (
+        func.count(distinct(CaseEvent.case_id)) if distinct_cases else func.count(CaseEvent.id)
+    )
+    return _count(
+        session,
+        select(counted)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(_team(team_key), CaseEvent.action == action, _in(CaseEvent.at, start, end)),
+    )
+
+
+def _spread(session: Session, column: Column, *conditions: Condition) -> Spread:
+    median, p90, count = session.execute(
+        select(percentile(0.5, column), percentile(0.9, column), func.count(column)).where(
+            *conditions
+        )
+    ).one()
+    return Spread(
+        median=float(median) if median is not None else None,
+        p90=float(p90) if p90 is not None else None,
+        count=int(count),
+    )
+
+
+def _attainment(session: Session, breached: Column, *conditions: Condition) -> Ratio:
+    met, measured = session.execute(
+        select(
+            func.count().filter(breached.is_(False)),
+            func.count(breached),
+        ).where(*conditions)
+    ).one()
+    return Ratio(int(met), int(measured))
+
+
+def _first_contact_resolution(
+    session: Session, team_key: str, start: datetime, end: datetime
+) -> Ratio:
+    owners = aliased(CaseEvent)
+    ownership_changes = (
+        select(func.count(owners.id))
+        .where(
+            owners.case_id == Case.id, owners.action.in_((CaseAction.CLAIMED, CaseAction.ASSIGNED))
+        )
+        .scalar_subquery()
+    )
+    first_contact = and_(
+        Case.closed_by == Case.first_assignee_id,
+        Case.escalation_level == 0,
+        Case.reopen_count == 0,
+        ownership_changes <= 1,
+    )
+    resolved_first_time, closed = session.execute(
+        select(func.count().filter(first_contact), func.count(Case.id)).where(
+            _team(team_key), _closed_in(start, end)
+        )
+    ).one()
+    return Ratio(int(resolved_first_time), int(closed))
+
+
+def _csat(
+    session: Session, team_key: str, start: datetime, end: datetime
+) -> tuple[float | None, dict[int, int], int]:
+    in_period = (CsatResponse.team_key == team_key, _in(CsatResponse.answered_at, start, end))
+    rows = session.execute(
+        select(CsatResponse.rating, func.count()).where(*in_period).group_by(CsatResponse.rating)
+    ).all()
+    distribution = dict.fromkeys(range(1, 6), 0)
+    for rating, count in rows:
+        distribution[int(rating)] = int(count)
+    average = session.scalar(select(func.avg(CsatResponse.rating)).where(*in_period))
+    return (
+        (float(average) if average is not None else None),
+        distribution,
+        sum(distribution.values()),
+    )

@@ -1,0 +1,82 @@
+"""The CSAT survey DM, the answer to a rating and the comment modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.views.blocks import (
+    SlackMessage,
+    actions,
+    button,
+    context,
+    message,
+    plain,
+    section,
+    user_text,
+)
+from bot.views.modals import ModalContext
+from models import Case
+
+STARS = {1: "1 · Poor", 2: "2", 3: "3 · OK", 4: "4", 5: "5 · Great"}
+
+
+def survey(case: Case) -> SlackMessage:
+    ratings = [
+        button(label, ActionId.CSAT_RATE, f"{case.id}:{value}") for value, label in STARS.items()
+    ]
+    return message(
+        f"How did we do with case #{case.id}?",
+        [
+            section(f"*How did we do with case #{case.id}?*\n{user_text(case.title, 500)}"),
+            actions(ratings, block_id=f"csat_{case.id}"),
+            actions([button("Add a comment", ActionId.CSAT_COMMENT, str(case.id))]),
+            context(["Your answer goes to the support team. You can change it later."]),
+        ],
+    )
+
+
+def thanks(case_id: int, rating: int, previous: int | None) -> SlackMessage:
+    if previous is not None and previous != rating:
+        text = f"Updated your rating of case #{case_id} from {previous} to {rating}. Thank you!"
+    elif previous is not None:
+        text = f"You had already rated case #{case_id} {rating}/5; it stays that way. Thank you!"
+    else:
+        text = f"Thank you! You rated case #{case_id} {rating}/5."
+    return message(text, [section(text)])
+
+
+def comment_modal(case_id: int) -> dict[str, Any]:
+    options = [{"text": plain(label, 75), "value": str(value)} for value, label in STARS.items()]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.CSAT_COMMENT,
+        "title": plain(f"Rate case #{case_id}", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": ModalContext(None, case_id).encode(),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BlockId.RATING,
+                "label": plain("Rating", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": BlockId.RATING,
+                    "options": options,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.COMMENT,
+                "optional": True,
+                "label": plain("Anything we should know?", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": BlockId.COMMENT,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
