@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -19,6 +20,7 @@ from bot.db import Database
 from bot.desk import ConfigError, load_desk_config
 from bot.scheduler import find_job
 from bot.settings import Settings, SettingsError, load_settings
+from bot.summaries import DAILY, WEEKLY
 from bot.timefmt import duration
 
 if TYPE_CHECKING:
@@ -70,7 +72,14 @@ def _parser() -> argparse.ArgumentParser:
         handler=db_upgrade
     )
     run_job = commands.add_parser("run-job", help="run one job now and exit")
-    run_job.add_argument("job", help="sla-check or deliver-outbox")
+    run_job.add_argument("job", help="sla-check, daily-summary, weekly-summary or deliver-outbox")
+    run_job.add_argument("--team", help="summaries: only this team")
+    run_job.add_argument(
+        "--date", type=_date, help="summaries: the day (weekly: any day of the week), YYYY-MM-DD"
+    )
+    run_job.add_argument(
+        "--force", action="store_true", help="summaries: post again a period already posted"
+    )
     run_job.set_defaults(handler=run_job_now)
     commands.add_parser("jobs", help="list the scheduler's jobs").set_defaults(handler=list_jobs)
     check = commands.add_parser("check-config", help="validate app.yaml and list every problem")
@@ -100,8 +109,39 @@ def run_job_now(args: argparse.Namespace) -> int:
     if job is None:
         names = ", ".join(job.name for job in casedesk.jobs)
         raise UsageError(f"there is no job {args.job!r}; jobs: {names}")
-    print(f"{job.name}: {job.run()}")
+    summary_kind = {"daily-summary": DAILY, "weekly-summary": WEEKLY}.get(job.name)
+    if summary_kind and (args.team or args.date or args.force):
+        print(f"{job.name}: {_post_summaries(casedesk, summary_kind, args)}")
+    elif args.team or args.date or args.force:
+        raise UsageError(f"--team, --date and --force are for the summary jobs, not {job.name}")
+    else:
+        print(f"{job.name}: {job.run()}")
     return 0
+
+
+def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> str:
+    """Post on demand: chosen teams, a chosen period, optionally again."""
+    desk = casedesk.desk
+    if args.team and args.team not in desk.teams:
+        raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(desk.teams)}")
+    teams = [desk.team(args.team)] if args.team else list(desk.teams.values())
+    service = casedesk.summaries
+    outcomes = []
+    for team in teams:
+        period = (
+            service.period_of(team, kind, args.date)
+            if args.date
+            else service.due_period(team, kind)
+        )
+        outcomes.append(service.post(team.key, period, force=args.force))
+    return " ".join(outcomes) + f" ({casedesk.outbox.deliver_due()})"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
 
 
 def list_jobs(_args: argparse.Namespace) -> int:

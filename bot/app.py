@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
 from bot.sla_tracker import SlaTracker
 from bot.slack import SlackGateway, make_web_client
+from bot.summaries import DAILY, WEEKLY, SummaryService
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Casedesk:
     flows: CaseFlows
     sla: SlaTracker
     sla_check: SlaCheck
+    summaries: SummaryService
     outbox: OutboxDeliverer
     jobs: list[Job]
     executor: TrackingExecutor
@@ -92,6 +95,7 @@ def build_casedesk(
         refresh_cards=flows.refresh_cards,
     )
     outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
+    summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     return Casedesk(
         settings=settings,
         desk=desk,
@@ -104,23 +108,43 @@ def build_casedesk(
         flows=flows,
         sla=sla,
         sla_check=sla_check,
+        summaries=summaries,
         outbox=outbox,
-        jobs=define_jobs(sla_check, outbox, sla.policies.config.check_every),
+        jobs=define_jobs(sla_check, summaries, outbox, sla.policies.config.check_every),
         executor=TrackingExecutor(settings.LISTENER_THREADS),
     )
 
 
-def define_jobs(sla_check: SlaCheck, outbox: OutboxDeliverer, check_every: timedelta) -> list[Job]:
+def define_jobs(
+    sla_check: SlaCheck,
+    summaries: SummaryService,
+    outbox: OutboxDeliverer,
+    check_every: timedelta,
+) -> list[Job]:
     def run_sla_check() -> str:
         decided = sla_check.run()
-        delivered = outbox.deliver_due()
-        return f"{decided}; {delivered}"
+        return f"{decided}; {outbox.deliver_due()}"
+
+    def summary_job(kind: str) -> Callable[[], str]:
+        def post_due_summaries() -> str:
+            posted = summaries.post_due(kind)
+            return f"{'; '.join(posted) or 'nothing due'}; {outbox.deliver_due()}"
+
+        return post_due_summaries
 
     def deliver_outbox() -> str:
         return str(outbox.deliver_due())
 
+    every_5_minutes = timedelta(minutes=5)
     return [
         Job("sla-check", check_every, run_sla_check, "Decide SLA warnings and breaches, post them"),
+        Job("daily-summary", every_5_minutes, summary_job(DAILY), "Post each team's daily summary"),
+        Job(
+            "weekly-summary",
+            every_5_minutes,
+            summary_job(WEEKLY),
+            "Post each team's weekly summary",
+        ),
         Job("deliver-outbox", timedelta(seconds=15), deliver_outbox, "Retry queued Slack messages"),
     ]
 

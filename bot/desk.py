@@ -7,9 +7,9 @@ Validation collects every problem with its key path (`teams.billing.agents[2]: .
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -91,14 +91,35 @@ class Team(_Strict):
         return self
 
 
+class SummarySettings(_Strict):
+    """When the team summaries are posted, in each team's calendar time zone."""
+
+    enabled: bool = True
+    daily_at: str = "09:00"
+    weekly_on: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    chart: bool = True
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.match(r"^(\d{1,2}):(\d{2})$", value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"{value!r} is not a time of day like 09:00")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @property
+    def daily_time(self) -> time:
+        hours, minutes = self.daily_at.split(":")
+        return time(int(hours), int(minutes))
+
+
 class DeskConfig(_Strict):
     default_team: str
     priorities: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_LABELS))
     teams: dict[str, Team]
     sla: SlaConfig | None = None
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
-    # Owned by the metrics feature; accepted here until it validates it.
-    summary: dict[str, Any] | None = None
+    summary: SummarySettings = Field(default_factory=SummarySettings)
 
     @field_validator("priorities", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ Delivery guarantees:
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable
@@ -88,14 +89,12 @@ class OutboxDeliverer:
         clock: Clock,
         *,
         per_channel_interval: float = 1.0,
-        after_delivery: Callable[[OutboxMessage], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.db = db
         self.slack = slack
         self.clock = clock
         self.per_channel_interval = per_channel_interval
-        self.after_delivery = after_delivery
         self._sleep = sleep
         self._last_post: dict[str, float] = {}
 
@@ -172,12 +171,26 @@ class OutboxDeliverer:
             return
         self._mark_sent(message.id, ts)
         report.sent += 1
-        if self.after_delivery is not None:
-            message.sent_ts = ts
-            try:
-                self.after_delivery(message)
-            except Exception:  # a follow-up (card refresh) must never undo a delivery
-                log.exception("after-delivery step failed for outbox %s", message.id)
+        self._attach_file(message, ts)
+
+    def _attach_file(self, message: OutboxMessage, ts: str) -> None:
+        """Upload the message's file (a chart) into its thread. The message itself is already
+        out, so a failed upload is logged and left at that."""
+        attachment = message.payload.get("file")
+        if not attachment:
+            return
+        try:
+            self.slack.upload_file(
+                message.channel_id,
+                base64.b64decode(attachment["content_b64"]),
+                filename=str(attachment["filename"]),
+                title=str(attachment["title"]),
+                thread_ts=ts,
+            )
+        except (SlackDeliveryError, KeyError, ValueError) as error:
+            log.warning(
+                "outbox %s: file upload failed (%s); the message went out", message.id, error
+            )
 
     def _content(self, message: OutboxMessage) -> SlackMessage:
         blocks = message.payload.get("blocks") or []

@@ -141,6 +141,29 @@ class SlackGateway:
                 log.info("ephemeral to %s in %s failed (%s); sending a DM", user, channel, error)
         self.direct_message(user, content)
 
+    def upload_file(
+        self,
+        channel: str,
+        content: bytes,
+        *,
+        filename: str,
+        title: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        self._call(
+            "files.uploadV2",
+            lambda: self.client.files_upload_v2(
+                channel=channel,
+                content=content,
+                filename=filename,
+                title=title,
+                thread_ts=thread_ts,
+            ),
+        )
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        self._call("views.publish", lambda: self.client.views_publish(user_id=user, view=view))
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", lambda: self.client.views_open(trigger_id=trigger_id, view=view))
 

@@ -1,0 +1,251 @@
+"""Daily and weekly team summaries: which period is due, its figures, and posting it once.
+
+A summary covers the previous local day (weekly: the previous ISO week) in the team's time zone
+(its SLA calendar's; UTC without one) and is posted at `summary.daily_at` local time. A row in
+`summary_posts` with a unique (team, kind, period) key is written in the same transaction that
+queues the post in the outbox, so each period is posted exactly once, and a process that was
+down at posting time catches up on start (the job posts the latest period that is due).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import metrics
+from bot.charts import daily_chart
+from bot.clock import Clock
+from bot.db import Database
+from bot.desk import DeskConfig, Team
+from bot.outbox import enqueue
+from bot.roster import Roster
+from bot.sla import SlaPolicies
+from bot.views.summary import SummaryReport, summary_message
+from models import SummaryPost
+
+log = logging.getLogger(__name__)
+
+DAILY, WEEKLY = "daily", "weekly"
+CHART_DAYS = 14
+AT_RISK_HORIZON = timedelta(hours=4)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    first_day: date  # local
+    days: int
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return _local_midnight(self.first_day, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return _local_midnight(self.first_day + timedelta(days=self.days), self.zone)
+
+    def shifted(self, periods: int) -> Period:
+        return Period(
+            self.kind, self.first_day + timedelta(days=self.days * periods), self.days, self.zone
+        )
+
+    @property
+    def label(self) -> str:
+        if self.kind == DAILY:
+            return self.first_day.strftime("%a %d %b %Y")
+        year, week, _ = self.first_day.isocalendar()
+        last = self.first_day + timedelta(days=6)
+        return f"week {week} of {year} ({self.first_day:%d %b} – {last:%d %b})"
+
+
+class SummaryService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        desk: DeskConfig,
+        roster: Roster,
+        policies: SlaPolicies,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.desk = desk
+        self.roster = roster
+        self.policies = policies
+        self.clock = clock
+
+    # Which period
+
+    def zone(self, team: Team) -> ZoneInfo:
+        policy = self.policies.policy(team.key, team.default_priority)
+        return (
+            policy.calendar.zone if policy and not policy.calendar.always_open else ZoneInfo("UTC")
+        )
+
+    def due_period(self, team: Team, kind: str) -> Period:
+        """The latest period whose posting time has passed."""
+        zone = self.zone(team)
+        local_now = self.clock.now().astimezone(zone)
+        post_at = self.desk.summary.daily_time
+        today = local_now.date()
+        posting_day = today if local_now.time() >= post_at else today - timedelta(days=1)
+        if kind == DAILY:
+            return Period(DAILY, posting_day - timedelta(days=1), 1, zone)
+        weekday = _WEEKDAYS.index(self.desk.summary.weekly_on)
+        posting_day -= timedelta(days=(posting_day.weekday() - weekday) % 7)
+        monday = posting_day - timedelta(days=posting_day.weekday())
+        return Period(WEEKLY, monday - timedelta(days=7), 7, zone)
+
+    def period_of(self, team: Team, kind: str, day: date) -> Period:
+        """The period that contains `day` (for `run-job ... --date`)."""
+        zone = self.zone(team)
+        if kind == DAILY:
+            return Period(DAILY, day, 1, zone)
+        return Period(WEEKLY, day - timedelta(days=day.weekday()), 7, zone)
+
+    # Posting
+
+    def post_due(self, kind: str) -> list[str]:
+        """The scheduler's job: post each team's latest due period if not posted yet."""
+        if not self.desk.summary.enabled:
+            return []
+        outcomes = []
+        for team in self.desk.teams.values():
+            try:
+                outcomes.append(self.post(team.key, self.due_period(team, kind), quiet=True))
+            except Exception:  # one team's failure must not cost the others their summary
+                log.exception("%s summary failed for team %s", kind, team.key)
+        return [outcome for outcome in outcomes if outcome]
+
+    def post(
+        self, team_key: str, period: Period, *, force: bool = False, quiet: bool = False
+    ) -> str:
+        """Queue the summary of `period` for `team_key`, once. Returns what happened."""
+        team = self.desk.team(team_key)
+        now = self.clock.now()
+        report = self.report(team, period)
+        content = summary_message(report, self.desk)
+        try:
+            with self.db.unit_of_work() as session:
+                record = self._claim_period(session, team.key, period, now, force=force)
+                if record is None:
+                    return "" if quiet else _already_posted(team, period)
+                message = enqueue(
+                    session,
+                    kind=f"summary_{period.kind}",
+                    channel_id=team.channel,
+                    content=content,
+                    now=now,
+                )
+                if self.desk.summary.chart:
+                    message.payload = {**message.payload, "file": self._chart_file(report, period)}
+                session.flush()
+                record.outbox_id = message.id
+        except IntegrityError:  # another process claimed the same period at the same moment
+            return ""
+        return f"Queued the {period.kind} summary of {team.name} for {period.label}."
+
+    def _claim_period(
+        self, session: Session, team_key: str, period: Period, now: datetime, *, force: bool
+    ) -> SummaryPost | None:
+        existing = session.scalars(
+            select(SummaryPost)
+            .where(
+                SummaryPost.team_key == team_key,
+                SummaryPost.kind == period.kind,
+                SummaryPost.period_start == period.first_day,
+            )
+            .with_for_update()
+        ).one_or_none()
+        if existing is not None:
+            if not force:
+                return None
+            existing.decided_at = now
+            return existing
+        record = SummaryPost(
+            team_key=team_key, kind=period.kind, period_start=period.first_day, decided_at=now
+        )
+        session.add(record)
+        session.flush()  # the unique key decides here if two processes race
+        return record
+
+    # Figures
+
+    def report(self, team: Team, period: Period) -> SummaryReport:
+        now = self.clock.now()
+        agents = sorted(self.roster.agents(team) | self.roster.managers(team))
+        policy = self.policies.policy(team.key, team.default_priority)
+        horizon = policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
+        with self.db.read_only() as session:
+            current = metrics.team_kpis(
+                session, team_key=team.key, start=period.start, end=period.end
+            )
+            previous_period = period.shifted(-1)
+            previous = metrics.team_kpis(
+                session, team_key=team.key, start=previous_period.start, end=previous_period.end
+            )
+            trailing = None
+            if period.kind == DAILY:
+                week_before = Period(DAILY, period.first_day - timedelta(days=7), 7, period.zone)
+                trailing = metrics.team_kpis(
+                    session, team_key=team.key, start=week_before.start, end=week_before.end
+                )
+            return SummaryReport(
+                team=team,
+                kind=period.kind,
+                label=period.label,
+                current=current,
+                previous=previous,
+                trailing_week=trailing,
+                backlog=metrics.backlog(session, team_key=team.key, at=period.end),
+                oldest_open=metrics.oldest_open(session, team_key=team.key),
+                at_risk=metrics.at_risk(session, team_key=team.key, horizon=horizon),
+                agents=metrics.agent_table(
+                    session, team_key=team.key, agents=agents, start=period.start, end=period.end
+                ),
+                now=now,
+            )
+
+    def _chart_file(self, report: SummaryReport, period: Period) -> dict[str, str]:
+        last_day = period.first_day + timedelta(days=period.days - 1)
+        days = [last_day - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
+        windows = [
+            (
+                _local_midnight(day, period.zone),
+                _local_midnight(day + timedelta(days=1), period.zone),
+            )
+            for day in days
+        ]
+        with self.db.read_only() as session:
+            series = metrics.daily_counts(session, team_key=report.team.key, days=windows)
+        png = daily_chart(
+            days,
+            [opened for opened, _, _ in series],
+            [resolved for _, resolved, _ in series],
+            [ratio.value for _, _, ratio in series],
+        )
+        return {
+            "filename": f"{report.team.key}-{period.kind}-{period.first_day.isoformat()}.png",
+            "title": f"{report.team.name}: last {CHART_DAYS} days",
+            "content_b64": base64.b64encode(png).decode(),
+        }
+
+
+def _already_posted(team: Team, period: Period) -> str:
+    return (
+        f"The {period.kind} summary of {team.name} for {period.label} was already posted; "
+        "use --force to post it again."
+    )
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -1,0 +1,245 @@
+"""The team summary post and `/case stats`: KPIs with their change and trailing average."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.desk import DeskConfig, Team
+from bot.ids import ActionId
+from bot.metrics import AgentRow, Ratio, Spread, TeamKpis
+from bot.text import mention
+from bot.timefmt import ago, duration
+from bot.views.blocks import (
+    Block,
+    SlackMessage,
+    actions,
+    button,
+    context,
+    divider,
+    fields_section,
+    header,
+    message,
+    section,
+    user_text,
+)
+from models import Case
+
+NO_DATA = "_no data_"
+FOOTNOTE = (
+    "Times are business time of the team's SLA calendar (pending time excluded from resolution). "
+    "SLA attainment: targets completed in the period that were met. First-contact resolution: "
+    "closed by the first assignee, never escalated, reassigned or reopened. Escalation rate: "
+    "cases escalated per case opened; reopen rate: reopens per resolution. Changes compare with "
+    "the previous period; avg is the trailing 7-day average."
+)
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    team: Team
+    kind: str  # daily | weekly | stats
+    label: str
+    current: TeamKpis
+    previous: TeamKpis | None
+    trailing_week: TeamKpis | None
+    backlog: dict[tuple[str, str], int]
+    oldest_open: list[Case]
+    at_risk: list[Case]
+    agents: list[AgentRow]
+    now: datetime
+
+
+def summary_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
+    kpis = report.current
+    title = f"{report.team.name}: {report.kind} summary for {report.label}"
+    if kpis.opened == kpis.resolved == kpis.reopened == kpis.escalated == 0:
+        quiet = f"No cases {'yesterday' if report.kind == 'daily' else 'in this period'}."
+    else:
+        quiet = ""
+    blocks: list[Block] = [header(title)]
+    if quiet:
+        blocks.append(section(f":zzz: {quiet}"))
+    blocks += kpi_blocks(report)
+    blocks += _backlog_blocks(report, desk)
+    blocks += _risk_blocks(report)
+    blocks += _agent_blocks(report)
+    blocks.append(context([FOOTNOTE]))
+    text = (
+        f"{title}: {kpis.opened} new, {kpis.resolved} resolved, "
+        f"{sum(report.backlog.values())} in backlog" + (f". {quiet}" if quiet else "")
+    )
+    return message(text, blocks)
+
+
+def stats_message(report: SummaryReport) -> SlackMessage:
+    title = f"{report.team.name}: {report.label}"
+    blocks: list[Block] = [header(title), *kpi_blocks(report), context([FOOTNOTE])]
+    kpis = report.current
+    return message(f"{title}: {kpis.opened} new, {kpis.resolved} resolved", blocks)
+
+
+def kpi_blocks(report: SummaryReport) -> list[Block]:
+    now, before, week = report.current, report.previous, report.trailing_week
+
+    def count(name: str, read: Callable[[TeamKpis], int]) -> str:
+        value = read(now)
+        change = _arrow(value, read(before) if before else None)
+        average = f" · avg {read(week) / 7:.1f}" if week else ""
+        return f"*{name}*\n{value}{change}{average}"
+
+    def spread(name: str, read: Callable[[TeamKpis], Spread]) -> str:
+        current = read(now)
+        if current.median is None:
+            return f"*{name}*\n{NO_DATA}"
+        change = _arrow(current.median, read(before).median if before else None, seconds=True)
+        p90 = f" · p90 {_seconds(current.p90)}" if current.p90 is not None else ""
+        average = (
+            f" · avg {_seconds(read(week).median)}"
+            if week and read(week).median is not None
+            else ""
+        )
+        return f"*{name}*\nmedian {_seconds(current.median)}{change}{p90}{average}"
+
+    def ratio(name: str, read: Callable[[TeamKpis], Ratio]) -> str:
+        current = read(now)
+        if current.value is None:
+            return f"*{name}*\n{NO_DATA}"
+        previous = read(before).value if before else None
+        change = _arrow(current.value, previous, percent=True)
+        average = f" · avg {read(week).value:.0%}" if week and read(week).value is not None else ""
+        return f"*{name}*\n{current.value:.0%} ({current.part}/{current.whole}){change}{average}"
+
+    csat = _csat(now, before)
+    return [
+        fields_section(
+            [
+                count("New", lambda k: k.opened),
+                count("Resolved", lambda k: k.resolved),
+                count("Reopened", lambda k: k.reopened),
+                count("Escalated", lambda k: k.escalated),
+                spread("First response", lambda k: k.first_response),
+                spread("Resolution time", lambda k: k.resolution),
+            ]
+        ),
+        fields_section(
+            [
+                ratio("SLA first response", lambda k: k.first_response_sla),
+                ratio("SLA resolution", lambda k: k.resolution_sla),
+                count("SLA breaches", lambda k: k.breaches),
+                ratio("First-contact resolution", lambda k: k.first_contact_resolution),
+                ratio("Escalation rate", lambda k: k.escalation_rate),
+                ratio("Reopen rate", lambda k: k.reopen_rate),
+                csat,
+                ratio("CSAT response rate", lambda k: k.csat_response_rate),
+            ]
+        ),
+    ]
+
+
+def _csat(now: TeamKpis, before: TeamKpis | None) -> str:
+    if now.csat_average is None:
+        return f"*CSAT*\n{NO_DATA}"
+    change = _arrow(now.csat_average, before.csat_average if before else None, decimals=True)
+    spread = " ".join(
+        f"{rating}★{count}" for rating, count in now.csat_distribution.items() if count
+    )
+    return f"*CSAT*\n{now.csat_average:.2f}/5{change} · {spread}"
+
+
+def _backlog_blocks(report: SummaryReport, desk: DeskConfig) -> list[Block]:
+    total = sum(report.backlog.values())
+    blocks: list[Block] = [divider()]
+    if not total:
+        blocks.append(section("*Backlog at end of period:* empty :tada:"))
+    else:
+        by_status: dict[str, int] = {}
+        by_priority: dict[str, int] = {}
+        for (status, priority), count in report.backlog.items():
+            by_status[status] = by_status.get(status, 0) + count
+            by_priority[priority] = by_priority.get(priority, 0) + count
+        statuses = " · ".join(
+            f"{status.replace('_', ' ')} {n}" for status, n in sorted(by_status.items())
+        )
+        priorities = " · ".join(f"{p.upper()} {n}" for p, n in sorted(by_priority.items()))
+        blocks.append(
+            section(
+                f"*Backlog at end of period:* {total}\n"
+                f"by status: {statuses}\nby priority: {priorities}"
+            )
+        )
+    if report.oldest_open:
+        lines = [
+            f"• {_case_link(case)} {user_text(case.title, 80)} · {case.priority.upper()} · "
+            f"opened {ago(case.opened_at, report.now)}"
+            for case in report.oldest_open
+        ]
+        blocks.append(section("*Oldest open cases*\n" + "\n".join(lines)))
+    return blocks
+
+
+def _risk_blocks(report: SummaryReport) -> list[Block]:
+    if not report.at_risk:
+        return [section("*At risk (next 4 business hours):* none")]
+    blocks: list[Block] = [section("*At risk (next 4 business hours)*")]
+    claimable = []
+    for case in report.at_risk:
+        due = min(d for d in (case.first_response_due_at, case.resolution_due_at) if d is not None)
+        owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
+        state = "overdue" if due <= report.now else f"due in {duration(due - report.now)}"
+        blocks.append(
+            section(f"{_case_link(case)} {user_text(case.title, 80)} · {owner} · {state}")
+        )
+        if case.assignee_id is None:
+            claimable.append(button(f"Claim #{case.id}", ActionId.CLAIM, str(case.id)))
+    if claimable:
+        blocks.append(actions(claimable[:5]))
+    return blocks
+
+
+def _agent_blocks(report: SummaryReport) -> list[Block]:
+    if not report.agents:
+        return []
+    lines = [
+        f"• {mention(row.agent_id)}: handled {row.handled} · resolved {row.resolved} · "
+        f"median first response {_seconds(row.first_response_median)} · open now {row.open_now}"
+        for row in report.agents[:20]
+    ]
+    return [divider(), section("*Per agent*\n" + "\n".join(lines))]
+
+
+def _case_link(case: Case) -> str:
+    if case.channel_id and case.card_ts:
+        message_id = case.card_ts.replace(".", "")
+        return f"<https://slack.com/archives/{case.channel_id}/p{message_id}|#{case.id}>"
+    return f"#{case.id}"
+
+
+def _arrow(
+    value: float,
+    previous: float | None,
+    *,
+    seconds: bool = False,
+    percent: bool = False,
+    decimals: bool = False,
+) -> str:
+    """ " ▲3" / " ▼5 min" against the previous period; nothing where it would mean nothing."""
+    if previous is None or value == previous:
+        return ""
+    difference = abs(value - previous)
+    if seconds:
+        amount = _seconds(difference)
+    elif percent:
+        amount = f"{difference * 100:.0f} pt"
+    elif decimals:
+        amount = f"{difference:.2f}"
+    else:
+        amount = f"{difference:g}"
+    return f" {'▲' if value > previous else '▼'}{amount}"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "no data"
+    return duration(timedelta(seconds=round(value)))

@@ -1,0 +1,719 @@
+"""SLA alerts from decision to Slack: each alert decided once (across runs, restarts and
+concurrent passes), delivered once (through rate limits, server errors and crashes mid-post),
+paced per channel; the scheduler lease; `/case sla` and the card; and the job command line.
+
+Cases are opened at START, Monday 10:00 in Berlin. Under the default policy (office hours,
+first response 1 h, resolution 8 h, warnings at 75 %) the first response warning falls at
+START + 45 min and the breach at START + 1 h; P1 counts 24x7 (15 min and 2 h).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import (
+    AGENT,
+    BOT_TOKEN,
+    DESK_YAML,
+    REQUESTER,
+    SIGNING_SECRET,
+    START,
+    SUPPORT_CHANNEL,
+)
+from fake_slack import FakeSlack
+from slack_driver import SlackDriver
+from sqlalchemy import select
+
+from bot.app import Casedesk, build_casedesk
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.desk import DeskConfig, parse_desk_config
+from bot.flows import Requester
+from bot.leader import LeaderLease
+from bot.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue
+from bot.settings import Settings
+from bot.sla import FIRST_RESPONSE, RESOLUTION
+from bot.sla_check import SlaCheckReport
+from bot.slack import SlackGateway, make_web_client
+from bot.views.blocks import SlackMessage
+from models import Case, CaseAction, CaseEvent, EventSource, OutboxMessage, SlaAlert
+
+REPO = Path(__file__).resolve().parents[1]
+ALERTS_CHANNEL = "C0ALERTS"  # the support team's alert_channel in DESK_YAML
+OTHER_CHANNEL = "C0BILLING"
+
+SLA_YAML = """
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {weekdays: ["09:00-17:00"]}
+sla:
+  check_every: 2m
+  digest_threshold: 10
+  teams:
+    support:
+      default: {first_response: 1h, resolution: 8h, calendar: office}
+      p1: {first_response: 15m, resolution: 2h, calendar: 24x7}
+"""
+
+FIRST_RESPONSE_WARNING = "Case #1: first response due soon"
+FIRST_RESPONSE_BREACH = "SLA breached: first response for case #1"
+RESOLUTION_WARNING = "Case #1: resolution due soon"
+RESOLUTION_BREACH = "SLA breached: resolution for case #1"
+NOTHING_DELIVERED = DeliveryReport()
+
+
+@pytest.fixture
+def desk_config() -> DeskConfig:
+    return parse_desk_config(DESK_YAML + SLA_YAML, source="sla delivery test desk")
+
+
+# Helpers: acting on cases, running the job, reading what happened
+
+
+def act(casedesk: Casedesk, user: str, text: str) -> str:
+    """Run a `/case` command the way the command handler does (without the HTTP round trip)."""
+    who = Requester(user, SUPPORT_CHANNEL, EventSource.COMMAND)
+    reply = casedesk.flows.run_command_text(text, who, trigger_id=None)
+    assert reply is not None
+    return reply.text
+
+
+def open_case(casedesk: Casedesk, title: str = "Printer on fire", priority: str = "") -> int:
+    reply = act(casedesk, REQUESTER, f"open {priority} {title}")
+    match = re.match(r"Opened case #(\d+)", reply)
+    assert match, reply
+    return int(match.group(1))
+
+
+def check(casedesk: Casedesk) -> str:
+    """One pass of the sla-check job: decide, then deliver."""
+    report = casedesk.sla_check.run()
+    casedesk.outbox.deliver_due()
+    return str(report)
+
+
+def texts(fake: FakeSlack, channel: str) -> list[str]:
+    return [message["text"] for message in fake.messages(channel)]
+
+
+def card_ts(casedesk: Casedesk, number: int = 1) -> str:
+    with casedesk.db.read_only() as session:
+        case = session.get(Case, number)
+        assert case is not None
+        assert case.card_ts is not None
+        return case.card_ts
+
+
+def thread_alerts(fake: FakeSlack, casedesk: Casedesk, number: int = 1) -> list[str]:
+    """The SLA warnings and breaches in the case's thread (not its other updates)."""
+    thread = fake.thread(SUPPORT_CHANNEL, card_ts(casedesk, number))
+    return [m["text"] for m in thread if re.search(r"due soon$|^SLA breached:", m["text"])]
+
+
+def decided(casedesk: Casedesk, target: str | None = None) -> list[tuple[str, str, datetime]]:
+    """The alerts decided so far (of all cases), as (target, kind, due time)."""
+    with casedesk.db.read_only() as session:
+        rows = session.execute(
+            select(SlaAlert.target, SlaAlert.kind, SlaAlert.due_at).order_by(SlaAlert.due_at)
+        ).all()
+    return sorted((t, kind, due) for t, kind, due in rows if target in (None, t))
+
+
+def sla_events(casedesk: Casedesk) -> list[str]:
+    with casedesk.db.read_only() as session:
+        actions = session.scalars(select(CaseEvent.action).order_by(CaseEvent.id)).all()
+    return [a.value for a in actions if a in (CaseAction.SLA_WARNING, CaseAction.SLA_BREACHED)]
+
+
+def outbox_rows(casedesk: Casedesk) -> list[OutboxMessage]:
+    with casedesk.db.read_only() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def posts_to(fake: FakeSlack, channel: str) -> int:
+    return sum(1 for call in fake.calls_to("chat.postMessage") if call.params["channel"] == channel)
+
+
+def slack_client(fake: FakeSlack) -> Any:
+    """A Web API client that does not retry inside the call, so a 429 or 5xx reaches the outbox
+    at once (the app's client would first sleep through Retry-After in-process)."""
+    return make_web_client(BOT_TOKEN, base_url=fake.base_url, timeout=3, max_retries=0)
+
+
+def deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeliverer:
+    options.setdefault("per_channel_interval", 0)
+    return OutboxDeliverer(casedesk.db, SlackGateway(slack_client(fake)), casedesk.clock, **options)
+
+
+@contextmanager
+def another_process(casedesk: Casedesk, fake: FakeSlack) -> Iterator[Casedesk]:
+    """A second Casedesk on the same database, as after a restart or on another replica."""
+    database = Database(casedesk.db.url)
+    other = build_casedesk(
+        casedesk.settings,
+        desk=casedesk.desk,
+        db=database,
+        clock=casedesk.clock,
+        client=slack_client(fake),
+    )
+    try:
+        yield other
+    finally:
+        other.executor.shutdown(wait=True)
+        database.dispose()
+
+
+def crash_while_sending(casedesk: Casedesk, row_id: int) -> None:
+    """Leave a row as a deliverer that died mid-post leaves it."""
+    with casedesk.db.unit_of_work() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        row.state, row.sending_since, row.attempts = "sending", casedesk.clock.now(), 1
+
+
+def plain_dates(text: str) -> str:
+    """Slack date tokens replaced by their UTC fallback text."""
+    return re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
+
+
+def all_text(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        own = [value["text"]] if isinstance(value.get("text"), str) else []
+        return own + [part for item in value.values() for part in all_text(item)]
+    if isinstance(value, list):
+        return [part for item in value for part in all_text(item)]
+    return []
+
+
+# Exactly once: across runs, restarts and concurrent passes
+
+
+def test_each_alert_is_posted_once_across_repeated_runs_and_a_restart(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+
+    clock.advance(timedelta(minutes=46))
+    assert check(casedesk) == "1 warning(s), 0 breach(es)"
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+    with another_process(casedesk, fake_slack) as restarted:
+        assert check(restarted) == "0 warning(s), 0 breach(es)"
+        clock.advance(timedelta(minutes=15))
+        assert check(restarted) == "0 warning(s), 1 breach(es)"
+        assert check(restarted) == "0 warning(s), 0 breach(es)"
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_WARNING, FIRST_RESPONSE_BREACH]
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH]
+    assert sla_events(casedesk) == ["sla_warning", "sla_breached"]
+    assert decided(casedesk) == [
+        (FIRST_RESPONSE, "breach", START + timedelta(hours=1)),
+        (FIRST_RESPONSE, "warn", START + timedelta(hours=1)),
+    ]
+
+
+def test_after_downtime_past_warning_and_breach_only_the_breaches_are_posted_once(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+
+    # Down until Tuesday 13:00 in Berlin: both warnings (Mon 10:45 and 16:00) and both due
+    # times (Mon 11:00 and Tue 10:00) went by unnoticed.
+    clock.set(datetime(2026, 11, 24, 12, tzinfo=UTC))
+    assert check(casedesk) == "0 warning(s), 2 breach(es)"
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH, RESOLUTION_BREACH]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_BREACH, RESOLUTION_BREACH]
+    assert sla_events(casedesk) == ["sla_breached", "sla_breached"]
+
+
+def test_a_priority_change_moves_the_due_time_and_allows_alerts_for_the_new_one(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=46))
+    assert check(casedesk) == "1 warning(s), 0 breach(es)"
+
+    # As P1 (15 min, 24x7, counted from the opening) the first response was due at +15 min.
+    assert act(casedesk, AGENT, "priority 1 p1") == "Case #1 is P1 now."
+    assert check(casedesk) == "0 warning(s), 1 breach(es)"
+    clock.set(START + timedelta(minutes=61))  # the old P3 due time passes without an alert
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+
+    assert decided(casedesk, FIRST_RESPONSE) == [
+        (FIRST_RESPONSE, "breach", START + timedelta(minutes=15)),
+        (FIRST_RESPONSE, "warn", START + timedelta(minutes=15)),
+        (FIRST_RESPONSE, "warn", START + timedelta(hours=1)),
+    ]
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH]
+    breach = plain_dates(fake_slack.messages(ALERTS_CHANNEL)[0]["blocks"][0]["text"]["text"])
+    assert "was due 2026-11-23 09:15 UTC" in breach
+
+
+def test_pending_then_resume_moves_the_resolution_due_time_and_the_alerts_follow_it(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    # P1 resolution: 2 h of 24x7 time, warning after 1 h 30 min of it.
+    open_case(casedesk, "Site down", priority="p1")
+    assert act(casedesk, AGENT, "claim 1") == "You claimed case #1."
+    clock.advance(timedelta(minutes=20))
+    assert check(casedesk) == "0 warning(s), 1 breach(es)"  # the first response (15 min)
+
+    clock.set(START + timedelta(minutes=30))
+    pending = act(casedesk, AGENT, "pending 1 the customer's logs")
+    assert pending == "Case #1 is pending until the requester answers."
+    clock.set(START + timedelta(hours=3))  # the old warning and due time pass while paused
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+    assert act(casedesk, AGENT, "resume 1") == "Case #1 is back in progress."
+    # 1 h 30 min of the budget left: due at START + 4 h 30 min, warning 1 h after the resume.
+    clock.set(START + timedelta(hours=4, minutes=1))
+    assert check(casedesk) == "1 warning(s), 0 breach(es)"
+    clock.set(START + timedelta(hours=4, minutes=31))
+    assert check(casedesk) == "0 warning(s), 1 breach(es)"
+
+    assert decided(casedesk, RESOLUTION) == [
+        (RESOLUTION, "breach", START + timedelta(hours=4, minutes=30)),
+        (RESOLUTION, "warn", START + timedelta(hours=4, minutes=30)),
+    ]
+    assert thread_alerts(fake_slack, casedesk) == [
+        FIRST_RESPONSE_BREACH,
+        RESOLUTION_WARNING,
+        RESOLUTION_BREACH,
+    ]
+
+
+def test_a_resume_past_the_warning_point_warns_again_for_the_new_due_time(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    # P1 resolution: 2 h of 24x7 time, warning after 1 h 30 min of it.
+    open_case(casedesk, "Site down", priority="p1")
+    assert act(casedesk, AGENT, "claim 1") == "You claimed case #1."
+    clock.advance(timedelta(hours=1, minutes=31))
+    assert check(casedesk) == "1 warning(s), 1 breach(es)"  # resolution warning; first response
+
+    pending = act(casedesk, AGENT, "pending 1 the customer's logs")
+    assert pending == "Case #1 is pending until the requester answers."
+    clock.advance(timedelta(hours=1))  # the old due time (START + 2 h) passes while paused
+    assert check(casedesk) == "0 warning(s), 0 breach(es)"
+    assert act(casedesk, AGENT, "resume 1") == "Case #1 is back in progress."
+    # 29 min of the budget were left: due at START + 3 h, past the warning point already.
+    assert check(casedesk) == "1 warning(s), 0 breach(es)"
+    clock.advance(timedelta(minutes=30))
+    assert check(casedesk) == "0 warning(s), 1 breach(es)"
+
+    assert decided(casedesk, RESOLUTION) == [
+        (RESOLUTION, "breach", START + timedelta(hours=3)),
+        (RESOLUTION, "warn", START + timedelta(hours=2)),
+        (RESOLUTION, "warn", START + timedelta(hours=3)),
+    ]
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH, RESOLUTION_BREACH]
+
+
+def test_two_concurrent_checks_decide_each_alert_once(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    if casedesk.db.is_sqlite:
+        pytest.skip("SQLite is single-process by design: concurrent passes need PostgreSQL")
+    cases = [open_case(casedesk, f"Broken thing {n}") for n in range(6)]
+    clock.advance(timedelta(minutes=61))
+    barrier = threading.Barrier(2)
+
+    with another_process(casedesk, fake_slack) as other:
+
+        def run(desk: Casedesk) -> SlaCheckReport:
+            barrier.wait(timeout=10)
+            return desk.sla_check.run()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            reports = [
+                future.result() for future in [pool.submit(run, d) for d in (casedesk, other)]
+            ]
+
+    assert sum(report.breaches for report in reports) == len(cases)
+    assert sum(report.warnings for report in reports) == 0
+    assert sorted(n for report in reports for n in report.breached_cases) == cases
+    assert len(decided(casedesk)) == 2 * len(cases)  # warning (caught up, unsaid) and breach
+    assert sla_events(casedesk) == ["sla_breached"] * len(cases)
+    assert casedesk.outbox.deliver_due().sent == 2 * len(cases)  # alert channel and thread
+    assert sorted(texts(fake_slack, ALERTS_CHANNEL)) == sorted(
+        f"SLA breached: first response for case #{n}" for n in cases
+    )
+
+
+# Delivered once: rate limits, server errors, permanent errors, crashes mid-post
+
+
+def test_a_rate_limited_alert_waits_for_retry_after_and_is_then_delivered_once(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=46))
+    assert str(casedesk.sla_check.run()) == "1 warning(s), 0 breach(es)"
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=30)
+
+    assert deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport(retried=1)
+    [row] = outbox_rows(casedesk)
+    assert (row.state, row.next_attempt_at) == ("pending", clock.now() + timedelta(seconds=30))
+    assert row.last_error == "chat.postMessage: ratelimited"
+    clock.advance(timedelta(seconds=29))
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+    clock.advance(timedelta(seconds=2))
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=1)
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_WARNING]
+    assert posts_to(fake_slack, SUPPORT_CHANNEL) == 1 + 2  # the card, then two tries
+    [row] = outbox_rows(casedesk)
+    assert (row.state, row.attempts, row.last_error) == ("sent", 2, None)
+
+
+def test_a_server_error_is_retried_with_growing_backoff_and_delivered_once(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=46))
+    casedesk.sla_check.run()
+    fake_slack.fail_next("chat.postMessage", status=500, times=3)
+    outbox = deliverer(casedesk, fake_slack)
+
+    waits = []
+    for _ in range(3):
+        assert outbox.deliver_due() == DeliveryReport(retried=1)
+        [row] = outbox_rows(casedesk)
+        waits.append(row.next_attempt_at - clock.now())
+        clock.advance(waits[-1] - timedelta(seconds=1))
+        assert outbox.deliver_due() == NOTHING_DELIVERED  # not before the backoff is over
+        clock.advance(timedelta(seconds=1))
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=1)
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+
+    assert waits == [timedelta(seconds=15), timedelta(seconds=30), timedelta(seconds=60)]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_WARNING]
+    [row] = outbox_rows(casedesk)
+    assert (row.state, row.attempts) == ("sent", 4)
+
+
+def test_a_permanent_error_marks_the_message_failed_and_it_is_not_retried(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    fake_slack.unknown_channels.add(ALERTS_CHANNEL)
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=61))
+    assert str(casedesk.sla_check.run()) == "0 warning(s), 1 breach(es)"
+
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=1, failed=1)  # thread copy sent
+    clock.advance(timedelta(days=1))
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+
+    assert posts_to(fake_slack, ALERTS_CHANNEL) == 1
+    failed = [row for row in outbox_rows(casedesk) if row.channel_id == ALERTS_CHANNEL]
+    assert [(row.state, row.last_error) for row in failed] == [
+        ("failed", "chat.postMessage: channel_not_found")
+    ]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_BREACH]
+
+
+def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=61))
+    casedesk.sla_check.run()
+    rows = outbox_rows(casedesk)
+    assert [(row.channel_id, row.thread_ts is not None) for row in rows] == [
+        (ALERTS_CHANNEL, False),
+        (SUPPORT_CHANNEL, True),
+    ]
+    # Each post reached Slack, then the process died before recording it.
+    posted_ts = {}
+    for row in rows:
+        crash_while_sending(casedesk, row.id)
+        posted_ts[row.id] = casedesk.slack.post(
+            row.channel_id,
+            SlackMessage(text=row.payload["text"], blocks=row.payload["blocks"]),
+            thread_ts=row.thread_ts,
+            metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"outbox_id": row.id}},
+        )
+    posts_before = len(fake_slack.calls_to("chat.postMessage"))
+
+    clock.advance(timedelta(minutes=1))
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED  # maybe still being sent
+    clock.advance(timedelta(minutes=2))
+    assert casedesk.outbox.deliver_due() == DeliveryReport(recovered=2)
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+
+    assert len(fake_slack.calls_to("chat.postMessage")) == posts_before
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_BREACH]
+    assert {row.id: (row.state, row.sent_ts) for row in outbox_rows(casedesk)} == {
+        row_id: ("sent", ts) for row_id, ts in posted_ts.items()
+    }
+
+
+def test_an_in_doubt_message_missing_from_slack_is_posted_once(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=61))
+    casedesk.sla_check.run()
+    for row in outbox_rows(casedesk):
+        crash_while_sending(casedesk, row.id)  # died before the post reached Slack
+
+    clock.advance(timedelta(minutes=3))
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=2)
+    assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
+
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_BREACH]
+    posted = fake_slack.messages(ALERTS_CHANNEL)[0]["metadata"]
+    assert posted["event_type"] == METADATA_EVENT_TYPE
+    assert posted["event_payload"]["outbox_id"] == outbox_rows(casedesk)[0].id
+
+
+@pytest.mark.parametrize(
+    ("channels", "waits"),
+    [
+        pytest.param([ALERTS_CHANNEL] * 3, 2, id="three-to-one-channel-wait-twice"),
+        pytest.param([ALERTS_CHANNEL, OTHER_CHANNEL], 0, id="two-channels-do-not-wait"),
+        pytest.param(
+            [ALERTS_CHANNEL, OTHER_CHANNEL, ALERTS_CHANNEL, OTHER_CHANNEL, ALERTS_CHANNEL],
+            3,
+            id="interleaved-channels-each-wait-for-their-own",
+        ),
+    ],
+)
+def test_posts_to_one_channel_are_paced_about_a_second_apart(
+    fake_slack: FakeSlack, casedesk: Casedesk, channels: list[str], waits: int
+) -> None:
+    with casedesk.db.unit_of_work() as session:
+        for number, channel in enumerate(channels, 1):
+            content = SlackMessage(text=f"message {number}")
+            enqueue(session, kind="test", channel_id=channel, content=content, now=START)
+    sleeps: list[float] = []
+    paced = OutboxDeliverer(
+        casedesk.db,
+        SlackGateway(slack_client(fake_slack)),
+        casedesk.clock,
+        per_channel_interval=1.0,
+        sleep=sleeps.append,
+    )
+
+    assert paced.deliver_due() == DeliveryReport(sent=len(channels))
+
+    assert len(sleeps) == waits
+    # The wait is the second minus the time since the channel's last post (a few ms here).
+    assert all(0.5 < seconds <= 1.0 for seconds in sleeps), sleeps
+    for channel in set(channels):
+        expected = [f"message {n}" for n, c in enumerate(channels, 1) if c == channel]
+        assert texts(fake_slack, channel) == expected
+
+
+# The scheduler lease
+
+
+def lease(database: Database, clock: ManualClock, holder: str) -> LeaderLease:
+    return LeaderLease(database, clock, holder=holder, ttl=timedelta(seconds=90))
+
+
+def test_a_second_process_is_refused_the_lease_while_the_first_holds_it(
+    database: Database, clock: ManualClock
+) -> None:
+    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+
+    assert first.acquire()
+    assert not second.acquire()
+    clock.advance(timedelta(seconds=60))
+    assert first.acquire()  # renewed: now held until +150 s
+    clock.advance(timedelta(seconds=60))
+    assert not second.acquire()
+
+
+def test_the_lease_passes_to_another_process_once_it_expires(
+    database: Database, clock: ManualClock
+) -> None:
+    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+    assert first.acquire()
+
+    clock.advance(timedelta(seconds=89))
+    assert not second.acquire()
+    clock.advance(timedelta(seconds=2))
+    assert second.acquire()
+    assert not first.acquire()
+
+
+def test_release_hands_the_lease_over_at_once_and_only_by_its_holder(
+    database: Database, clock: ManualClock
+) -> None:
+    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+    assert first.acquire()
+
+    second.release()  # not the holder: changes nothing
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    assert not first.acquire()
+
+
+# What people see: `/case sla` and the card
+
+
+def test_case_sla_explains_each_clock_with_its_starts_pauses_and_what_is_left(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(AGENT, "claim 1")
+    clock.advance(timedelta(minutes=5))
+    card = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
+    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card, "Looking into it")
+    clock.set(START + timedelta(minutes=30))
+    slack.command(AGENT, "pending 1 the printer's serial number")
+    clock.set(START + timedelta(hours=2, minutes=30))
+    slack.command(AGENT, "resume 1")
+    clock.set(START + timedelta(hours=2, minutes=40))
+
+    explained = plain_dates(slack.command(AGENT, "sla 1").reply_text).splitlines()
+
+    # Resolution: Mon 10:00-10:30 and 12:30-12:40 CET used (40 min of 8 h). The 7 h 30 min
+    # left at the resume run Mon 12:30-17:00 and Tue 09:00-12:00 CET: due Tue 11:00 UTC.
+    assert explained == [
+        "SLA clocks of case #1",
+        "SLA clocks of case #1",
+        "P3 in support · calendar `office` · warn at 75% · on breach: alert",
+        "*First response* · target 1 h · used 5 min · stopped 2026-11-23 09:05 UTC",
+        "• 2026-11-23 09:00 UTC start: case opened",
+        f"• 2026-11-23 09:05 UTC met: first agent reply by <@{AGENT}>",
+        "*Resolution* · target 8 h · used 40 min · 7 h 20 min left, due 2026-11-24 11:00 UTC",
+        "• 2026-11-23 09:00 UTC start: case opened",
+        "• 2026-11-23 09:30 UTC pause: waiting on the requester",
+        "• 2026-11-23 11:30 UTC resume: back in progress",
+    ]
+
+
+def test_the_card_shows_when_the_first_response_is_due_in_business_time(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    clock.set(datetime(2026, 11, 23, 15, 30, tzinfo=UTC))  # Monday 16:30 in Berlin
+    slack.command(REQUESTER, "open Printer on fire")
+    clock.advance(timedelta(minutes=10))
+    slack.command(AGENT, "claim 1")
+
+    card = fake_slack.messages(SUPPORT_CHANNEL)[0]
+    sla_lines = [plain_dates(t) for t in all_text(card["blocks"]) if ":stopwatch:" in t]
+    # 16:40 CET: 20 min left today, then 09:00-09:30 tomorrow; 16 h away on the wall clock.
+    assert sla_lines == [
+        ":stopwatch: first response due 2026-11-24 08:30 UTC (in 50 min of business time)",
+        ":stopwatch: resolution due 2026-11-24 15:30 UTC (in 7 h 50 min of business time)",
+    ]
+
+
+# The job command line
+
+
+def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, sqlite_template: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    """An operator's environment: a SQLite file, app.yaml with the SLA section, the fake API."""
+    shutil.copy(sqlite_template, tmp_path / "casedesk.db")
+    config = tmp_path / "app.yaml"
+    config.write_text(DESK_YAML + SLA_YAML, encoding="utf-8")
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'casedesk.db'}",
+        "SUPPORT_CONFIG": str(config),
+        "SLACK_CHANNEL_INTERVAL": "0",
+    }
+
+
+def open_case_in(
+    env: dict[str, str], fake: FakeSlack, desk: DeskConfig, opened_at: datetime, text: str
+) -> None:
+    """Open a case in the operator's database at `opened_at`, as the running bot would have."""
+    database = Database(env["DATABASE_URL"])
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.base_url,
+        DATABASE_URL=env["DATABASE_URL"],
+        SLACK_CHANNEL_INTERVAL=0,
+    )
+    opened = build_casedesk(
+        settings, desk=desk, db=database, clock=ManualClock(opened_at), client=slack_client(fake)
+    )
+    try:
+        open_case(opened, priority=text)
+    finally:
+        opened.executor.shutdown(wait=True)
+        database.dispose()
+
+
+def test_run_job_sla_check_decides_delivers_and_prints_its_report(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack, desk_config: DeskConfig
+) -> None:
+    # A P1 case (24x7) opened three days ago: both of its targets are long breached.
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    open_case_in(cli_env, fake_slack, desk_config, three_days_ago, "p1")
+
+    result = run_bot("run-job", "sla-check", env=cli_env, cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (
+        0,
+        "sla-check: 0 warning(s), 2 breach(es); 4 message(s) sent, 0 to retry, 0 failed\n",
+    ), result.stderr
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH, RESOLUTION_BREACH]
+
+
+def test_run_job_with_an_unknown_name_exits_1_naming_the_jobs(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_bot("run-job", "nope", env=cli_env, cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    last_line = result.stderr.splitlines()[-1]
+    named = re.fullmatch(r"casedesk: there is no job 'nope'; jobs: (.+)", last_line)
+    assert named, result.stderr
+    assert {"sla-check", "deliver-outbox"} <= set(named.group(1).split(", "))
+
+
+def test_jobs_lists_sla_check_and_deliver_outbox_and_the_next_sla_moment(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack, desk_config: DeskConfig
+) -> None:
+    open_case_in(cli_env, fake_slack, desk_config, START, "p3")  # warning due START + 45 min
+
+    result = run_bot("jobs", env=cli_env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    jobs = {line.split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert re.match(
+        r"sla-check +every 2 min +next run: at start-up, then every 2 min ", jobs["sla-check"]
+    )
+    assert re.match(r"deliver-outbox +every 15 s +next run: at start-up", jobs["deliver-outbox"])
+    last_line = result.stdout.splitlines()[-1]
+    assert last_line == "next SLA warning or breach falls due at 2026-11-23 09:45 UTC"
