@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -82,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_job.set_defaults(handler=run_job_now)
     commands.add_parser("jobs", help="list the scheduler's jobs").set_defaults(handler=list_jobs)
+    export = commands.add_parser("export", help="write a team's cases as CSV or JSON lines")
+    export.add_argument("--team", required=True)
+    export.add_argument("--from", dest="start", type=_date, required=True, help="YYYY-MM-DD")
+    export.add_argument("--to", dest="end", type=_date, required=True, help="YYYY-MM-DD, inclusive")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.set_defaults(handler=export_cases)
+    seed = commands.add_parser("seed", help="fill the database with realistic demo cases")
+    seed.add_argument("--cases", type=int, default=500)
+    seed.add_argument("--days", type=int, default=14)
+    seed.set_defaults(handler=seed_cases)
     check = commands.add_parser("check-config", help="validate app.yaml and list every problem")
     check.add_argument("path", nargs="?", help="default: $SUPPORT_CONFIG or app.yaml")
     check.set_defaults(handler=check_config)
@@ -159,6 +169,42 @@ def list_jobs(_args: argparse.Namespace) -> int:
         )
     if next_moment is not None:
         print(f"next SLA warning or breach falls due at {next_moment:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def export_cases(args: argparse.Namespace) -> int:
+    from bot.export import export_cases as write_cases
+
+    casedesk = _build(require_slack=False)
+    if args.team not in casedesk.desk.teams:
+        raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(casedesk.desk.teams)}")
+    if args.end < args.start:
+        raise UsageError("--to is before --from")
+    zone = casedesk.summaries.zone(casedesk.desk.team(args.team))
+    start = datetime.combine(args.start, time(0), tzinfo=zone)
+    end = datetime.combine(args.end + timedelta(days=1), time(0), tzinfo=zone)
+    count = write_cases(
+        casedesk.db, team_key=args.team, start=start, end=end, fmt=args.format, out=sys.stdout
+    )
+    print(f"exported {count} case(s)", file=sys.stderr)
+    return 0
+
+
+def seed_cases(args: argparse.Namespace) -> int:
+    from bot.seed import seed_cases as write_seed
+
+    if args.cases < 1 or args.days < 1:
+        raise UsageError("--cases and --days must be at least 1")
+    casedesk = _build(require_slack=False)
+    written = write_seed(
+        casedesk.db,
+        casedesk.desk,
+        casedesk.clock,
+        cases=args.cases,
+        days=args.days,
+        progress=lambda done: print(f"  {done:,} cases", file=sys.stderr),
+    )
+    print(f"seeded {written:,} case(s) over {args.days} day(s)")
     return 0
 
 

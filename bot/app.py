@@ -75,6 +75,7 @@ def build_casedesk(
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
     outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
+    summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     flows = CaseFlows(
         db=db,
         cases=cases,
@@ -84,6 +85,7 @@ def build_casedesk(
         sla=sla,
         csat=CsatService(cases),
         outbox=outbox,
+        summaries=summaries,
     )
     sla_check = SlaCheck(
         db=db,

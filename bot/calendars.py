@@ -68,6 +68,14 @@ class HolidayConfig(BaseModel):
     subdivision: str | None = None
     dates: list[str] = Field(default_factory=list)
 
+    @field_validator("dates", mode="before")
+    @classmethod
+    def _yaml_dates(cls, value: Any) -> Any:
+        """YAML reads an unquoted 2026-12-24 as a date; take it as the text it was."""
+        if isinstance(value, list):
+            return [item.isoformat() if isinstance(item, date) else item for item in value]
+        return value
+
     @model_validator(mode="after")
     def _known_country(self) -> HolidayConfig:
         if self.country:

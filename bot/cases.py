@@ -21,7 +21,7 @@ from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CaseNotFound, InvalidMove, NotAllowed
 from bot.roster import Roster
 from bot.sla_tracker import SlaTracker
-from bot.text import mention
+from bot.text import escape, mention
 from bot.timefmt import ago
 from models import (
     Case,
@@ -541,12 +541,12 @@ class CaseService:
     def _team(self, key: str) -> Team:
         if key not in self.desk.teams:
             known = ", ".join(f"`{team}`" for team in self.desk.teams)
-            raise BadInput(f"There is no team `{key}`. Teams: {known}.")
+            raise BadInput(f"There is no team `{escape(key)}`. Teams: {known}.")
         return self.desk.team(key)
 
     def _check_priority(self, priority: str) -> None:
         if priority not in self.desk.priorities:
-            raise BadInput(f"`{priority}` is not a priority; use p1, p2, p3 or p4.")
+            raise BadInput(f"`{escape(priority)}` is not a priority; use p1, p2, p3 or p4.")
 
     def _require_open(self, case: Case, verb: str) -> None:
         if case.is_closed:
@@ -592,5 +592,5 @@ def _list_query(view: str, user_id: str) -> Select[Case]:
         "closed": [Case.status == CaseStatus.CLOSED],
     }
     if view not in filters:
-        raise BadInput(f"`{view}` is not a list; use one of: {', '.join(LIST_VIEWS)}.")
+        raise BadInput(f"`{escape(view)}` is not a list; use one of: {', '.join(LIST_VIEWS)}.")
     return query.where(*filters[view])

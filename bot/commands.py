@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from bot.desk import PRIORITY_KEYS
 from bot.errors import BadInput
-from bot.text import from_slack, parse_user_reference
+from bot.metrics import STATS_WINDOWS
+from bot.text import escape, from_slack, parse_user_reference
 
 SUBCOMMANDS = (
     "open",
@@ -25,6 +26,7 @@ SUBCOMMANDS = (
     "sla",
     "show",
     "list",
+    "stats",
     "help",
 )
 
@@ -43,6 +45,7 @@ USAGE = {
     "sla": "/case sla <case>",
     "show": "/case show <case>",
     "list": "/case list [mine|open|unassigned|escalated|pending|closed] [team:<key>]",
+    "stats": "/case stats [team:<key>] [today|yesterday|7d|30d]",
     "help": "/case help",
 }
 
@@ -77,6 +80,8 @@ def parse_case_command(raw_text: str) -> CaseCommand:
         return _parse_open(rest)
     if name == "list":
         return _parse_list(rest)
+    if name == "stats":
+        return _parse_stats(rest)
     if name == "help":
         return CaseCommand("help")
     number, rest = _take_case_reference(name, rest)
@@ -117,6 +122,19 @@ def _parse_list(rest: str) -> CaseCommand:
     return CaseCommand("list", view=view, team=team)
 
 
+def _parse_stats(rest: str) -> CaseCommand:
+    window, team = "today", None
+    for word in rest.split():
+        team_match = _TEAM_OPTION.match(word)
+        if team_match:
+            team = team_match.group(1).lower()
+        elif word.lower() in STATS_WINDOWS:
+            window = word.lower()
+        else:
+            raise BadInput(f"`{escape(word)}` is not a period. Usage: `{USAGE['stats']}`.")
+    return CaseCommand("stats", view=window, team=team)
+
+
 def _parse_assign(number: int, rest: str) -> CaseCommand:
     target, _ = _first_word(rest)
     user_id = parse_user_reference(target) if target else None
@@ -124,7 +142,7 @@ def _parse_assign(number: int, rest: str) -> CaseCommand:
         raise BadInput(
             f"Whom should case #{number} go to? `{USAGE['assign']}`, picking the person from "
             "Slack's @-autocomplete"
-            + (f" (I could not tell who `{target}` is)." if target else ".")
+            + (f" (I could not tell who `{escape(target)}` is)." if target else ".")
         )
     return CaseCommand("assign", number=number, user_id=user_id)
 
@@ -149,7 +167,7 @@ def _take_case_reference(name: str, rest: str) -> tuple[int, str]:
     reference, remainder = _first_word(rest)
     match = _CASE_REFERENCE.match(reference)
     if not match:
-        what = f"`{reference}` is not a case number." if reference else "Which case?"
+        what = f"`{escape(reference)}` is not a case number." if reference else "Which case?"
         raise BadInput(f"{what} Usage: `{USAGE[name]}` (a case is `42` or `#42`).")
     return int(match.group(1)), remainder
 

@@ -11,24 +11,28 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.cases import Actor, CaseChange, CaseService
 from bot.clock import Clock
 from bot.commands import CaseCommand, parse_case_command
 from bot.csat import CsatService
 from bot.db import Database
-from bot.desk import DeskConfig
+from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CasedeskError
 from bot.outbox import OutboxDeliverer
 from bot.sla_tracker import SlaTracker
 from bot.slack import SlackDeliveryError, SlackGateway
-from bot.text import mention
+from bot.summaries import AT_RISK_HORIZON, SummaryService
+from bot.text import escape, mention
 from bot.views import modals
 from bot.views.blocks import SlackMessage, user_text
 from bot.views.case_card import case_card, moved_card, thread_update
 from bot.views.csat import comment_modal, thanks
+from bot.views.home import HomeData, ManagerPanel, home_view
 from bot.views.replies import (
     PAGE_SIZE,
     case_details,
@@ -37,6 +41,7 @@ from bot.views.replies import (
     notice,
     sla_explanation,
 )
+from bot.views.summary import stats_message
 from models import Case, CaseAction, EventSource
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,7 @@ class CaseFlows:
         sla: SlaTracker | None = None,
         csat: CsatService | None = None,
         outbox: OutboxDeliverer | None = None,
+        summaries: SummaryService | None = None,
     ) -> None:
         self.db = db
         self.cases = cases
@@ -82,6 +88,9 @@ class CaseFlows:
         self.sla = sla
         self.csat = csat
         self.outbox = outbox
+        self.summaries = summaries
+        # Users who opened App Home in this process: their home is refreshed after changes.
+        self._home_viewers: set[str] = set()
         # Card updates for one case are serialised and always render the latest state, so two
         # quick changes cannot leave the older rendering on the card.
         self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
@@ -116,7 +125,9 @@ class CaseFlows:
             case "unassign":
                 return self.unassign(who, number)
             case "escalate" if not command.text:
-                return self.open_case_modal(who, number, CaseAction.ESCALATED, trigger_id)
+                return self.open_case_modal(
+                    who, number, CaseAction.ESCALATED, trigger_id, to_team_key=command.team
+                )
             case "escalate":
                 return self.escalate(who, number, reason=command.text, to_team_key=command.team)
             case "pending":
@@ -139,6 +150,8 @@ class CaseFlows:
                 return self.show(number)
             case "list":
                 return self.list_cases(who, view=command.view, team_key=command.team)
+            case "stats":
+                return self.stats(who, window=command.view, team_key=command.team)
         return help_message(command.text, command.suggestion)
 
     # Changes
@@ -302,7 +315,13 @@ class CaseFlows:
         return self._show_modal(trigger_id, modals.open_case_modal(self.desk, team, who.channel_id))
 
     def open_case_modal(
-        self, who: Requester, number: int, action: CaseAction, trigger_id: str | None
+        self,
+        who: Requester,
+        number: int,
+        action: CaseAction,
+        trigger_id: str | None,
+        *,
+        to_team_key: str | None = None,
     ) -> SlackMessage | None:
         """The escalate, close or reopen modal; refused up front if the change is."""
         try:
@@ -311,7 +330,9 @@ class CaseFlows:
         except CasedeskError as error:
             return notice(error.message)
         builders: dict[CaseAction, Callable[[Case], dict[str, object]]] = {
-            CaseAction.ESCALATED: lambda c: modals.escalate_modal(c, self.desk, who.channel_id),
+            CaseAction.ESCALATED: lambda c: modals.escalate_modal(
+                c, self.desk, who.channel_id, to_team_key=to_team_key
+            ),
             CaseAction.CLOSED: lambda c: modals.close_modal(c, who.channel_id),
             CaseAction.REOPENED: lambda c: modals.reopen_modal(c, who.channel_id),
         }
@@ -363,6 +384,75 @@ class CaseFlows:
             return notice(error.message)
         return sla_explanation(case, policy, timers, self.clock.now())
 
+    def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
+        """`/case stats`: the named team, else the channel's team, else the asker's own."""
+        if self.summaries is None:
+            return notice("Statistics are not available here.")
+        if team_key and team_key not in self.desk.teams:
+            known = ", ".join(f"`{key}`" for key in self.desk.teams)
+            return notice(f"There is no team `{escape(team_key)}`. Teams: {known}.")
+        team = self.desk.team(team_key) if team_key else self._home_team(who)
+        return stats_message(self.summaries.stats_report(team, window))
+
+    def _home_team(self, who: Requester) -> Team:
+        routed = self.desk.team_for_channel(who.channel_id)
+        if routed.key != self.desk.default_team or not self.cases.roster.teams_of(who.user_id):
+            return routed
+        return self.cases.roster.teams_of(who.user_id)[0]
+
+    def publish_home(self, user_id: str) -> None:
+        """Build and publish the user's App Home; remembered so changes can refresh it."""
+        if self.summaries is None:
+            return
+        self._home_viewers.add(user_id)
+        try:
+            self.slack.publish_home(user_id, home_view(self._home_data(user_id), self.clock.now()))
+        except SlackDeliveryError as error:
+            log.warning("App Home of %s not published: %s", user_id, error)
+
+    def _home_data(self, user_id: str) -> HomeData:
+        assert self.summaries is not None
+        roster, now = self.cases.roster, self.clock.now()
+        teams = roster.teams_of(user_id)
+        with self.db.read_only() as session:
+            mine = self.cases.list_cases(session, view="mine", user_id=user_id, limit=20).cases
+            unassigned: list[Case] = []
+            breaching: list[Case] = []
+            panels = []
+            for team in teams:
+                unassigned += self.cases.list_cases(
+                    session, view="unassigned", user_id=user_id, team_key=team.key, limit=20
+                ).cases
+                team_breaching = metrics.at_risk(
+                    session, team_key=team.key, horizon=self._risk_horizon(team, now)
+                )
+                breaching += team_breaching
+                if roster.is_manager(team, user_id):
+                    escalated = self.cases.list_cases(
+                        session, view="escalated", user_id=user_id, team_key=team.key, limit=20
+                    ).cases
+                    load = metrics.agent_table(
+                        session,
+                        team_key=team.key,
+                        agents=sorted(roster.agents(team) | roster.managers(team)),
+                        start=now,
+                        end=now,
+                    )
+                    panels.append((team, team_breaching, escalated, load))
+        managed = [
+            ManagerPanel(team, self.summaries.stats_report(team, "today"), risk, escalated, load)
+            for team, risk, escalated, load in panels
+        ]
+        return HomeData(user_id, mine, unassigned, breaching, managed)
+
+    def _risk_horizon(self, team: Team, now: datetime) -> datetime:
+        policy = self.sla.policies.policy(team.key, team.default_priority) if self.sla else None
+        return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
+
+    def _refresh_homes(self, *user_ids: str | None) -> None:
+        for user_id in {user for user in user_ids if user and user in self._home_viewers}:
+            self.publish_home(user_id)
+
     def refresh_cards(self, case_ids: list[int]) -> None:
         """Re-render cards after a change made outside a flow (an SLA breach)."""
         for case_id in case_ids:
@@ -402,6 +492,7 @@ class CaseFlows:
         except CasedeskError as error:
             return notice(error.message)
         problems = self._publish(change)
+        self._refresh_homes(change.event.actor_id, change.case.assignee_id)
         return notice(confirm(change.case) + "".join(f"\n:warning: {p}" for p in problems))
 
     def _publish(self, change: CaseChange) -> list[str]:

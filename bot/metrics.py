@@ -30,6 +30,9 @@ from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 from bot.sqlfuncs import percentile
 from models import Case, CaseAction, CaseEvent, CaseStatus, CsatResponse
 
+# The windows `/case stats` offers, with their length in days (today: since local midnight).
+STATS_WINDOWS = {"today": 0, "yesterday": 1, "7d": 7, "30d": 30}
+
 Condition = ColumnElement[bool]
 Column = SQLCoreOperations[Any]
 
@@ -132,29 +135,43 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
 
 
 def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str, str], int]:
-    """Cases not closed at `at`, by (status, priority), from the status history."""
+    """Cases not closed at `at`, by (status, priority), from the status history.
+
+    Only cases that can have been open at `at` are replayed: opened before it, and either not
+    closed now or closed (for the last time) after it. A case closed for good before `at`
+    was closed then, so the long closed history is never scanned."""
+    candidates = (
+        select(Case.id, Case.priority)
+        .where(
+            _team(team_key),
+            Case.opened_at < at,
+            or_(Case.status != CaseStatus.CLOSED, Case.closed_at >= at),
+        )
+        .subquery()
+    )
     ranked = (
         select(
             CaseEvent.case_id,
             CaseEvent.status_after,
             func.row_number()
             .over(
-                partition_by=CaseEvent.case_id, order_by=(CaseEvent.at.desc(), CaseEvent.id.desc())
+                partition_by=CaseEvent.case_id,
+                order_by=(CaseEvent.at.desc(), CaseEvent.id.desc()),
             )
             .label("rank"),
         )
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(_team(team_key), CaseEvent.at < at, CaseEvent.status_after.is_not(None))
+        .join(candidates, candidates.c.id == CaseEvent.case_id)
+        .where(CaseEvent.at < at, CaseEvent.status_after.is_not(None))
         .subquery()
     )
     latest = select(ranked.c.case_id, ranked.c.status_after).where(ranked.c.rank == 1).subquery()
     status = func.coalesce(latest.c.status_after, CaseStatus.OPEN.value)
     rows = session.execute(
-        select(status, Case.priority, func.count())
-        .select_from(Case)
-        .outerjoin(latest, latest.c.case_id == Case.id)
-        .where(_team(team_key), Case.opened_at < at, status != CaseStatus.CLOSED.value)
-        .group_by(status, Case.priority)
+        select(status, candidates.c.priority, func.count())
+        .select_from(candidates)
+        .outerjoin(latest, latest.c.case_id == candidates.c.id)
+        .where(status != CaseStatus.CLOSED.value)
+        .group_by(status, candidates.c.priority)
     ).all()
     return {(str(state), str(priority)): int(count) for state, priority, count in rows}
 

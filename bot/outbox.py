@@ -150,7 +150,14 @@ class OutboxDeliverer:
     def _deliver(self, claimed: tuple[OutboxMessage, bool], report: DeliveryReport) -> None:
         message, in_doubt = claimed
         if in_doubt:
-            found = self._already_posted(message)
+            try:
+                found = self._already_posted(message)
+            except SlackDeliveryError as error:
+                # Cannot tell whether it went out: stay in doubt and look again later rather
+                # than risk posting it twice.
+                log.warning("outbox %s in doubt, history unreadable: %s", message.id, error)
+                report.retried += 1
+                return
             if found:
                 self._mark_sent(message.id, found)
                 report.recovered += 1
@@ -201,11 +208,9 @@ class OutboxDeliverer:
         return SlackMessage(text=str(message.payload.get("text", "")), blocks=blocks)
 
     def _already_posted(self, message: OutboxMessage) -> str | None:
-        try:
-            recent = self.slack.recent_messages(message.channel_id, thread_ts=message.thread_ts)
-        except SlackDeliveryError as error:
-            log.warning("cannot check history for outbox %s: %s", message.id, error)
-            return None
+        """The ts of this row's message if Slack has it (found by its metadata), else None.
+        Raises SlackDeliveryError when the history cannot be read."""
+        recent = self.slack.recent_messages(message.channel_id, thread_ts=message.thread_ts)
         for posted in recent:
             metadata = posted.get("metadata") or {}
             payload = metadata.get("event_payload") or {}

@@ -35,7 +35,11 @@ def make_wsgi_app(app: App, db: Database) -> WsgiApp:
             return _health(db, start_response)
         if path == SLACK_PATH and method != "POST":
             return _plain(start_response, "405 Method Not Allowed", "Slack posts to this path.\n")
-        return slack(environ, start_response)
+        try:
+            return slack(environ, start_response)
+        except Exception:  # a signed but malformed body makes Bolt raise while parsing it
+            log.warning("refused a request Slack would not send", exc_info=True)
+            return _plain(start_response, "400 Bad Request", "Malformed Slack request.\n")
 
     return application
 

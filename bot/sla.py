@@ -190,6 +190,11 @@ def _segments(
             continue
         if event.status_after is None:
             continue
+        if event.action is CaseAction.CLOSED and running_since is None:
+            # Closed while pending: the paused clock stops for good here.
+            steps.append(ClockStep(event.at, "stop", _cause(event)))
+            met_at = event.at
+            continue
         running_now = event.status_after in _RUNNING
         if running_since is not None and not running_now:
             segments.append((running_since, event.at))

@@ -91,24 +91,40 @@ class SlackGateway:
         return str(response["ts"])
 
     def recent_messages(
-        self, channel: str, *, thread_ts: str | None = None, limit: int = 100
+        self, channel: str, *, thread_ts: str | None = None, pages: int = 5
     ) -> list[dict[str, Any]]:
-        """The channel's (or thread's) latest messages, with their metadata."""
+        """The channel's (or thread's) latest messages, newest pages first, with metadata.
+
+        Only Slack's own timestamps order messages, so this pages back through up to
+        `pages` x 200 messages rather than filtering by our clock, which may differ."""
+        messages: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(pages):
+            response = self._history_page(channel, thread_ts, cursor)
+            messages += list(response.get("messages") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return messages
+
+    def _history_page(self, channel: str, thread_ts: str | None, cursor: str | None) -> Any:
         if thread_ts:
-            response = self._call(
+            return self._call(
                 "conversations.replies",
                 lambda: self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, limit=limit, include_all_metadata=True
+                    channel=channel,
+                    ts=thread_ts,
+                    cursor=cursor,
+                    limit=200,
+                    include_all_metadata=True,
                 ),
             )
-        else:
-            response = self._call(
-                "conversations.history",
-                lambda: self.client.conversations_history(
-                    channel=channel, limit=limit, include_all_metadata=True
-                ),
-            )
-        return list(response.get("messages") or [])
+        return self._call(
+            "conversations.history",
+            lambda: self.client.conversations_history(
+                channel=channel, cursor=cursor, limit=200, include_all_metadata=True
+            ),
+        )
 
     def update(self, channel: str, ts: str, content: SlackMessage) -> None:
         self._call(

@@ -180,6 +180,39 @@ class SummaryService:
 
     # Figures
 
+    def stats_report(self, team: Team, window: str) -> SummaryReport:
+        """`/case stats`: today, yesterday, or the last 7 or 30 days up to now."""
+        now = self.clock.now()
+        zone = self.zone(team)
+        today = now.astimezone(zone).date()
+        if window == "today":
+            start, end, label = _local_midnight(today, zone), now, "today so far"
+        elif window == "yesterday":
+            period = Period(DAILY, today - timedelta(days=1), 1, zone)
+            start, end, label = period.start, period.end, f"yesterday ({period.label})"
+        else:
+            days = metrics.STATS_WINDOWS[window]
+            start, end, label = now - timedelta(days=days), now, f"last {days} days"
+        length = end - start
+        with self.db.read_only() as session:
+            current = metrics.team_kpis(session, team_key=team.key, start=start, end=end)
+            previous = metrics.team_kpis(
+                session, team_key=team.key, start=start - length, end=start
+            )
+        return SummaryReport(
+            team=team,
+            kind="stats",
+            label=label,
+            current=current,
+            previous=previous,
+            trailing_week=None,
+            backlog={},
+            oldest_open=[],
+            at_risk=[],
+            agents=[],
+            now=now,
+        )
+
     def report(self, team: Team, period: Period) -> SummaryReport:
         now = self.clock.now()
         agents = sorted(self.roster.agents(team) | self.roster.managers(team))

@@ -14,6 +14,12 @@ _HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 def register(app: App) -> None:
     app.event("message")(on_message)
+    app.event("app_home_opened")(on_app_home_opened)
+
+
+def on_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    if event.get("tab", "home") == "home" and event.get("user"):
+        casedesk(context).flows.publish_home(event["user"])
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -83,6 +83,7 @@ class Case(Base):
         Index("ix_cases_last_activity_at", "last_activity_at"),
         Index("ix_cases_team_opened_at", "team_key", "opened_at"),
         Index("ix_cases_team_closed_at", "team_key", "closed_at"),
+        Index("ix_cases_team_first_response_at", "team_key", "first_response_at"),
     )
 
     @property

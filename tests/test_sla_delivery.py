@@ -34,6 +34,7 @@ from conftest import (
 )
 from fake_slack import FakeSlack
 from slack_driver import SlackDriver
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.app import Casedesk, build_casedesk
@@ -147,7 +148,7 @@ def posts_to(fake: FakeSlack, channel: str) -> int:
     return sum(1 for call in fake.calls_to("chat.postMessage") if call.params["channel"] == channel)
 
 
-def slack_client(fake: FakeSlack) -> Any:
+def slack_client(fake: FakeSlack) -> WebClient:
     """A Web API client that does not retry inside the call, so a 429 or 5xx reaches the outbox
     at once (the app's client would first sleep through Retry-After in-process)."""
     return make_web_client(BOT_TOKEN, base_url=fake.base_url, timeout=3, max_retries=0)
@@ -184,18 +185,86 @@ def crash_while_sending(casedesk: Casedesk, row_id: int) -> None:
         row.state, row.sending_since, row.attempts = "sending", casedesk.clock.now(), 1
 
 
+def crash_after_posting(casedesk: Casedesk, row: OutboxMessage) -> str:
+    """The post reached Slack, tagged with the row's id, then the deliverer died before it could
+    record it. Returns the ts Slack gave the message."""
+    crash_while_sending(casedesk, row.id)
+    return casedesk.slack.post(
+        row.channel_id,
+        SlackMessage(text=row.payload["text"], blocks=row.payload["blocks"]),
+        thread_ts=row.thread_ts,
+        metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"outbox_id": row.id}},
+    )
+
+
 def plain_dates(text: str) -> str:
     """Slack date tokens replaced by their UTC fallback text."""
     return re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
 
 
 def all_text(value: Any) -> list[str]:
+    """Every `text` string in a Slack payload, depth first."""
     if isinstance(value, dict):
         own = [value["text"]] if isinstance(value.get("text"), str) else []
         return own + [part for item in value.values() for part in all_text(item)]
     if isinstance(value, list):
         return [part for item in value for part in all_text(item)]
     return []
+
+
+def lease(database: Database, clock: ManualClock, holder: str) -> LeaderLease:
+    return LeaderLease(database, clock, holder=holder, ttl=timedelta(seconds=90))
+
+
+def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, sqlite_template: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    """An operator's environment: a SQLite file, app.yaml with the SLA section, the fake API."""
+    shutil.copy(sqlite_template, tmp_path / "casedesk.db")
+    config = tmp_path / "app.yaml"
+    config.write_text(DESK_YAML + SLA_YAML, encoding="utf-8")
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'casedesk.db'}",
+        "SUPPORT_CONFIG": str(config),
+        "SLACK_CHANNEL_INTERVAL": "0",
+    }
+
+
+def open_case_in(
+    env: dict[str, str], fake: FakeSlack, desk: DeskConfig, opened_at: datetime, priority: str
+) -> None:
+    """Open a case in the operator's database at `opened_at`, as the running bot would have."""
+    database = Database(env["DATABASE_URL"])
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.base_url,
+        DATABASE_URL=env["DATABASE_URL"],
+        SLACK_CHANNEL_INTERVAL=0,
+    )
+    opened = build_casedesk(
+        settings, desk=desk, db=database, clock=ManualClock(opened_at), client=slack_client(fake)
+    )
+    try:
+        open_case(opened, priority=priority)
+    finally:
+        opened.executor.shutdown(wait=True)
+        database.dispose()
 
 
 # Exactly once: across runs, restarts and concurrent passes
@@ -390,7 +459,7 @@ def test_a_server_error_is_retried_with_growing_backoff_and_delivered_once(
     fake_slack.fail_next("chat.postMessage", status=500, times=3)
     outbox = deliverer(casedesk, fake_slack)
 
-    waits = []
+    waits: list[timedelta] = []
     for _ in range(3):
         assert outbox.deliver_due() == DeliveryReport(retried=1)
         [row] = outbox_rows(casedesk)
@@ -438,16 +507,7 @@ def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again
         (ALERTS_CHANNEL, False),
         (SUPPORT_CHANNEL, True),
     ]
-    # Each post reached Slack, then the process died before recording it.
-    posted_ts = {}
-    for row in rows:
-        crash_while_sending(casedesk, row.id)
-        posted_ts[row.id] = casedesk.slack.post(
-            row.channel_id,
-            SlackMessage(text=row.payload["text"], blocks=row.payload["blocks"]),
-            thread_ts=row.thread_ts,
-            metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"outbox_id": row.id}},
-        )
+    posted_ts = {row.id: crash_after_posting(casedesk, row) for row in rows}
     posts_before = len(fake_slack.calls_to("chat.postMessage"))
 
     clock.advance(timedelta(minutes=1))
@@ -462,6 +522,29 @@ def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again
     assert {row.id: (row.state, row.sent_ts) for row in outbox_rows(casedesk)} == {
         row_id: ("sent", ts) for row_id, ts in posted_ts.items()
     }
+
+
+def test_an_in_doubt_message_is_not_posted_again_while_slack_history_cannot_be_read(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=61))
+    casedesk.sla_check.run()
+    for row in outbox_rows(casedesk):
+        crash_after_posting(casedesk, row)
+    fake_slack.fail_next("conversations.history", status=500)
+    fake_slack.fail_next("conversations.replies", status=500)
+    outbox = deliverer(casedesk, fake_slack)
+
+    clock.advance(timedelta(minutes=3))
+    assert outbox.deliver_due().sent == 0  # cannot tell whether they went out: do not guess
+    clock.advance(timedelta(minutes=20))
+    outbox.deliver_due()
+    outbox.deliver_due()
+
+    assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH]
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_BREACH]
+    assert [row.state for row in outbox_rows(casedesk)] == ["sent", "sent"]
 
 
 def test_an_in_doubt_message_missing_from_slack_is_posted_once(
@@ -523,10 +606,6 @@ def test_posts_to_one_channel_are_paced_about_a_second_apart(
 
 
 # The scheduler lease
-
-
-def lease(database: Database, clock: ManualClock, holder: str) -> LeaderLease:
-    return LeaderLease(database, clock, holder=holder, ttl=timedelta(seconds=90))
 
 
 def test_a_second_process_is_refused_the_lease_while_the_first_holds_it(
@@ -621,57 +700,6 @@ def test_the_card_shows_when_the_first_response_is_due_in_business_time(
 
 
 # The job command line
-
-
-def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, sqlite_template: Path, fake_slack: FakeSlack) -> dict[str, str]:
-    """An operator's environment: a SQLite file, app.yaml with the SLA section, the fake API."""
-    shutil.copy(sqlite_template, tmp_path / "casedesk.db")
-    config = tmp_path / "app.yaml"
-    config.write_text(DESK_YAML + SLA_YAML, encoding="utf-8")
-    return {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'casedesk.db'}",
-        "SUPPORT_CONFIG": str(config),
-        "SLACK_CHANNEL_INTERVAL": "0",
-    }
-
-
-def open_case_in(
-    env: dict[str, str], fake: FakeSlack, desk: DeskConfig, opened_at: datetime, text: str
-) -> None:
-    """Open a case in the operator's database at `opened_at`, as the running bot would have."""
-    database = Database(env["DATABASE_URL"])
-    settings = Settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.base_url,
-        DATABASE_URL=env["DATABASE_URL"],
-        SLACK_CHANNEL_INTERVAL=0,
-    )
-    opened = build_casedesk(
-        settings, desk=desk, db=database, clock=ManualClock(opened_at), client=slack_client(fake)
-    )
-    try:
-        open_case(opened, priority=text)
-    finally:
-        opened.executor.shutdown(wait=True)
-        database.dispose()
 
 
 def test_run_job_sla_check_decides_delivers_and_prints_its_report(

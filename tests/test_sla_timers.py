@@ -10,7 +10,7 @@ Berlin is UTC+1 in winter (CET) and UTC+2 in summer (CEST); New York is UTC-5 (E
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,6 +147,29 @@ def history(case: Case, *steps: Step) -> list[CaseEvent]:
 def timers_at(now: datetime, sla: SlaPolicy, opened_at: datetime, *steps: Step) -> dict[str, Timer]:
     case = case_opened_at(opened_at)
     return compute_timers(case, history(case, *steps), sla, now)
+
+
+TWO_PRIORITIES = {
+    "default": {"first_response": "4h", "resolution": "2d", "calendar": "office"},
+    "p1": {"first_response": "15m", "resolution": "4h", "warn_at": 0.5, "calendar": "24x7"},
+}
+
+
+def config_problems(extra_yaml: str) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_desk_config(DESK_YAML + extra_yaml, source="app.yaml")
+    return raised.value.problems
+
+
+def with_calendar(office_yaml: str) -> str:
+    return (
+        "calendars:\n  office:\n"
+        + "".join(f"    {line}\n" for line in office_yaml.strip().splitlines())
+        + "sla:\n  teams:\n    support:\n      default: {first_response: 1h, calendar: office}\n"
+    )
+
+
+NO_HOURS = "calendars.office.hours: no opening hours at all: no SLA target could ever be met"
 
 
 CLAIMED = CaseAction.CLAIMED
@@ -742,6 +765,29 @@ def test_a_closed_case_has_no_running_timer() -> None:
     assert (resolution.steps[-1].kind, resolution.steps[-1].cause) == ("stop", "case closed")
 
 
+def test_a_case_closed_while_pending_has_its_resolution_clock_stopped_at_the_close() -> None:
+    closed = T0 + timedelta(hours=2)
+
+    timers = timers_at(
+        T0 + timedelta(hours=3),
+        ROUND_THE_CLOCK_POLICY,
+        T0,
+        (T0, CLAIMED, IN_PROGRESS),
+        (T0 + timedelta(minutes=20), PENDING, CaseStatus.PENDING),
+        (closed, CLOSED, CaseStatus.CLOSED),
+    )
+
+    resolution = timers[RESOLUTION]
+    assert not resolution.running
+    assert resolution.used == timedelta(minutes=20)
+    assert resolution.met_at == closed  # `/case sla` says "stopped", not "paused, 3 h 40 min left"
+    assert [(step.kind, step.cause) for step in resolution.steps] == [
+        ("start", "case opened"),
+        ("pause", "waiting on the requester"),
+        ("stop", "case closed"),
+    ]
+
+
 def test_a_case_closed_before_any_reply_stops_the_first_response_clock_unmet() -> None:
     closed = T0 + timedelta(minutes=30)
 
@@ -782,11 +828,6 @@ def test_events_after_now_are_not_replayed_yet() -> None:
 
 
 # compute_timers: a priority change replays the history against the new policy
-
-TWO_PRIORITIES = {
-    "default": {"first_response": "4h", "resolution": "2d", "calendar": "office"},
-    "p1": {"first_response": "15m", "resolution": "4h", "warn_at": 0.5, "calendar": "24x7"},
-}
 
 
 @pytest.mark.parametrize(
@@ -885,23 +926,6 @@ def test_parse_duration_rejects_anything_else(text: str) -> None:
 
 
 # check-config: calendars and SLA policies
-
-
-def config_problems(extra_yaml: str) -> list[str]:
-    with pytest.raises(ConfigError) as raised:
-        parse_desk_config(DESK_YAML + extra_yaml, source="app.yaml")
-    return raised.value.problems
-
-
-def with_calendar(office_yaml: str) -> str:
-    return (
-        "calendars:\n  office:\n"
-        + "".join(f"    {line}\n" for line in office_yaml.strip().splitlines())
-        + "sla:\n  teams:\n    support:\n      default: {first_response: 1h, calendar: office}\n"
-    )
-
-
-NO_HOURS = "calendars.office.hours: no opening hours at all: no SLA target could ever be met"
 
 
 @pytest.mark.parametrize(
@@ -1035,3 +1059,19 @@ def test_a_valid_calendar_and_policy_load() -> None:
     assert sla.calendar.name == "office"
     # Thu 24 Dec 2026 is inside the explicit range, Fri 25th is US Christmas too.
     assert sla.calendar.next_open(new_york(2026, 12, 23, 18)) == utc(2027, 1, 4, 13)
+
+
+def test_an_unquoted_yaml_date_is_a_holiday_too() -> None:
+    # YAML reads `2026-11-24` without quotes as a date, not a string; operators write it so.
+    desk = parse_desk_config(
+        DESK_YAML
+        + with_calendar(
+            "timezone: Europe/Berlin\nhours: {weekdays: ['09:00-17:00']}\n"
+            "holidays: {dates: [2026-11-24, '2026-12-28..2026-12-31']}"
+        )
+    )
+
+    office = SlaPolicies(desk.sla, desk.calendars).calendars["office"]
+    assert office.is_holiday(date(2026, 11, 24))
+    assert office.is_holiday(date(2026, 12, 30))
+    assert not office.is_holiday(date(2026, 11, 25))

@@ -10,7 +10,7 @@ from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla import TARGET_LABELS
 from bot.sla_tracker import TimerStatus
-from bot.text import mention
+from bot.text import escape, mention
 from bot.timefmt import ago, duration
 from bot.views.blocks import (
     HEADER_LIMIT,
@@ -76,7 +76,8 @@ def case_card(
         blocks.append(context([sla_line(timer) for timer in timers]))
     blocks.append(context([_age_line(case, now)]))
     blocks.append(actions(card_buttons(case), block_id=f"case_card_{case.id}"))
-    text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {case.title}"
+    # The fallback is mrkdwn in notifications too: user text is escaped there as well.
+    text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {escape(case.title)}"
     return message(text, blocks)
 
 

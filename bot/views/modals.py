@@ -57,12 +57,15 @@ def open_case_modal(desk: DeskConfig, team: Team, channel_id: str | None) -> dic
     return _modal(CallbackId.OPEN_CASE, "Open a case", "Open", blocks, ModalContext(channel_id))
 
 
-def escalate_modal(case: Case, desk: DeskConfig, channel_id: str | None) -> dict[str, Any]:
+def escalate_modal(
+    case: Case, desk: DeskConfig, channel_id: str | None, *, to_team_key: str | None = None
+) -> dict[str, Any]:
     teams = [_option(key, team.name) for key, team in desk.teams.items()]
+    chosen = to_team_key if to_team_key in desk.teams else case.team_key
     blocks = [
         _case_summary(case),
         _text_input(BlockId.REASON, "Why does it need escalating?", multiline=True),
-        _select(BlockId.TEAM, "Move to team (optional)", teams, initial=case.team_key),
+        _select(BlockId.TEAM, "Move to team (optional)", teams, initial=chosen),
     ]
     return _modal(
         CallbackId.ESCALATE_CASE,

@@ -1,0 +1,238 @@
+"""`python -m bot seed`: fill the database with realistic case histories, for demos and
+benchmarks.
+
+Each case gets a believable life (opened, claimed, first reply, sometimes pending, escalated
+or reopened, usually closed, sometimes rated) written straight to the tables in batches: cases,
+their audit events and CSAT answers, with the measured fields the KPIs read. Times are spread
+over the last D days before the clock's now, denser on weekdays and in working hours.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.desk import DeskConfig
+from models import Case, CaseEvent, CsatResponse
+
+BATCH = 5000
+TITLES = (
+    "Cannot log in",
+    "Invoice shows the wrong amount",
+    "Export to CSV fails",
+    "Password reset email never arrives",
+    "App crashes on start",
+    "Refund not received",
+    "Cannot add a team member",
+    "Webhook deliveries time out",
+    "Two-factor code rejected",
+    "Dashboard is empty",
+)
+
+
+@dataclass
+class _Batch:
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def seed_cases(
+    db: Database,
+    desk: DeskConfig,
+    clock: Clock,
+    *,
+    cases: int,
+    days: int,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Insert `cases` cases over the last `days` days; returns how many were written."""
+    rng = random.Random(seed)
+    now = clock.now()
+    with db.read_only() as session:
+        next_id = int(session.scalar(select(func.max(Case.id))) or 0) + 1
+        next_event = int(session.scalar(select(func.max(CaseEvent.id))) or 0) + 1
+    teams = list(desk.teams.values())
+    batch = _Batch()
+    for number in range(next_id, next_id + cases):
+        team = rng.choice(teams)
+        agents = [member for member in team.agents + team.managers if not member.startswith("S")]
+        agents = agents or ["U0SEEDAGENT"]
+        next_event = _life(batch, rng, number, next_event, team.key, agents, now, days)
+        if len(batch.cases) >= BATCH:
+            _flush(db, batch)
+            batch = _Batch()
+            if progress:
+                progress(number - next_id + 1)
+    _flush(db, batch)
+    return cases
+
+
+def _life(
+    batch: _Batch,
+    rng: random.Random,
+    number: int,
+    event_id: int,
+    team_key: str,
+    agents: list[str],
+    now: datetime,
+    days: int,
+) -> int:
+    opened = _working_moment(rng, now - timedelta(days=days), now)
+    requester = f"U0CUST{rng.randint(1, 500):04d}"
+    agent = rng.choice(agents)
+    priority = rng.choices(("p1", "p2", "p3", "p4"), weights=(5, 20, 55, 20))[0]
+    events: list[tuple[datetime, str, str, str | None, str | None, dict[str, Any]]] = []
+
+    def happen(
+        at: datetime, actor: str, action: str, status_after: str | None = None, **details: Any
+    ) -> bool:
+        if at >= now:
+            return False
+        events.append((at, actor, action, status_after, None, details))
+        return True
+
+    case: dict[str, Any] = {
+        "id": number,
+        "title": rng.choice(TITLES),
+        "description": "",
+        "team_key": team_key,
+        "priority": priority,
+        "status": "open",
+        "requester_id": requester,
+        "escalation_level": 0,
+        "reopen_count": 0,
+        "opened_at": opened,
+        "last_activity_at": opened,
+    }
+    happen(opened, requester, "opened", None)
+    claimed = opened + timedelta(minutes=rng.expovariate(1 / 25))
+    if happen(claimed, agent, "claimed", "in_progress"):
+        case.update(
+            status="in_progress", assignee_id=agent, first_assignee_id=agent, claimed_at=claimed
+        )
+        case["last_activity_at"] = claimed
+    replied = claimed + timedelta(minutes=rng.expovariate(1 / 20))
+    if case["status"] == "in_progress" and happen(replied, agent, "responded", first_response=True):
+        seconds = int((replied - opened).total_seconds())
+        case.update(
+            first_response_at=replied, first_responder_id=agent, first_response_seconds=seconds
+        )
+        case["first_response_breached"] = seconds > 4 * 3600
+        case["last_activity_at"] = replied
+    pending_time = timedelta(0)
+    moment = replied
+    if case["status"] == "in_progress" and rng.random() < 0.25:
+        moment += timedelta(hours=rng.expovariate(1 / 3))
+        waited = timedelta(hours=rng.expovariate(1 / 10))
+        if happen(moment, agent, "pending", "pending", reason="Waiting for logs"):
+            case["status"] = "pending"
+            if happen(
+                moment + waited, requester, "resumed", "in_progress", cause="requester replied"
+            ):
+                case["status"] = "in_progress"
+                pending_time = waited
+                moment += waited
+    if case["status"] == "in_progress" and rng.random() < 0.08:
+        moment += timedelta(hours=rng.expovariate(1 / 2))
+        if happen(moment, agent, "escalated", None, reason="Needs engineering"):
+            case["escalation_level"] = 1
+    closed = moment + timedelta(hours=rng.expovariate(1 / 6))
+    if (
+        case["status"] == "in_progress"
+        and rng.random() < 0.9
+        and happen(closed, agent, "closed", "closed", resolution="Fixed")
+    ):
+        _close(case, agent, closed, opened, pending_time)
+        if rng.random() < 0.06:
+            reopened = closed + timedelta(hours=rng.expovariate(1 / 24))
+            if happen(reopened, requester, "reopened", "in_progress", reason="Still broken"):
+                case.update(
+                    status="in_progress", reopen_count=1, reopened_at=reopened, closed_at=None
+                )
+                case.update(resolution_seconds=None, resolution_breached=None, closed_by=None)
+                again = reopened + timedelta(hours=rng.expovariate(1 / 4))
+                if happen(again, agent, "closed", "closed", resolution="Fixed for real"):
+                    _close(case, agent, again, opened, pending_time + (reopened - closed))
+        if case["status"] == "closed" and rng.random() < 0.3:
+            answered = case["closed_at"] + timedelta(minutes=rng.randint(5, 600))
+            if answered < now:
+                rating = rng.choices((1, 2, 3, 4, 5), weights=(3, 4, 10, 35, 48))[0]
+                happen(case["closed_at"], "scheduler", "csat_requested")
+                happen(answered, requester, "csat_rated", rating=rating)
+                batch.ratings.append(
+                    {
+                        "case_id": number,
+                        "team_key": team_key,
+                        "requester_id": requester,
+                        "rating": rating,
+                        "comment": None,
+                        "answered_at": answered,
+                        "updated_at": answered,
+                    }
+                )
+    status_before = "open"
+    for at, actor, action, status_after, _, details in sorted(events, key=lambda item: item[0]):
+        changed = status_after is not None and status_after != status_before
+        batch.events.append(
+            {
+                "id": event_id,
+                "case_id": number,
+                "at": at,
+                "actor_id": actor,
+                "action": action,
+                "source": "command",
+                "from_value": None,
+                "to_value": None,
+                "status_before": status_before if changed else None,
+                "status_after": status_after if changed else None,
+                "details": details,
+            }
+        )
+        if changed and status_after is not None:
+            status_before = status_after
+        event_id += 1
+    batch.cases.append(case)
+    return event_id
+
+
+def _close(
+    case: dict[str, Any], agent: str, at: datetime, opened: datetime, pending: timedelta
+) -> None:
+    seconds = int((at - opened - pending).total_seconds())
+    case.update(
+        status="closed", closed_at=at, closed_by=agent, resolution="Fixed", last_activity_at=at
+    )
+    case.update(resolution_seconds=seconds, resolution_breached=seconds > 24 * 3600)
+
+
+def _working_moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    """A random moment, three times likelier on weekdays between 08:00 and 18:00 UTC."""
+    span = (end - start).total_seconds()
+    for _ in range(10):
+        moment = start + timedelta(seconds=rng.random() * span)
+        if (moment.weekday() < 5 and 8 <= moment.hour < 18) or rng.random() < 0.33:
+            return moment
+    return moment
+
+
+_CASE_COLUMNS = [column.key for column in Case.__table__.columns]
+
+
+def _flush(db: Database, batch: _Batch) -> None:
+    if not batch.cases:
+        return
+    rows = [{column: case.get(column) for column in _CASE_COLUMNS} for case in batch.cases]
+    with db.unit_of_work() as session:
+        session.execute(insert(Case), rows)
+        session.execute(insert(CaseEvent), batch.events)
+        if batch.ratings:
+            session.execute(insert(CsatResponse), batch.ratings)

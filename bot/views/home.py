@@ -1,0 +1,95 @@
+"""App Home: an agent's queue, and for managers their teams' figures and load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.desk import Team
+from bot.ids import ActionId
+from bot.metrics import AgentRow
+from bot.text import mention
+from bot.timefmt import ago
+from bot.views.blocks import (
+    MAX_MODAL_BLOCKS,
+    Block,
+    button,
+    context,
+    divider,
+    header,
+    section,
+    user_text,
+)
+from bot.views.case_card import STATUS_EMOJI
+from bot.views.summary import SummaryReport, kpi_blocks
+from models import Case
+
+LIST_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class ManagerPanel:
+    team: Team
+    today: SummaryReport
+    breaching: list[Case]
+    escalated: list[Case]
+    load: list[AgentRow]
+
+
+@dataclass(frozen=True)
+class HomeData:
+    user_id: str
+    mine: list[Case]
+    unassigned: list[Case]
+    breaching_soon: list[Case]
+    managed: list[ManagerPanel] = field(default_factory=list)
+
+
+def home_view(data: HomeData, now: datetime) -> dict[str, Any]:
+    blocks: list[Block] = [header("Casedesk")]
+    blocks += _case_list("Your open cases", data.mine, now, claim=False)
+    blocks += _case_list("Unassigned in your teams", data.unassigned, now, claim=True)
+    blocks += _case_list("Breaching soon", data.breaching_soon, now, claim=True)
+    for panel in data.managed:
+        blocks += _manager_panel(panel, now)
+    blocks.append(
+        context(
+            ["Updated when you open this tab and after your changes. `/case help` lists commands."]
+        )
+    )
+    if len(blocks) > MAX_MODAL_BLOCKS:
+        blocks = [*blocks[: MAX_MODAL_BLOCKS - 1], context(["_More not shown._"])]
+    return {"type": "home", "blocks": blocks}
+
+
+def _case_list(title: str, cases: list[Case], now: datetime, *, claim: bool) -> list[Block]:
+    blocks: list[Block] = [divider(), section(f"*{title}* ({len(cases)})")]
+    if not cases:
+        blocks.append(context(["_Nothing here._"]))
+        return blocks
+    for case in cases[:LIST_LIMIT]:
+        line = (
+            f"{STATUS_EMOJI[case.status]} *#{case.id}* {user_text(case.title, 100)}\n"
+            f"{case.priority.upper()} · {case.status.label} · "
+            f"{mention(case.assignee_id) if case.assignee_id else '_unassigned_'} · "
+            f"active {ago(case.last_activity_at, now)}"
+        )
+        accessory = None
+        if claim and case.assignee_id is None and not case.is_closed:
+            accessory = button("Claim", ActionId.CLAIM, str(case.id), style="primary")
+        blocks.append(section(line, accessory=accessory))
+    if len(cases) > LIST_LIMIT:
+        blocks.append(context([f"…and {len(cases) - LIST_LIMIT} more: `/case list`"]))
+    return blocks
+
+
+def _manager_panel(panel: ManagerPanel, now: datetime) -> list[Block]:
+    blocks: list[Block] = [divider(), header(f"{panel.team.name}: today")]
+    blocks += kpi_blocks(panel.today)
+    blocks += _case_list("Breaching or due soon", panel.breaching, now, claim=True)
+    blocks += _case_list("Escalated", panel.escalated, now, claim=False)
+    if panel.load:
+        lines = [f"• {mention(row.agent_id)}: {row.open_now} open" for row in panel.load]
+        blocks.append(section("*Load per agent*\n" + "\n".join(lines)))
+    return blocks
