@@ -39,7 +39,8 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 DESK = """
 default_team: support
 teams:
-  support: {name: Support, channel: C0SUPPORT, agents: [U0AGENT1, U0AGENT2, U0AGENT3], managers: [U0MANAGER]}
+  support:
+    {name: Support, channel: C0SUPPORT, agents: [U0AGENT1, U0AGENT2, U0AGENT3], managers: [U0MGR]}
   billing: {name: Billing, channel: C0BILLING, agents: [U0BILLING1, U0BILLING2]}
 calendars:
   office: {timezone: Europe/Berlin, hours: {weekdays: ["09:00-17:00"]}}
@@ -82,9 +83,8 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
     seed_cases(db, desk, clock, cases=args.cases, days=args.days)
     with db.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
-    print(
-        f"[{label}] seeded {args.cases:,} cases over {args.days} days in {time.perf_counter() - started:.0f} s"
-    )
+    seconds = time.perf_counter() - started
+    print(f"[{label}] seeded {args.cases:,} cases over {args.days} days in {seconds:.0f} s")
     service = SummaryService(
         db=db,
         desk=desk,
@@ -103,7 +103,8 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
     print(
         f"[{label}] daily summary of {team.name} for {period.label}: {total * 1000:.0f} ms "
         f"({len(timings)} queries, {sum(ms for ms, _ in timings):.0f} ms in SQL; "
-        f"{report.current.opened} new, {report.current.resolved} resolved; chart {len(chart['content_b64']) * 3 // 4:,} bytes)"
+        f"{report.current.opened} new, {report.current.resolved} resolved; "
+        f"chart {len(chart['content_b64']) * 3 // 4:,} bytes)"
     )
     verdict = "meets" if total < 2 else "MISSES"
     print(f"[{label}] target < 2 s: {verdict}")
