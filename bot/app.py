@@ -12,6 +12,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 import handlers
+from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
 from bot.csat import CsatService
@@ -19,6 +20,7 @@ from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.executor import TrackingExecutor
 from bot.flows import CaseFlows
+from bot.insights import InsightFlows
 from bot.leader import LeaderLease
 from bot.outbox import OutboxDeliverer
 from bot.roster import Roster
@@ -47,6 +49,7 @@ class Casedesk:
     roster: Roster
     cases: CaseService
     flows: CaseFlows
+    insights: InsightFlows
     sla: SlaTracker
     sla_check: SlaCheck
     summaries: SummaryService
@@ -76,16 +79,21 @@ def build_casedesk(
     cases = CaseService(desk, roster, clock, sla)
     outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
+    sync = CaseSync(db=db, cases=cases, slack=slack, desk=desk, clock=clock, sla=sla)
+    insights = InsightFlows(
+        db=db, cases=cases, slack=slack, desk=desk, clock=clock, summaries=summaries, sla=sla
+    )
     flows = CaseFlows(
         db=db,
         cases=cases,
         slack=slack,
         desk=desk,
         clock=clock,
+        sync=sync,
         sla=sla,
         csat=CsatService(cases),
         outbox=outbox,
-        summaries=summaries,
+        insights=insights,
     )
     sla_check = SlaCheck(
         db=db,
@@ -94,7 +102,7 @@ def build_casedesk(
         roster=roster,
         clock=clock,
         digest_threshold=sla.policies.config.digest_threshold,
-        refresh_cards=flows.refresh_cards,
+        refresh_cards=sync.refresh_cards,
     )
     outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
@@ -108,6 +116,7 @@ def build_casedesk(
         roster=roster,
         cases=cases,
         flows=flows,
+        insights=insights,
         sla=sla,
         sla_check=sla_check,
         summaries=summaries,

@@ -8,31 +8,27 @@ never undo the database change; they become a note in the actor's answer instead
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import metrics
-from bot.cases import Actor, CaseChange, CaseService
+from bot.case_sync import CaseSync
+from bot.cases import CaseChange, CaseService
 from bot.clock import Clock
 from bot.commands import CaseCommand, parse_case_command
 from bot.csat import CsatService
 from bot.db import Database
-from bot.desk import DeskConfig, Team
+from bot.desk import DeskConfig
 from bot.errors import BadInput, CasedeskError
+from bot.insights import InsightFlows
 from bot.outbox import OutboxDeliverer
+from bot.requester import Requester
 from bot.sla_tracker import SlaTracker
 from bot.slack import SlackDeliveryError, SlackGateway
-from bot.summaries import AT_RISK_HORIZON, SummaryService
-from bot.text import escape, mention
+from bot.text import mention
 from bot.views import modals
-from bot.views.blocks import SlackMessage, user_text
-from bot.views.case_card import case_card, moved_card, thread_update
+from bot.views.blocks import SlackMessage
 from bot.views.csat import comment_modal, thanks
-from bot.views.home import HomeData, ManagerPanel, home_view
 from bot.views.replies import (
     PAGE_SIZE,
     case_details,
@@ -41,29 +37,9 @@ from bot.views.replies import (
     notice,
     sla_explanation,
 )
-from bot.views.summary import stats_message
-from models import Case, CaseAction, EventSource
+from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
-
-# Conversation in the thread is already visible there; the bot does not echo it.
-_SILENT_ACTIONS = frozenset(
-    {CaseAction.OPENED, CaseAction.RESPONDED, CaseAction.CUSTOMER_REPLIED, CaseAction.COMMENTED}
-)
-_CARD_LOCK_STRIPES = 64
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who acted, where, and how (for the audit trail and for answering them)."""
-
-    user_id: str
-    channel_id: str | None
-    source: EventSource
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.user_id, self.source)
 
 
 class CaseFlows:
@@ -75,25 +51,22 @@ class CaseFlows:
         slack: SlackGateway,
         desk: DeskConfig,
         clock: Clock,
+        sync: CaseSync,
         sla: SlaTracker | None = None,
         csat: CsatService | None = None,
         outbox: OutboxDeliverer | None = None,
-        summaries: SummaryService | None = None,
+        insights: InsightFlows | None = None,
     ) -> None:
         self.db = db
         self.cases = cases
         self.slack = slack
         self.desk = desk
         self.clock = clock
+        self.sync = sync
         self.sla = sla
         self.csat = csat
         self.outbox = outbox
-        self.summaries = summaries
-        # Users who opened App Home in this process: their home is refreshed after changes.
-        self._home_viewers: set[str] = set()
-        # Card updates for one case are serialised and always render the latest state, so two
-        # quick changes cannot leave the older rendering on the card.
-        self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
+        self.insights = insights
 
     # The /case command
 
@@ -150,8 +123,8 @@ class CaseFlows:
                 return self.show(number)
             case "list":
                 return self.list_cases(who, view=command.view, team_key=command.team)
-            case "stats":
-                return self.stats(who, window=command.view, team_key=command.team)
+            case "stats" if self.insights is not None:
+                return self.insights.stats(who, window=command.view, team_key=command.team)
         return help_message(command.text, command.suggestion)
 
     # Changes
@@ -305,7 +278,7 @@ class CaseFlows:
                 user_id=user_id,
             )
         if change is not None:
-            self._publish(change)
+            self.sync.publish(change)
 
     # Modals
 
@@ -384,86 +357,6 @@ class CaseFlows:
             return notice(error.message)
         return sla_explanation(case, policy, timers, self.clock.now())
 
-    def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
-        """`/case stats`: the named team, else the channel's team, else the asker's own."""
-        if self.summaries is None:
-            return notice("Statistics are not available here.")
-        if team_key and team_key not in self.desk.teams:
-            known = ", ".join(f"`{key}`" for key in self.desk.teams)
-            return notice(f"There is no team `{escape(team_key)}`. Teams: {known}.")
-        team = self.desk.team(team_key) if team_key else self._home_team(who)
-        return stats_message(self.summaries.stats_report(team, window))
-
-    def _home_team(self, who: Requester) -> Team:
-        routed = self.desk.team_for_channel(who.channel_id)
-        if routed.key != self.desk.default_team or not self.cases.roster.teams_of(who.user_id):
-            return routed
-        return self.cases.roster.teams_of(who.user_id)[0]
-
-    def publish_home(self, user_id: str) -> None:
-        """Build and publish the user's App Home; remembered so changes can refresh it."""
-        if self.summaries is None:
-            return
-        self._home_viewers.add(user_id)
-        try:
-            self.slack.publish_home(user_id, home_view(self._home_data(user_id), self.clock.now()))
-        except SlackDeliveryError as error:
-            log.warning("App Home of %s not published: %s", user_id, error)
-
-    def _home_data(self, user_id: str) -> HomeData:
-        assert self.summaries is not None
-        roster, now = self.cases.roster, self.clock.now()
-        teams = roster.teams_of(user_id)
-        with self.db.read_only() as session:
-            mine = self.cases.list_cases(session, view="mine", user_id=user_id, limit=20).cases
-            unassigned: list[Case] = []
-            breaching: list[Case] = []
-            panels = []
-            for team in teams:
-                unassigned += self.cases.list_cases(
-                    session, view="unassigned", user_id=user_id, team_key=team.key, limit=20
-                ).cases
-                team_breaching = metrics.at_risk(
-                    session, team_key=team.key, horizon=self._risk_horizon(team, now)
-                )
-                breaching += team_breaching
-                if roster.is_manager(team, user_id):
-                    escalated = self.cases.list_cases(
-                        session, view="escalated", user_id=user_id, team_key=team.key, limit=20
-                    ).cases
-                    load = metrics.agent_table(
-                        session,
-                        team_key=team.key,
-                        agents=sorted(roster.agents(team) | roster.managers(team)),
-                        start=now,
-                        end=now,
-                    )
-                    panels.append((team, team_breaching, escalated, load))
-        managed = [
-            ManagerPanel(team, self.summaries.stats_report(team, "today"), risk, escalated, load)
-            for team, risk, escalated, load in panels
-        ]
-        return HomeData(user_id, mine, unassigned, breaching, managed)
-
-    def _risk_horizon(self, team: Team, now: datetime) -> datetime:
-        policy = self.sla.policies.policy(team.key, team.default_priority) if self.sla else None
-        return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
-
-    def _refresh_homes(self, *user_ids: str | None) -> None:
-        for user_id in {user for user in user_ids if user and user in self._home_viewers}:
-            self.publish_home(user_id)
-
-    def refresh_cards(self, case_ids: list[int]) -> None:
-        """Re-render cards after a change made outside a flow (an SLA breach)."""
-        for case_id in case_ids:
-            problems: list[str] = []
-            with self.db.read_only() as session:
-                case = session.get(Case, case_id)
-            if case is not None:
-                self._sync_card(CaseChange(case=case, events=[]), problems)
-            for problem in problems:
-                log.warning("case #%s: %s", case_id, problem)
-
     def list_cases(
         self, who: Requester, *, view: str, team_key: str | None, offset: int = 0
     ) -> SlackMessage:
@@ -491,78 +384,10 @@ class CaseFlows:
                 change = change_case(session)
         except CasedeskError as error:
             return notice(error.message)
-        problems = self._publish(change)
-        self._refresh_homes(change.event.actor_id, change.case.assignee_id)
+        problems = self.sync.publish(change)
+        if self.insights is not None:
+            self.insights.refresh_homes(change.event.actor_id, change.case.assignee_id)
         return notice(confirm(change.case) + "".join(f"\n:warning: {p}" for p in problems))
-
-    def _publish(self, change: CaseChange) -> list[str]:
-        """Bring Slack in line with the change; returns what could not be done, for the user."""
-        problems: list[str] = []
-        if change.moved_from:
-            problems += self._retire_card(change, *change.moved_from)
-        case, posted_new_card = self._sync_card(change, problems)
-        if case is None:
-            return problems
-        announce = [event for event in change.events if event.action not in _SILENT_ACTIONS]
-        if posted_new_card and case.description:
-            self._post_in_thread(
-                case, notice(f"*Description*\n{_quote(case.description)}"), problems
-            )
-        if announce:
-            self._post_in_thread(case, thread_update(case, announce, self.desk), problems)
-        return problems
-
-    def _sync_card(self, change: CaseChange, problems: list[str]) -> tuple[Case | None, bool]:
-        """Post the card if the case has none yet, else update it if the change shows on it.
-        Renders the case as it is in the database now, under the case's card lock."""
-        with self._card_locks[change.case.id % _CARD_LOCK_STRIPES]:
-            with self.db.read_only() as session:
-                case = session.get(Case, change.case.id)
-            if case is None:
-                return None, False
-            team = self.desk.team(case.team_key)
-            now = self.clock.now()
-            timers = self.sla.status(case, now) if self.sla else []
-            content = case_card(case, self.desk, now, timers)
-            if case.card_ts and case.channel_id:
-                if change.card_changed:
-                    try:
-                        self.slack.update(case.channel_id, case.card_ts, content)
-                    except SlackDeliveryError as error:
-                        problems.append(f"I could not update the case card ({error.error}).")
-                return case, False
-            try:
-                ts = self.slack.post(team.channel, content)
-            except SlackDeliveryError as error:
-                problems.append(
-                    f"I could not post the case card in <#{team.channel}> ({error.error}). "
-                    "The case is saved; its card will be posted with the next change."
-                )
-                return case, False
-            with self.db.unit_of_work() as session:
-                self.cases.attach_card(session, number=case.id, channel_id=team.channel, card_ts=ts)
-            case.channel_id, case.card_ts = team.channel, ts
-            return case, True
-
-    def _retire_card(self, change: CaseChange, channel_id: str, card_ts: str) -> list[str]:
-        """The case moved teams: mark its old card and say so in the old thread."""
-        team_name = self.desk.team(change.case.team_key).name
-        try:
-            self.slack.update(channel_id, card_ts, moved_card(change.case, team_name))
-            self.slack.post(
-                channel_id, thread_update(change.case, change.events, self.desk), thread_ts=card_ts
-            )
-        except SlackDeliveryError as error:
-            return [f"I could not mark the old card as moved ({error.error})."]
-        return []
-
-    def _post_in_thread(self, case: Case, content: SlackMessage, problems: list[str]) -> None:
-        if not (case.channel_id and case.card_ts):
-            return
-        try:
-            self.slack.post(case.channel_id, content, thread_ts=case.card_ts)
-        except SlackDeliveryError as error:
-            problems.append(f"I could not post in the case thread ({error.error}).")
 
 
 def parse_case_number(raw: str | None) -> int:
@@ -574,7 +399,3 @@ def parse_case_number(raw: str | None) -> int:
     if number <= 0:
         raise BadInput("That button does not point at a case any more.")
     return number
-
-
-def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in user_text(text, 2800).splitlines())

@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.errors import CasedeskError
-from bot.flows import Requester, parse_case_number
+from bot.flows import parse_case_number
 from bot.ids import ActionId
+from bot.requester import Requester
 from bot.views.replies import notice
 from handlers.context import casedesk
 from models import CaseAction, EventSource

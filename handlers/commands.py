@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.flows import Requester
+from bot.requester import Requester
 from handlers.context import casedesk
 from models import EventSource
 

@@ -19,7 +19,7 @@ def register(app: App) -> None:
 
 def on_app_home_opened(event: dict[str, Any], context: BoltContext) -> None:
     if event.get("tab", "home") == "home" and event.get("user"):
-        casedesk(context).flows.publish_home(event["user"])
+        casedesk(context).insights.publish_home(event["user"])
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.flows import CaseFlows, Requester
+from bot.flows import CaseFlows
 from bot.ids import BlockId, CallbackId
+from bot.requester import Requester
 from bot.views.blocks import SlackMessage
 from bot.views.modals import ModalContext, submitted_values
 from bot.views.replies import notice

@@ -41,9 +41,9 @@ from bot.app import Casedesk, build_casedesk
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, parse_desk_config
-from bot.flows import Requester
 from bot.leader import LeaderLease
 from bot.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue
+from bot.requester import Requester
 from bot.settings import Settings
 from bot.sla import FIRST_RESPONSE, RESOLUTION
 from bot.sla_check import SlaCheckReport

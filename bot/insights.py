@@ -1,0 +1,111 @@
+"""Read-only views of the desk: `/case stats` and App Home."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot import metrics
+from bot.cases import CaseService
+from bot.clock import Clock
+from bot.db import Database
+from bot.desk import DeskConfig, Team
+from bot.requester import Requester
+from bot.sla_tracker import SlaTracker
+from bot.slack import SlackDeliveryError, SlackGateway
+from bot.summaries import AT_RISK_HORIZON, SummaryService
+from bot.text import escape
+from bot.views.blocks import SlackMessage
+from bot.views.home import HomeData, ManagerPanel, home_view
+from bot.views.replies import notice
+from bot.views.summary import stats_message
+from models import Case
+
+log = logging.getLogger(__name__)
+
+
+class InsightFlows:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cases: CaseService,
+        slack: SlackGateway,
+        desk: DeskConfig,
+        clock: Clock,
+        summaries: SummaryService,
+        sla: SlaTracker | None = None,
+    ) -> None:
+        self.db = db
+        self.cases = cases
+        self.slack = slack
+        self.desk = desk
+        self.clock = clock
+        self.summaries = summaries
+        self.sla = sla
+        # Users who opened App Home in this process: their home is refreshed after changes.
+        self._home_viewers: set[str] = set()
+
+    def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
+        """`/case stats`: the named team, else the channel's team, else the asker's own."""
+        if team_key and team_key not in self.desk.teams:
+            known = ", ".join(f"`{key}`" for key in self.desk.teams)
+            return notice(f"There is no team `{escape(team_key)}`. Teams: {known}.")
+        team = self.desk.team(team_key) if team_key else self._home_team(who)
+        return stats_message(self.summaries.stats_report(team, window))
+
+    def _home_team(self, who: Requester) -> Team:
+        routed = self.desk.team_for_channel(who.channel_id)
+        if routed.key != self.desk.default_team or not self.cases.roster.teams_of(who.user_id):
+            return routed
+        return self.cases.roster.teams_of(who.user_id)[0]
+
+    def publish_home(self, user_id: str) -> None:
+        """Build and publish the user's App Home; remembered so changes can refresh it."""
+        self._home_viewers.add(user_id)
+        try:
+            self.slack.publish_home(user_id, home_view(self._home_data(user_id), self.clock.now()))
+        except SlackDeliveryError as error:
+            log.warning("App Home of %s not published: %s", user_id, error)
+
+    def _home_data(self, user_id: str) -> HomeData:
+        roster, now = self.cases.roster, self.clock.now()
+        teams = roster.teams_of(user_id)
+        with self.db.read_only() as session:
+            mine = self.cases.list_cases(session, view="mine", user_id=user_id, limit=20).cases
+            unassigned: list[Case] = []
+            breaching: list[Case] = []
+            panels = []
+            for team in teams:
+                unassigned += self.cases.list_cases(
+                    session, view="unassigned", user_id=user_id, team_key=team.key, limit=20
+                ).cases
+                team_breaching = metrics.at_risk(
+                    session, team_key=team.key, horizon=self._risk_horizon(team, now)
+                )
+                breaching += team_breaching
+                if roster.is_manager(team, user_id):
+                    escalated = self.cases.list_cases(
+                        session, view="escalated", user_id=user_id, team_key=team.key, limit=20
+                    ).cases
+                    load = metrics.agent_table(
+                        session,
+                        team_key=team.key,
+                        agents=sorted(roster.agents(team) | roster.managers(team)),
+                        start=now,
+                        end=now,
+                    )
+                    panels.append((team, team_breaching, escalated, load))
+        managed = [
+            ManagerPanel(team, self.summaries.stats_report(team, "today"), risk, escalated, load)
+            for team, risk, escalated, load in panels
+        ]
+        return HomeData(user_id, mine, unassigned, breaching, managed)
+
+    def _risk_horizon(self, team: Team, now: datetime) -> datetime:
+        policy = self.sla.policies.policy(team.key, team.default_priority) if self.sla else None
+        return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
+
+    def refresh_homes(self, *user_ids: str | None) -> None:
+        for user_id in {user for user in user_ids if user and user in self._home_viewers}:
+            self.publish_home(user_id)
