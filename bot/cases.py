@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,8 +41,6 @@ _VERBS = {
     CaseAction.PENDING: "mark as pending",
 }
 
-LIST_VIEWS = ("open", "mine", "unassigned", "escalated", "pending", "closed")
-
 
 @dataclass
 class CaseChange:
@@ -58,13 +56,6 @@ class CaseChange:
     @property
     def event(self) -> CaseEvent:
         return self.events[0]
-
-
-@dataclass(frozen=True)
-class CasePage:
-    cases: list[Case]
-    offset: int
-    has_more: bool
 
 
 @dataclass(frozen=True)
@@ -458,34 +449,6 @@ class CaseService:
             raise CaseNotFound(number)
         return case
 
-    def history(self, session: Session, number: int, *, limit: int = 10) -> list[CaseEvent]:
-        """The case's latest events, oldest first."""
-        latest = session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == number)
-            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
-            .limit(limit)
-        ).all()
-        return list(reversed(latest))
-
-    def list_cases(
-        self,
-        session: Session,
-        *,
-        view: str,
-        user_id: str,
-        team_key: str | None = None,
-        offset: int = 0,
-        limit: int = 10,
-    ) -> CasePage:
-        if team_key:
-            self._team(team_key)
-        query = _list_query(view, user_id).order_by(Case.last_activity_at.desc(), Case.id.desc())
-        if team_key:
-            query = query.where(Case.team_key == team_key)
-        rows = list(session.scalars(query.offset(offset).limit(limit + 1)))
-        return CasePage(cases=rows[:limit], offset=offset, has_more=len(rows) > limit)
-
     def check(self, session: Session, *, number: int, actor_id: str, action: CaseAction) -> Case:
         """Refuse early, before a modal is opened for a change the user may not make."""
         case = self.get(session, number)
@@ -538,6 +501,10 @@ class CaseService:
             self.sla.refresh(session, draft.case, draft.now)
         return CaseChange(case=draft.case, events=draft.events)
 
+    def team(self, key: str) -> Team:
+        """The team named `key`, or a BadInput naming the teams there are."""
+        return self._team(key)
+
     def _team(self, key: str) -> Team:
         if key not in self.desk.teams:
             known = ", ".join(f"`{team}`" for team in self.desk.teams)
@@ -578,19 +545,3 @@ class CaseService:
         if not text:
             raise BadInput(f"Please give {what}: `{usage}`.")
         return text
-
-
-def _list_query(view: str, user_id: str) -> Select[Case]:
-    query = select(Case)
-    not_closed = Case.status != CaseStatus.CLOSED
-    filters = {
-        "open": [not_closed],
-        "mine": [not_closed, Case.assignee_id == user_id],
-        "unassigned": [not_closed, Case.assignee_id.is_(None)],
-        "escalated": [not_closed, Case.escalation_level > 0],
-        "pending": [Case.status == CaseStatus.PENDING],
-        "closed": [Case.status == CaseStatus.CLOSED],
-    }
-    if view not in filters:
-        raise BadInput(f"`{escape(view)}` is not a list; use one of: {', '.join(LIST_VIEWS)}.")
-    return query.where(*filters[view])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from bot.case_queries import latest_events, list_cases
 from bot.case_sync import CaseSync
 from bot.cases import CaseChange, CaseService
 from bot.clock import Clock
@@ -336,7 +337,7 @@ class CaseFlows:
         try:
             with self.db.read_only() as session:
                 case = self.cases.get(session, number)
-                events = self.cases.history(session, number)
+                events = latest_events(session, number)
         except CasedeskError as error:
             return notice(error.message)
         link = (
@@ -362,7 +363,9 @@ class CaseFlows:
     ) -> SlackMessage:
         try:
             with self.db.read_only() as session:
-                page = self.cases.list_cases(
+                if team_key:
+                    self.cases.team(team_key)
+                page = list_cases(
                     session,
                     view=view,
                     user_id=who.user_id,

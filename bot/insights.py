@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from bot import metrics
+from bot.case_queries import list_cases
 from bot.cases import CaseService
 from bot.clock import Clock
 from bot.db import Database
@@ -72,12 +73,12 @@ class InsightFlows:
         roster, now = self.cases.roster, self.clock.now()
         teams = roster.teams_of(user_id)
         with self.db.read_only() as session:
-            mine = self.cases.list_cases(session, view="mine", user_id=user_id, limit=20).cases
+            mine = list_cases(session, view="mine", user_id=user_id, limit=20).cases
             unassigned: list[Case] = []
             breaching: list[Case] = []
             panels = []
             for team in teams:
-                unassigned += self.cases.list_cases(
+                unassigned += list_cases(
                     session, view="unassigned", user_id=user_id, team_key=team.key, limit=20
                 ).cases
                 team_breaching = metrics.at_risk(
@@ -85,7 +86,7 @@ class InsightFlows:
                 )
                 breaching += team_breaching
                 if roster.is_manager(team, user_id):
-                    escalated = self.cases.list_cases(
+                    escalated = list_cases(
                         session, view="escalated", user_id=user_id, team_key=team.key, limit=20
                     ).cases
                     load = metrics.agent_table(

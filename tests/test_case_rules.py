@@ -26,7 +26,8 @@ from conftest import (
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.cases import CaseChange, CasePage, CaseService
+from bot.case_queries import CasePage, list_cases
+from bot.cases import CaseChange, CaseService
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config
@@ -166,7 +167,9 @@ class Desk:
 
     def page(self, view: str = "open", *, user: str = AGENT, **options: Any) -> CasePage:
         with self.db.read_only() as session:
-            return self.cases.list_cases(session, view=view, user_id=user, **options)
+            if options.get("team_key"):
+                self.cases.team(options["team_key"])
+            return list_cases(session, view=view, user_id=user, **options)
 
     def listed(self, view: str = "open", *, user: str = AGENT, **options: Any) -> list[int]:
         return [case.id for case in self.page(view, user=user, **options).cases]

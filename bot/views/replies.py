@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.cases import CasePage
+from bot.case_queries import CasePage
 from bot.commands import USAGE
 from bot.desk import DeskConfig
 from bot.ids import ActionId
