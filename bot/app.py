@@ -15,6 +15,7 @@ import handlers
 from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
+from bot.core import Core
 from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
@@ -79,22 +80,10 @@ def build_casedesk(
     cases = CaseService(desk, roster, clock, sla)
     outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
-    sync = CaseSync(db=db, cases=cases, slack=slack, desk=desk, clock=clock, sla=sla)
-    insights = InsightFlows(
-        db=db, cases=cases, slack=slack, desk=desk, clock=clock, summaries=summaries, sla=sla
-    )
-    flows = CaseFlows(
-        db=db,
-        cases=cases,
-        slack=slack,
-        desk=desk,
-        clock=clock,
-        sync=sync,
-        sla=sla,
-        csat=CsatService(cases),
-        outbox=outbox,
-        insights=insights,
-    )
+    core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
+    sync = CaseSync(core)
+    insights = InsightFlows(core, summaries)
+    flows = CaseFlows(core, sync=sync, csat=CsatService(cases), outbox=outbox, insights=insights)
     sla_check = SlaCheck(
         db=db,
         cases=cases,

@@ -10,12 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from bot.cases import CaseChange, CaseService
-from bot.clock import Clock
-from bot.db import Database
-from bot.desk import DeskConfig
-from bot.sla_tracker import SlaTracker
-from bot.slack import SlackDeliveryError, SlackGateway
+from bot.cases import CaseChange
+from bot.core import Core, Flow
+from bot.slack import SlackDeliveryError
 from bot.views.blocks import SlackMessage, user_text
 from bot.views.case_card import case_card, moved_card, thread_update
 from bot.views.replies import notice
@@ -30,23 +27,10 @@ _SILENT_ACTIONS = frozenset(
 _CARD_LOCK_STRIPES = 64
 
 
-class CaseSync:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        cases: CaseService,
-        slack: SlackGateway,
-        desk: DeskConfig,
-        clock: Clock,
-        sla: SlaTracker | None = None,
-    ) -> None:
-        self.db = db
-        self.cases = cases
-        self.slack = slack
-        self.desk = desk
-        self.clock = clock
-        self.sla = sla
+class CaseSync(Flow):
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        # Card updates for one case are serialised and always render the latest state.
         self._card_locks = [threading.Lock() for _ in range(_CARD_LOCK_STRIPES)]
 
     def publish(self, change: CaseChange) -> list[str]:
@@ -76,7 +60,7 @@ class CaseSync:
                 return None, False
             team = self.desk.team(case.team_key)
             now = self.clock.now()
-            timers = self.sla.status(case, now) if self.sla else []
+            timers = self.sla.status(case, now)
             content = case_card(case, self.desk, now, timers)
             if case.card_ts and case.channel_id:
                 if change.card_changed:

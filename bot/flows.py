@@ -14,18 +14,15 @@ from sqlalchemy.orm import Session
 
 from bot.case_queries import latest_events, list_cases
 from bot.case_sync import CaseSync
-from bot.cases import CaseChange, CaseService
-from bot.clock import Clock
+from bot.cases import CaseChange
 from bot.commands import CaseCommand, parse_case_command
+from bot.core import Core, Flow
 from bot.csat import CsatService
-from bot.db import Database
-from bot.desk import DeskConfig
 from bot.errors import BadInput, CasedeskError
 from bot.insights import InsightFlows
 from bot.outbox import OutboxDeliverer
 from bot.requester import Requester
-from bot.sla_tracker import SlaTracker
-from bot.slack import SlackDeliveryError, SlackGateway
+from bot.slack import SlackDeliveryError
 from bot.text import mention
 from bot.views import modals
 from bot.views.blocks import SlackMessage
@@ -43,28 +40,18 @@ from models import Case, CaseAction
 log = logging.getLogger(__name__)
 
 
-class CaseFlows:
+class CaseFlows(Flow):
     def __init__(
         self,
+        core: Core,
         *,
-        db: Database,
-        cases: CaseService,
-        slack: SlackGateway,
-        desk: DeskConfig,
-        clock: Clock,
         sync: CaseSync,
-        sla: SlaTracker | None = None,
         csat: CsatService | None = None,
         outbox: OutboxDeliverer | None = None,
         insights: InsightFlows | None = None,
     ) -> None:
-        self.db = db
-        self.cases = cases
-        self.slack = slack
-        self.desk = desk
-        self.clock = clock
+        super().__init__(core)
         self.sync = sync
-        self.sla = sla
         self.csat = csat
         self.outbox = outbox
         self.insights = insights
@@ -352,8 +339,8 @@ class CaseFlows:
         try:
             with self.db.read_only() as session:
                 case = self.cases.get(session, number)
-                policy = self.sla.policy_for(case) if self.sla else None
-                timers = self.sla.timers(session, case, self.clock.now()) if self.sla else {}
+                policy = self.sla.policy_for(case)
+                timers = self.sla.timers(session, case, self.clock.now())
         except CasedeskError as error:
             return notice(error.message)
         return sla_explanation(case, policy, timers, self.clock.now())

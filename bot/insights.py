@@ -7,13 +7,10 @@ from datetime import datetime
 
 from bot import metrics
 from bot.case_queries import list_cases
-from bot.cases import CaseService
-from bot.clock import Clock
-from bot.db import Database
-from bot.desk import DeskConfig, Team
+from bot.core import Core, Flow
+from bot.desk import Team
 from bot.requester import Requester
-from bot.sla_tracker import SlaTracker
-from bot.slack import SlackDeliveryError, SlackGateway
+from bot.slack import SlackDeliveryError
 from bot.summaries import AT_RISK_HORIZON, SummaryService
 from bot.text import escape
 from bot.views.blocks import SlackMessage
@@ -25,25 +22,10 @@ from models import Case
 log = logging.getLogger(__name__)
 
 
-class InsightFlows:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        cases: CaseService,
-        slack: SlackGateway,
-        desk: DeskConfig,
-        clock: Clock,
-        summaries: SummaryService,
-        sla: SlaTracker | None = None,
-    ) -> None:
-        self.db = db
-        self.cases = cases
-        self.slack = slack
-        self.desk = desk
-        self.clock = clock
+class InsightFlows(Flow):
+    def __init__(self, core: Core, summaries: SummaryService) -> None:
+        super().__init__(core)
         self.summaries = summaries
-        self.sla = sla
         # Users who opened App Home in this process: their home is refreshed after changes.
         self._home_viewers: set[str] = set()
 
@@ -104,7 +86,7 @@ class InsightFlows:
         return HomeData(user_id, mine, unassigned, breaching, managed)
 
     def _risk_horizon(self, team: Team, now: datetime) -> datetime:
-        policy = self.sla.policies.policy(team.key, team.default_priority) if self.sla else None
+        policy = self.sla.policies.policy(team.key, team.default_priority)
         return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
 
     def refresh_homes(self, *user_ids: str | None) -> None:

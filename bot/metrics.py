@@ -135,13 +135,31 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
 
 
 def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str, str], int]:
-    """Cases not closed at `at`, by (status, priority), from the status history.
+    """Cases not closed at `at`, by (status, priority) as they were then, from the history.
 
     Only cases that can have been open at `at` are replayed: opened before it, and either not
     closed now or closed (for the last time) after it. A case closed for good before `at`
     was closed then, so the long closed history is never scanned."""
+    changes = aliased(CaseEvent)
+    priority_change = changes.action == CaseAction.PRIORITY_CHANGED
+    set_before = (
+        select(changes.to_value)
+        .where(changes.case_id == Case.id, priority_change, changes.at < at)
+        .order_by(changes.at.desc(), changes.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    changed_after = (
+        select(changes.from_value)
+        .where(changes.case_id == Case.id, priority_change, changes.at >= at)
+        .order_by(changes.at, changes.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # The priority the case had at `at`, from its priority changes either side of it.
+    priority_then = func.coalesce(set_before, changed_after, Case.priority)
     candidates = (
-        select(Case.id, Case.priority)
+        select(Case.id, priority_then.label("priority"))
         .where(
             _team(team_key),
             Case.opened_at < at,

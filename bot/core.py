@@ -1,0 +1,34 @@
+"""What every flow works with: the database, the desk, the clock, the case rules, Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.cases import CaseService
+from bot.clock import Clock
+from bot.db import Database
+from bot.desk import DeskConfig
+from bot.sla_tracker import SlaTracker
+from bot.slack import SlackGateway
+
+
+@dataclass(frozen=True)
+class Core:
+    db: Database
+    desk: DeskConfig
+    clock: Clock
+    cases: CaseService
+    sla: SlaTracker
+    slack: SlackGateway
+
+
+class Flow:
+    """Base of the flows: the core's parts as plain attributes."""
+
+    def __init__(self, core: Core) -> None:
+        self.db = core.db
+        self.desk = core.desk
+        self.clock = core.clock
+        self.cases = core.cases
+        self.sla = core.sla
+        self.slack = core.slack
