@@ -18,19 +18,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from bot import migrate
 from bot.cases import CaseService
 from bot.clock import ManualClock
-from bot.db import Database
+from bot.db import Database, scratch_schema
 from bot.desk import parse_desk_config
 from bot.roster import Roster
 from bot.sla import SlaPolicies
@@ -182,19 +181,10 @@ def main() -> None:
         bench("sqlite", sqlite, args)
         sqlite.dispose()
     if args.postgres:
-        schema = f"casedesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(args.postgres)
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            separator = "&" if "?" in args.postgres else "?"
-            postgres = Database(f"{args.postgres}{separator}options=-csearch_path%3D{schema}")
+        with scratch_schema(args.postgres, prefix="casedesk_bench") as url:
+            postgres = Database(url)
             bench("postgres", postgres, args)
             postgres.dispose()
-        finally:
-            with admin.engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import argparse
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,11 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from bot import migrate
 from bot.clock import ManualClock
-from bot.db import Database
+from bot.db import Database, scratch_schema
 from bot.desk import parse_desk_config
 from bot.roster import Roster
 from bot.seed import seed_cases
@@ -153,19 +152,10 @@ def main() -> None:
             bench("sqlite", sqlite, args)
             sqlite.dispose()
     if args.postgres:
-        schema = f"casedesk_bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(args.postgres)
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            separator = "&" if "?" in args.postgres else "?"
-            postgres = Database(f"{args.postgres}{separator}options=-csearch_path%3D{schema}")
+        with scratch_schema(args.postgres, prefix="casedesk_bench") as url:
+            postgres = Database(url)
             bench("postgres", postgres, args)
             postgres.dispose()
-        finally:
-            with admin.engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

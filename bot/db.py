@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -103,3 +104,20 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get("casedesk_read_only", False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def scratch_schema(url: str, *, prefix: str) -> Iterator[str]:
+    """A throwaway PostgreSQL schema for tests and benchmarks: yields a URL whose connections
+    use it (through `search_path`), and drops it with everything in it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = Database(url, pool_size=1)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -11,6 +11,7 @@ from bot.errors import CasedeskError
 from bot.flows import parse_case_number
 from bot.ids import ActionId
 from bot.requester import Requester
+from bot.views.blocks import SlackMessage
 from bot.views.replies import notice
 from handlers.context import casedesk
 from models import CaseAction, EventSource
@@ -37,13 +38,9 @@ def claim_button(
 ) -> None:
     ack()
     flows = casedesk(context).flows
-    try:
-        number = parse_case_number(action.get("value"))
-    except CasedeskError as error:
-        _answer(respond, notice(error.message).as_kwargs())
-        return
-    reply = flows.claim(_clicker(body), number)
-    _answer(respond, reply.as_kwargs())
+    number = _case_number(action, body, respond, context)
+    if number is not None:
+        _answer(body, respond, context, flows.claim(_clicker(body), number))
 
 
 def modal_button(
@@ -52,15 +49,13 @@ def modal_button(
     """Escalate, Close and Reopen ask for a reason in a modal first."""
     ack()
     flows = casedesk(context).flows
-    try:
-        number = parse_case_number(action.get("value"))
-    except CasedeskError as error:
-        _answer(respond, notice(error.message).as_kwargs())
+    number = _case_number(action, body, respond, context)
+    if number is None:
         return
     case_action = _MODAL_BUTTONS[ActionId(action["action_id"])]
     reply = flows.open_case_modal(_clicker(body), number, case_action, body.get("trigger_id"))
     if reply is not None:
-        _answer(respond, reply.as_kwargs())
+        _answer(body, respond, context, reply)
 
 
 def list_more_button(
@@ -71,7 +66,7 @@ def list_more_button(
         page = json.loads(action.get("value") or "{}")
         view, team, offset = str(page["view"]), page.get("team"), int(page["offset"])
     except (ValueError, KeyError, TypeError):
-        _answer(respond, notice("That list is out of date; run `/case list` again.").as_kwargs())
+        _answer(body, respond, context, notice("That list is out of date; run `/case list` again."))
         return
     reply = casedesk(context).flows.list_cases(
         _clicker(body), view=view, team_key=team, offset=offset
@@ -89,8 +84,26 @@ def _clicker(body: dict[str, Any]) -> Requester:
     return Requester(body["user"]["id"], channel, EventSource.BUTTON)
 
 
-def _answer(respond: Respond, content: dict[str, Any]) -> None:
-    respond(**content, response_type="ephemeral", replace_original=False)
+def _case_number(
+    action: dict[str, Any], body: dict[str, Any], respond: Respond, context: BoltContext
+) -> int | None:
+    """The case a button points at; None (and the clicker told) if it points at none."""
+    try:
+        return parse_case_number(action.get("value"))
+    except CasedeskError as error:
+        _answer(body, respond, context, notice(error.message))
+        return None
+
+
+def _answer(
+    body: dict[str, Any], respond: Respond, context: BoltContext, reply: SlackMessage
+) -> None:
+    """Answer the clicker only: through the response URL where Slack gave one (messages),
+    else in a DM (App Home has no response URL)."""
+    if body.get("response_url"):
+        respond(**reply.as_kwargs(), response_type="ephemeral", replace_original=False)
+    else:
+        casedesk(context).flows.tell(_clicker(body), reply)
 
 
 def csat_rate_button(
@@ -101,21 +114,19 @@ def csat_rate_button(
         number_text, _, rating_text = str(action.get("value") or "").partition(":")
         number, rating = parse_case_number(number_text), int(rating_text)
     except (CasedeskError, ValueError):
-        _answer(respond, notice("That survey is out of date.").as_kwargs())
+        _answer(body, respond, context, notice("That survey is out of date."))
         return
     reply = casedesk(context).flows.rate(_clicker(body), number, rating)
-    _answer(respond, reply.as_kwargs())
+    _answer(body, respond, context, reply)
 
 
 def csat_comment_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    try:
-        number = parse_case_number(action.get("value"))
-    except CasedeskError as error:
-        _answer(respond, notice(error.message).as_kwargs())
+    number = _case_number(action, body, respond, context)
+    if number is None:
         return
     reply = casedesk(context).flows.open_rating_modal(number, body.get("trigger_id"))
     if reply is not None:
-        _answer(respond, reply.as_kwargs())
+        _answer(body, respond, context, reply)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from bot import migrate
 from bot.app import Casedesk, build_app, build_casedesk
 from bot.cases import Actor, CaseService
 from bot.clock import ManualClock
-from bot.db import Database
+from bot.db import Database, scratch_schema
 from bot.desk import DeskConfig, parse_desk_config
 from bot.roster import Roster, UsergroupLookupError
 from bot.server import BackgroundServer, make_wsgi_app
@@ -90,21 +89,14 @@ def postgres_schema_url() -> Iterator[str]:
     url = _postgres_url()
     if url is None:
         pytest.skip(
-            "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+            "PostgreSQL tests need TEST_DATABASE_URL "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
-    schema = f"casedesk_test_{uuid.uuid4().hex[:10]}"
-    admin = Database(url)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    schema_url = f"{url}{separator}options=-csearch_path%3D{schema}"
-    database = Database(schema_url)
-    migrate.upgrade(database)
-    database.dispose()
-    yield schema_url
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_schema(url, prefix="casedesk_test") as schema_url:
+        database = Database(schema_url)
+        migrate.upgrade(database)
+        database.dispose()
+        yield schema_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,448 @@
+"""Daily and weekly team summaries, end to end: a history written through `/case` over HTTP,
+the summary jobs run at chosen moments, and the posts (with their chart) seen at the fake Slack
+API. Support works office hours in Berlin, so its summaries follow Berlin's days and 09:00;
+billing has no calendar and follows UTC."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import matplotlib.image
+import pytest
+from conftest import (
+    AGENT,
+    AGENT_2,
+    BILLING_CHANNEL,
+    BOT_TOKEN,
+    DESK_YAML,
+    REQUESTER,
+    SIGNING_SECRET,
+    START,
+    SUPPORT_CHANNEL,
+)
+from fake_slack import FakeSlack
+from slack_driver import SlackDriver
+from sqlalchemy import select
+
+from bot.app import Casedesk
+from bot.clock import ManualClock
+from bot.desk import DeskConfig, parse_desk_config
+from bot.ids import ActionId
+from bot.scheduler import find_job
+from models import OutboxMessage
+
+Json = dict[str, Any]
+
+REPO = Path(__file__).resolve().parent.parent
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MINUTE = timedelta(minutes=1)
+# START is Monday 23 Nov 2026 09:00 UTC, 10:00 in Berlin (UTC+1 in November).
+TUESDAY_0901_UTC = datetime(2026, 11, 24, 9, 1, tzinfo=UTC)
+MONDAY_LABEL = "Mon 23 Nov 2026"
+
+SLA_YAML = """
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {weekdays: ["09:00-17:00"]}
+sla:
+  teams:
+    support:
+      default: {first_response: 1h, resolution: 8h, calendar: office}
+summary:
+  daily_at: "09:00"
+  weekly_on: mon
+"""
+
+
+@pytest.fixture
+def desk_config() -> DeskConfig:
+    return parse_desk_config(DESK_YAML + SLA_YAML, source="summary test desk")
+
+
+# Helpers: running the jobs, and reading the posts
+
+
+def run_job(casedesk: Casedesk, name: str) -> str:
+    job = find_job(casedesk.jobs, name)
+    assert job is not None, f"no job {name}"
+    return job.run()
+
+
+def summaries(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> list[Json]:
+    """The summary posts in a channel (its top-level messages other than case cards)."""
+    return [m for m in fake.messages(channel) if " summary for " in m["text"]]
+
+
+def only_summary(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> Json:
+    posted = summaries(fake, channel)
+    assert len(posted) == 1, [m["text"] for m in posted]
+    return posted[0]
+
+
+def title(message: Json) -> str:
+    first = message["blocks"][0]
+    assert first["type"] == "header"
+    return str(first["text"]["text"])
+
+
+def field(message: Json, name: str) -> str:
+    """The value under a KPI's bold name in the summary's field sections."""
+    for block in message["blocks"]:
+        for item in block.get("fields") or []:
+            label, _, value = str(item["text"]).partition("\n")
+            if label == f"*{name}*":
+                return value
+    raise AssertionError(f"no field {name!r} in the summary")
+
+
+def section_texts(message: Json) -> list[str]:
+    return [
+        str(block["text"]["text"])
+        for block in message["blocks"]
+        if block["type"] == "section" and "text" in block
+    ]
+
+
+def section_starting(message: Json, start: str) -> str:
+    found = [text for text in section_texts(message) if text.startswith(start)]
+    assert found, f"no section starting {start!r} in {section_texts(message)}"
+    return found[0]
+
+
+def card_ts(fake: FakeSlack, number: int) -> str:
+    return next(
+        str(m["ts"])
+        for m in fake.messages(SUPPORT_CHANNEL)
+        if str(m["text"]).startswith(f"Case #{number} (")
+    )
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk."""
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def uploaded_chart(fake: FakeSlack, channel: str, summary: Json) -> bytes:
+    """The chart shared in the summary's thread, as uploaded."""
+    [shared] = [m for m in fake.thread(channel, summary["ts"]) if m.get("files")]
+    [file] = shared["files"]
+    return fake.files[file["id"]]
+
+
+def a_day_of_support(slack: SlackDriver, fake: FakeSlack, clock: ManualClock) -> None:
+    """Monday from 10:00 in Berlin: three cases; #1 answered after 10 min and closed after an
+    hour by its first assignee; #2 answered after 30 min, escalated, closed after two hours;
+    #3 left open. The requester rates #1 a 4."""
+    clock.set(START)
+    for name in ("Printer on fire", "VPN down", "Cannot log in"):
+        slack.command(REQUESTER, f"open {name}")
+    slack.command(AGENT, "claim 1")
+    slack.command(AGENT_2, "claim 2")
+    clock.advance(10 * MINUTE)
+    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts(fake, 1), "On it")
+    clock.advance(20 * MINUTE)
+    slack.thread_reply(AGENT_2, SUPPORT_CHANNEL, card_ts(fake, 2), "Looking")
+    clock.advance(30 * MINUTE)
+    slack.command(AGENT, "close 1 Replaced the toner")
+    clock.advance(30 * MINUTE)
+    slack.command(AGENT_2, "escalate 2 Needs the network team")
+    clock.advance(30 * MINUTE)
+    slack.command(AGENT_2, "close 2 Router restarted")
+    clock.advance(10 * MINUTE)
+    slack.click(REQUESTER, ActionId.CSAT_RATE, "1:4", channel=REQUESTER)
+
+
+@pytest.fixture
+def monday(slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> SlackDriver:
+    a_day_of_support(slack, fake_slack, clock)
+    return slack
+
+
+# The daily summary
+
+
+def test_daily_summary_posts_yesterdays_kpis(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    assert title(summary) == f"Customer Support: daily summary for {MONDAY_LABEL}"
+    assert summary["text"] == (
+        f"Customer Support: daily summary for {MONDAY_LABEL}: 3 new, 2 resolved, 1 in backlog"
+    )
+    assert field(summary, "New") == "3 ▲3 · avg 0.0"
+    assert field(summary, "Resolved") == "2 ▲2 · avg 0.0"
+    assert field(summary, "Reopened") == "0 · avg 0.0"
+    assert field(summary, "Escalated") == "1 ▲1 · avg 0.0"
+    assert field(summary, "First response") == "median 20 min · p90 28 min"
+    assert field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
+    assert field(summary, "SLA first response") == "100% (2/2)"
+    assert field(summary, "SLA resolution") == "100% (2/2)"
+    assert field(summary, "SLA breaches") == "0 · avg 0.0"
+    assert field(summary, "First-contact resolution") == "50% (1/2)"
+    assert field(summary, "Escalation rate") == "33% (1/3)"
+    assert field(summary, "Reopen rate") == "0% (0/2)"
+    assert field(summary, "CSAT") == "4.00/5 · 4★1"
+    assert field(summary, "CSAT response rate") == "50% (1/2)"
+
+
+def test_daily_summary_shows_the_backlog_and_each_agents_day(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    assert section_starting(summary, "*Backlog at end of period:*") == (
+        "*Backlog at end of period:* 1\nby status: open 1\nby priority: P3 1"
+    )
+    assert "Cannot log in · P3" in section_starting(summary, "*Oldest open cases*")
+    assert section_starting(summary, "*Per agent*").splitlines()[1:] == [
+        f"• <@{AGENT}>: handled 1 · resolved 1 · median first response 10 min · open now 0",
+        f"• <@{AGENT_2}>: handled 1 · resolved 1 · median first response 30 min · open now 0",
+        "• <@U0MANAGER>: handled 0 · resolved 0 · median first response no data · open now 0",
+    ]
+
+
+def test_daily_summary_chart_is_a_png_posted_in_the_summarys_thread(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    chart = uploaded_chart(fake_slack, SUPPORT_CHANNEL, summary)
+    width, height = png_size(chart)
+    assert 200 <= width <= 4000
+    assert 100 <= height <= 4000
+    pixels = matplotlib.image.imread(io.BytesIO(chart), format="png")
+    assert pixels.shape[:2] == (height, width)
+    [shared] = [m for m in fake_slack.thread(SUPPORT_CHANNEL, summary["ts"]) if m.get("files")]
+    assert shared["files"][0]["name"] == "support-daily-2026-11-23.png"
+
+
+def test_daily_summary_blocks_stay_within_block_kit_limits(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    refused = [(call.method, call.error) for call in fake_slack.calls if call.error]
+    assert refused == []
+    assert len(summary["blocks"]) <= 50
+    field_counts = [len(block["fields"]) for block in summary["blocks"] if block.get("fields")]
+    assert field_counts == [6, 8]  # every KPI shown, none cut at Slack's 10 per section
+
+
+def test_a_period_is_posted_once_and_again_only_when_forced(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    first = run_job(casedesk, "daily-summary")
+    clock.advance(5 * MINUTE)
+    second = run_job(casedesk, "daily-summary")
+
+    assert first.startswith("Queued the daily summary of Customer Support for Mon 23 Nov 2026.")
+    assert second == "nothing due; 0 message(s) sent, 0 to retry, 0 failed"
+    assert len(summaries(fake_slack)) == 1
+
+    support = casedesk.desk.team("support")
+    period = casedesk.summaries.due_period(support, "daily")
+    assert casedesk.summaries.post("support", period).startswith("The daily summary of")
+    assert casedesk.summaries.post("support", period, force=True) == (
+        f"Queued the daily summary of Customer Support for {MONDAY_LABEL}."
+    )
+    casedesk.outbox.deliver_due()
+    again = summaries(fake_slack)
+    assert [title(m) for m in again] == [f"Customer Support: daily summary for {MONDAY_LABEL}"] * 2
+    assert field(again[1], "New") == "3 ▲3 · avg 0.0"
+
+
+def test_a_team_without_cases_is_told_there_were_none(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack, BILLING_CHANNEL)
+    assert title(summary) == f"Billing: daily summary for {MONDAY_LABEL}"
+    assert ":zzz: No cases yesterday." in section_texts(summary)
+    assert summary["text"].endswith("0 new, 0 resolved, 0 in backlog. No cases yesterday.")
+    assert field(summary, "First response") == "_no data_"
+    assert field(summary, "CSAT") == "_no data_"
+    assert "*Backlog at end of period:* empty :tada:" in section_texts(summary)
+
+
+def test_after_downtime_only_the_latest_due_day_is_posted(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # Thursday
+    slack.command(REQUESTER, "open Printer on fire")
+    clock.set(datetime(2026, 11, 28, 9, 30, tzinfo=UTC))  # down until Saturday 10:30 in Berlin
+    run_job(casedesk, "daily-summary")
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    assert title(summary) == "Customer Support: daily summary for Fri 27 Nov 2026"
+    assert field(summary, "New") == "0 ▼1 · avg 0.1"
+
+
+def test_the_daily_summary_waits_for_daily_at_in_the_teams_time_zone(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    def titles(channel: str) -> list[str]:
+        return [title(m) for m in summaries(fake_slack, channel)]
+
+    clock.set(START)  # Monday 10:00 in Berlin: Sunday's summaries are due
+    run_job(casedesk, "daily-summary")
+    clock.set(datetime(2026, 11, 24, 7, 59, tzinfo=UTC))  # Tuesday 08:59 in Berlin
+    run_job(casedesk, "daily-summary")
+    assert titles(SUPPORT_CHANNEL) == ["Customer Support: daily summary for Sun 22 Nov 2026"]
+
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))  # 09:00 in Berlin, 08:00 in UTC
+    run_job(casedesk, "daily-summary")
+    assert titles(SUPPORT_CHANNEL) == [
+        "Customer Support: daily summary for Sun 22 Nov 2026",
+        f"Customer Support: daily summary for {MONDAY_LABEL}",
+    ]
+    assert titles(BILLING_CHANNEL) == ["Billing: daily summary for Sun 22 Nov 2026"]
+
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # 09:00 in UTC
+    run_job(casedesk, "daily-summary")
+    assert titles(BILLING_CHANNEL) == [
+        "Billing: daily summary for Sun 22 Nov 2026",
+        f"Billing: daily summary for {MONDAY_LABEL}",
+    ]
+    assert len(titles(SUPPORT_CHANNEL)) == 2
+
+
+def test_a_failed_chart_upload_does_not_hold_back_the_summary(
+    monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    fake_slack.fail_next("files.getUploadURLExternal", error="not_allowed_token_type", times=2)
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+
+    summary = only_summary(fake_slack)
+    assert field(summary, "New") == "3 ▲3 · avg 0.0"
+    assert fake_slack.thread(SUPPORT_CHANNEL, summary["ts"]) == []
+    assert fake_slack.files == {}
+    assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 2
+
+    clock.advance(10 * MINUTE)
+    run_job(casedesk, "deliver-outbox")
+    assert len(summaries(fake_slack)) == 1
+    with casedesk.db.read_only() as session:
+        states = session.scalars(
+            select(OutboxMessage.state).where(OutboxMessage.kind == "summary_daily")
+        ).all()
+    assert sorted(states) == ["sent", "sent"]
+
+
+# The weekly summary
+
+
+def test_weekly_summary_covers_the_previous_iso_week(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(datetime(2026, 11, 22, 12, 0, tzinfo=UTC))  # Sunday of week 47
+    slack.command(REQUESTER, "open Last week's problem")
+    clock.set(START)  # week 48
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(AGENT, "close 2 Restarted the router")
+    clock.set(datetime(2026, 11, 29, 22, 0, tzinfo=UTC))  # Sunday 23:00 in Berlin: week 48
+    slack.command(REQUESTER, "open Late on Sunday")
+    clock.set(datetime(2026, 11, 29, 23, 30, tzinfo=UTC))  # Sunday in UTC, Monday in Berlin
+    slack.command(REQUESTER, "open Just after midnight in Berlin")
+    clock.set(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))  # Monday 10:30 in Berlin, week 49
+    slack.command(REQUESTER, "open This week's problem")
+
+    run_job(casedesk, "weekly-summary")
+    run_job(casedesk, "weekly-summary")
+
+    summary = only_summary(fake_slack)
+    assert title(summary) == (
+        "Customer Support: weekly summary for week 48 of 2026 (23 Nov – 29 Nov)"
+    )
+    assert field(summary, "New") == "3 ▲2"
+    assert field(summary, "Resolved") == "1 ▲1"
+    billing = only_summary(fake_slack, BILLING_CHANNEL)
+    assert ":zzz: No cases in this period." in section_texts(billing)
+
+
+# `python -m bot run-job`
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    config = tmp_path / "app.yaml"
+    config.write_text(DESK_YAML, encoding="utf-8")
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SUPPORT_CONFIG": str(config),
+        "SLACK_CHANNEL_INTERVAL": "0",
+        "MPLBACKEND": "Agg",
+    }
+
+
+def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    post = ("run-job", "daily-summary", "--team", "support", "--date", "2026-11-23")
+
+    first = run_cli(cli_env, tmp_path, *post)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        f"daily-summary: Queued the daily summary of Customer Support for {MONDAY_LABEL}."
+    )
+    assert "(1 message(s) sent, 0 to retry, 0 failed)" in first.stdout
+    assert [title(m) for m in summaries(fake_slack)] == [
+        f"Customer Support: daily summary for {MONDAY_LABEL}"
+    ]
+    assert summaries(fake_slack, BILLING_CHANNEL) == []
+
+    again = run_cli(cli_env, tmp_path, *post)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(
+        f"daily-summary: The daily summary of Customer Support for {MONDAY_LABEL} was already "
+        "posted; use --force to post it again."
+    )
+    assert "(0 message(s) sent" in again.stdout
+    assert len(summaries(fake_slack)) == 1
+
+    forced = run_cli(cli_env, tmp_path, *post, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "Queued the daily summary of Customer Support" in forced.stdout
+    assert len(summaries(fake_slack)) == 2
