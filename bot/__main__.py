@@ -37,10 +37,13 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     handler: Callable[[argparse.Namespace], int] = args.handler
+    # A server logs what it does; a one-shot command prints its result and only warns.
+    long_running = handler in (serve, sandbox)
+    logging.basicConfig(
+        level=logging.INFO if long_running else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return handler(args)
     except SettingsError as error:
@@ -66,6 +69,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=serve)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     commands.add_parser("serve", help="serve Slack (the default)").set_defaults(handler=serve)
+    try_it = commands.add_parser(
+        "sandbox", help="try the whole desk in a browser, with a Slack stand-in (no workspace)"
+    )
+    try_it.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
+    try_it.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    try_it.add_argument("--seed", action="store_true", help="start with a realistic week of cases")
+    try_it.add_argument(
+        "--config", help="the desk configuration (default: $SUPPORT_CONFIG or app.yaml)"
+    )
+    try_it.add_argument(
+        "--database", help="database URL (default: a fresh SQLite file for this run)"
+    )
+    try_it.set_defaults(handler=sandbox)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(
@@ -253,6 +269,23 @@ def _serve_slack(app: App, casedesk: Casedesk) -> int:
             f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror}); "
             "set PORT to a free port"
         ) from None
+    return 0
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.runner import SandboxError, run_sandbox
+
+    config = args.config or load_settings().SUPPORT_CONFIG
+    try:
+        run_sandbox(
+            config_path=config,
+            host=args.host,
+            port=args.port,
+            database_url=args.database,
+            seed=args.seed,
+        )
+    except SandboxError as error:
+        raise UsageError(str(error)) from None
     return 0
 
 

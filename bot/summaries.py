@@ -120,11 +120,18 @@ class SummaryService:
             return []
         outcomes = []
         for team in self.desk.teams.values():
+            period = self.due_period(team, kind)
             try:
-                outcomes.append(self.post(team.key, self.due_period(team, kind), quiet=True))
+                outcomes.append(self.post(team.key, period, quiet=True))
             except Exception:  # one team's failure must not cost the others their summary
                 log.exception("%s summary failed for team %s", kind, team.key)
         return [outcome for outcome in outcomes if outcome]
+
+    def _desk_existed_before(self, moment: datetime) -> bool:
+        with self.db.read_only() as session:
+            return (
+                session.scalar(select(Case.id).where(Case.opened_at < moment).limit(1)) is not None
+            )
 
     def post(
         self, team_key: str, period: Period, *, force: bool = False, quiet: bool = False

@@ -1,26 +1,18 @@
 """Acts as Slack towards the running app: signed slash commands, button clicks, modal
-submissions and Events API deliveries over real HTTP, then waits until the app has finished
-the work it acknowledged."""
+submissions and Events API deliveries over real HTTP (built by bot/sandbox/signed.py), then
+waits until the app has finished the work it acknowledged."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
-import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from fake_slack import FakeSlack
 
 from bot.executor import TrackingExecutor
-
-TEAM_ID = "T1"
-_FORM = "application/x-www-form-urlencoded"
+from bot.sandbox.signed import FORM, SignedRequests
+from bot.sandbox.signed import HttpResult as SignedResult
 
 
 @dataclass
@@ -31,17 +23,12 @@ class HttpResult:
     responses: list[dict[str, Any]] = field(default_factory=list)
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return SignedResult(self.status, self.body).json()
 
     @property
     def reply_text(self) -> str:
         """Everything the user was told through the response URL, blocks included."""
         return "\n".join(_all_text(response) for response in self.responses)
-
-
-def sign(secret: str, body: str, timestamp: int) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 class SlackDriver:
@@ -52,26 +39,22 @@ class SlackDriver:
         self.secret = signing_secret
         self.fake = fake
         self.executor = executor
-        self._ids = itertools.count(1)
+        self.requests = SignedRequests(self.url, signing_secret)
 
     # What people do in Slack
 
     def command(self, user: str, text: str, *, channel: str = "C0SUPPORT") -> HttpResult:
-        key = f"cmd-{next(self._ids)}"
-        form = {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "channel_id": channel,
-            "channel_name": "support",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/case",
-            "text": text,
-            "response_url": self.fake.response_url(key),
-            "trigger_id": f"trigger-{key}",
-            "api_app_id": "A1",
-        }
-        return self._deliver(urlencode(form), "application/x-www-form-urlencoded", key)
+        key = self.requests.next_id("cmd")
+        return self._settled(
+            self.requests.slash_command(
+                user=user,
+                channel=channel,
+                text=text,
+                response_url=self.fake.response_url(key),
+                trigger_id=f"trigger-{key}",
+            ),
+            key,
+        )
 
     def click(
         self,
@@ -82,56 +65,27 @@ class SlackDriver:
         channel: str = "C0SUPPORT",
         message_ts: str = "1700000000.000100",
     ) -> HttpResult:
-        key = f"click-{next(self._ids)}"
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID},
-            "user": {"id": user, "team_id": TEAM_ID},
-            "api_app_id": "A1",
-            "trigger_id": f"trigger-{key}",
-            "channel": {"id": channel},
-            "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
-            "message": {"ts": message_ts, "text": "card"},
-            "response_url": self.fake.response_url(key),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "value": value,
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
-        return self._deliver(urlencode({"payload": json.dumps(payload)}), _FORM, key)
+        key = self.requests.next_id("click")
+        action = {"type": "button", "action_id": action_id, "value": value}
+        return self._settled(
+            self.requests.block_action(
+                user=user,
+                action=action,
+                trigger_id=f"trigger-{key}",
+                channel=channel,
+                message_ts=message_ts,
+                response_url=self.fake.response_url(key),
+            ),
+            key,
+        )
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, str]) -> HttpResult:
         """Submit a modal the app opened, filling its inputs by block id."""
-        state: dict[str, Any] = {}
-        for block in view.get("blocks", []):
-            if block.get("type") != "input":
-                continue
-            block_id, element = block["block_id"], block["element"]
-            chosen = values.get(block_id)
-            if element["type"] == "static_select":
-                option = next(
-                    (o for o in element["options"] if o["value"] == chosen),
-                    element.get("initial_option"),
-                )
-                state[block_id] = {
-                    element["action_id"]: {"type": "static_select", "selected_option": option}
-                }
-            else:
-                state[block_id] = {element["action_id"]: {"type": element["type"], "value": chosen}}
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID},
-            "user": {"id": user, "team_id": TEAM_ID},
-            "api_app_id": "A1",
-            "trigger_id": f"trigger-{next(self._ids)}",
-            "view": {**view, "id": view.get("id", "V1"), "state": {"values": state}},
-        }
-        return self._deliver(urlencode({"payload": json.dumps(payload)}), _FORM, None)
+        view = {**view, "id": view.get("id", "V1")}
+        result = self.requests.view_submission(
+            user=user, view=view, values=values, trigger_id=self.requests.next_id("trigger")
+        )
+        return self._settled(result, None)
 
     def thread_reply(
         self, user: str, channel: str, thread_ts: str, text: str, *, event_id: str | None = None
@@ -148,16 +102,7 @@ class SlackDriver:
         return self.event(event, event_id=event_id)
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None) -> HttpResult:
-        body = {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):06d}",
-            "event_time": int(time.time()),
-            "event": event,
-        }
-        return self._deliver(json.dumps(body), "application/json", None)
+        return self._settled(self.requests.event(event, event_id=event_id), None)
 
     # Raw HTTP, for signature and malformed-payload tests
 
@@ -165,38 +110,24 @@ class SlackDriver:
         self,
         body: str,
         *,
-        content_type: str = _FORM,
+        content_type: str = FORM,
         timestamp: int | None = None,
         signature: str | None = None,
         path: str = "/slack/events",
     ) -> HttpResult:
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature or sign(self.secret, body, timestamp),
-        }
-        return self._http("POST", path, body.encode(), headers)
+        result = self.requests.post(
+            body, content_type=content_type, timestamp=timestamp, signature=signature, path=path
+        )
+        return HttpResult(result.status, result.body)
 
     def get(self, path: str) -> HttpResult:
-        return self._http("GET", path, None, {})
+        result = self.requests.http("GET", path, None, {})
+        return HttpResult(result.status, result.body)
 
-    def _deliver(self, body: str, content_type: str, key: str | None) -> HttpResult:
-        result = self.post(body, content_type=content_type)
+    def _settled(self, result: SignedResult, key: str | None) -> HttpResult:
         assert self.executor.wait_idle(timeout=60), "the app did not finish its work in time"
-        if key is not None:
-            result.responses = self.fake.responses_for(key)
-        return result
-
-    def _http(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> HttpResult:
-        request = urllib.request.Request(self.url + path, data=body, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return HttpResult(response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            return HttpResult(error.code, error.read().decode())
+        responses = self.fake.responses_for(key) if key is not None else []
+        return HttpResult(result.status, result.body, responses)
 
 
 def _all_text(value: Any) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from bot.app import Casedesk
 from bot.ids import ActionId
+from bot.sandbox.signed import HttpResult as SignedResult
 from models import Case, CaseAction, CaseEvent
 
 Json = dict[str, Any]
@@ -138,13 +139,16 @@ class TimedDriver(SlackDriver):
         super().__init__(slack.url, slack.secret, slack.fake, slack.executor)
         self.answer_seconds: list[float] = []
         self._lock = threading.Lock()
+        untimed = self.requests.http
 
-    def post(self, body: str, **kwargs: Any) -> HttpResult:
-        started = time.monotonic()
-        result = super().post(body, **kwargs)
-        with self._lock:
-            self.answer_seconds.append(time.monotonic() - started)
-        return result
+        def timed_http(*args: Any) -> SignedResult:
+            started = time.monotonic()
+            result = untimed(*args)
+            with self._lock:
+                self.answer_seconds.append(time.monotonic() - started)
+            return result
+
+        self.requests.http = timed_http  # type: ignore[method-assign,assignment]
 
 
 # Requests not from Slack

@@ -1,0 +1,182 @@
+"""Requests as Slack sends them to an app: slash commands, button clicks, modal submissions
+and Events API deliveries, signed with the app's signing secret and POSTed over HTTP.
+
+The sandbox uses it to deliver what people do on its page; the tests use it to drive the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+TEAM_ID = "T1"
+APP_ID = "A1"
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class HttpResult:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def sign(secret: str, body: str, timestamp: int) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SignedRequests:
+    def __init__(self, app_url: str, signing_secret: str) -> None:
+        self.app_url = app_url.rstrip("/")
+        self.secret = signing_secret
+        self._ids = itertools.count(1)
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    def slash_command(
+        self,
+        *,
+        user: str,
+        channel: str,
+        text: str,
+        response_url: str,
+        trigger_id: str,
+        command: str = "/case",
+    ) -> HttpResult:
+        form = {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "channel_id": channel,
+            "channel_name": channel.lower(),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+            "api_app_id": APP_ID,
+        }
+        return self.post(urlencode(form))
+
+    def block_action(
+        self,
+        *,
+        user: str,
+        action: dict[str, Any],
+        trigger_id: str,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        response_url: str | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> HttpResult:
+        """A click. On a message (channel and message_ts) it carries a response URL; on
+        App Home (view) it does not, as in Slack."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID},
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "trigger_id": trigger_id,
+            "actions": [{"action_ts": f"{time.time():.6f}", "block_id": "b1", **action}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+        else:
+            payload["channel"] = {"id": channel}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": message_ts,
+            }
+            payload["message"] = {"ts": message_ts, "text": ""}
+            payload["response_url"] = response_url
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def view_submission(
+        self, *, user: str, view: dict[str, Any], values: dict[str, str], trigger_id: str
+    ) -> HttpResult:
+        """Submit a modal the app opened, filling its inputs by block id."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID},
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "trigger_id": trigger_id,
+            "view": {**view, "state": {"values": modal_state(view, values)}},
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None) -> HttpResult:
+        body = {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return self.post(json.dumps(body), content_type="application/json")
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = FORM,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        path: str = "/slack/events",
+    ) -> HttpResult:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature or sign(self.secret, body, timestamp),
+        }
+        return self.http("POST", path, body.encode(), headers)
+
+    def http(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> HttpResult:
+        request = urllib.request.Request(
+            self.app_url + path, data=body, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return HttpResult(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return HttpResult(error.code, error.read().decode())
+
+
+def modal_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """`view.state.values` as Slack builds it from what was typed and chosen."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        block_id, element = block["block_id"], block["element"]
+        chosen = values.get(block_id)
+        if element["type"] == "static_select":
+            option = next(
+                (o for o in element["options"] if o["value"] == chosen),
+                element.get("initial_option"),
+            )
+            state[block_id] = {
+                element["action_id"]: {"type": "static_select", "selected_option": option}
+            }
+        else:
+            state[block_id] = {element["action_id"]: {"type": element["type"], "value": chosen}}
+    return state

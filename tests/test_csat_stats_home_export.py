@@ -1,0 +1,643 @@
+"""The requester's survey after close, `/case stats`, App Home and `python -m bot export`, end
+to end: the real app over signed HTTP, the fake Slack API, and the command line as a process.
+
+Support asks right away, billing never asks (`csat: {enabled: false}`) and sales asks after
+half an hour (`csat: {delay: 30m}`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import (
+    AGENT,
+    BILLING_AGENT,
+    DESK_YAML,
+    MANAGER,
+    OUTSIDER,
+    REQUESTER,
+    START,
+    SUPPORT_CHANNEL,
+)
+from fake_slack import FakeSlack
+from slack_driver import HttpResult, SlackDriver
+from sqlalchemy import func, select
+
+from bot.app import Casedesk
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.desk import DeskConfig, parse_desk_config
+from bot.export import FIELDS
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.scheduler import find_job
+from models import Case, CaseAction, CaseEvent, CsatResponse
+
+Json = dict[str, Any]
+
+REPO = Path(__file__).resolve().parent.parent
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+SALES_AGENT = "U0SALES1"
+SALES_CHANNEL = "C0SALES"
+HOME_CHANNEL = "D0HOME"
+STARS = ["1 · Poor", "2", "3 · OK", "4", "5 · Great"]
+
+
+def desk_yaml() -> str:
+    """The shared test desk, with billing's survey turned off and a sales team that waits."""
+    data = yaml.safe_load(DESK_YAML)
+    data["teams"]["billing"]["csat"] = {"enabled": False}
+    data["teams"]["sales"] = {
+        "name": "Sales",
+        "channel": SALES_CHANNEL,
+        "agents": [SALES_AGENT],
+        "csat": {"delay": "30m"},
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.fixture
+def desk_config() -> DeskConfig:
+    return parse_desk_config(desk_yaml(), source="csat test desk")
+
+
+# Helpers: what people see
+
+
+def all_text(value: Any) -> str:
+    """Every `text` string in a Slack payload (message, blocks, view), depth first."""
+    if isinstance(value, dict):
+        parts = [v if k == "text" and isinstance(v, str) else all_text(v) for k, v in value.items()]
+    elif isinstance(value, list):
+        parts = [all_text(item) for item in value]
+    else:
+        return ""
+    return "\n".join(part for part in parts if part)
+
+
+def buttons(message: Json) -> list[Json]:
+    return [
+        element
+        for block in message.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def the_reply(result: HttpResult) -> Json:
+    """The one answer sent to the person who acted, through the response URL."""
+    assert result.status == 200, result.body
+    [reply] = result.responses
+    return reply
+
+
+def surveys(fake: FakeSlack, user: str = REQUESTER) -> list[Json]:
+    """Survey DMs: the app posts to the user ID, which Slack turns into the app's DM."""
+    return [m for m in fake.messages(user) if m["text"].startswith("How did we do")]
+
+
+def answers(casedesk: Casedesk) -> list[tuple[int, str, int, str | None]]:
+    with casedesk.db.read_only() as session:
+        rows = session.execute(
+            select(
+                CsatResponse.case_id,
+                CsatResponse.requester_id,
+                CsatResponse.rating,
+                CsatResponse.comment,
+            ).order_by(CsatResponse.id)
+        ).all()
+    return [(int(a), str(b), int(c), d) for a, b, c, d in rows]
+
+
+def events(casedesk: Casedesk, action: CaseAction) -> list[CaseEvent]:
+    with casedesk.db.read_only() as session:
+        return list(
+            session.scalars(
+                select(CaseEvent).where(CaseEvent.action == action).order_by(CaseEvent.id)
+            )
+        )
+
+
+def run_job(casedesk: Casedesk, name: str) -> str:
+    job = find_job(casedesk.jobs, name)
+    assert job is not None, f"no job {name}"
+    return job.run()
+
+
+def open_and_close(slack: SlackDriver, *, team: str = "support", closer: str = AGENT) -> None:
+    """The requester opens case #1 in `team`; an agent of that team closes it."""
+    slack.command(REQUESTER, f"open team:{team} Printer on fire")
+    slack.command(closer, "close 1 Replaced the toner")
+
+
+def rate(slack: SlackDriver, rating: int, *, user: str = REQUESTER, case: int = 1) -> HttpResult:
+    return slack.click(user, ActionId.CSAT_RATE, f"{case}:{rating}", channel=f"D{user}")
+
+
+# The survey
+
+
+def test_closing_a_case_asks_the_requester_how_we_did_with_five_ratings(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack)
+
+    [survey] = surveys(fake_slack)
+    assert survey["text"] == "How did we do with case #1?"
+    assert "Printer on fire" in all_text(survey)
+    rating_buttons = [b for b in buttons(survey) if b["action_id"] == ActionId.CSAT_RATE]
+    assert [b["text"]["text"] for b in rating_buttons] == STARS
+    assert [b["value"] for b in rating_buttons] == [f"1:{n}" for n in range(1, 6)]
+    assert [b["value"] for b in buttons(survey) if b["action_id"] == ActionId.CSAT_COMMENT] == ["1"]
+    [asked] = events(casedesk, CaseAction.CSAT_REQUESTED)
+    assert (asked.case_id, asked.actor_id) == (1, "scheduler")
+
+
+def test_a_rating_is_recorded_and_thanked(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack)
+
+    reply = the_reply(rate(slack, 4))
+
+    assert reply["text"] == "Thank you! You rated case #1 4/5."
+    assert reply["response_type"] == "ephemeral"
+    assert answers(casedesk) == [(1, REQUESTER, 4, None)]
+    [rated] = events(casedesk, CaseAction.CSAT_RATED)
+    assert (rated.actor_id, rated.details) == (REQUESTER, {"rating": 4})
+
+
+def test_rating_again_updates_the_one_answer(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_and_close(slack)
+    rate(slack, 4)
+    clock.advance(5 * MINUTE)
+
+    reply = the_reply(rate(slack, 2))
+
+    assert reply["text"] == "Updated your rating of case #1 from 4 to 2. Thank you!"
+    assert answers(casedesk) == [(1, REQUESTER, 2, None)]
+    assert [e.details for e in events(casedesk, CaseAction.CSAT_RATED)] == [
+        {"rating": 4},
+        {"rating": 2, "previous": 4},
+    ]
+
+
+def test_only_the_requester_can_rate(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack)
+
+    reply = the_reply(rate(slack, 5, user=OUTSIDER))
+
+    assert reply["text"] == "Only the requester of case #1 can rate it."
+    assert answers(casedesk) == []
+    assert events(casedesk, CaseAction.CSAT_RATED) == []
+
+
+def test_a_rating_with_a_comment_is_given_in_the_comment_form(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack)
+    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
+    [form] = fake_slack.opened_views()
+    assert form["callback_id"] == CallbackId.CSAT_COMMENT
+    assert form["title"]["text"] == "Rate case #1"
+
+    submitted = slack.submit(
+        REQUESTER, form, {BlockId.RATING: "3", BlockId.COMMENT: "Quick, but I had to ask twice"}
+    )
+
+    assert submitted.status == 200
+    assert answers(casedesk) == [(1, REQUESTER, 3, "Quick, but I had to ask twice")]
+    thanked = [m["text"] for m in fake_slack.messages(f"D{REQUESTER}")]
+    assert thanked == ["Thank you! You rated case #1 3/5."]
+
+
+def test_the_comment_form_needs_a_rating(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack)
+    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
+    [form] = fake_slack.opened_views()
+
+    submitted = slack.submit(REQUESTER, form, {BlockId.COMMENT: "No stars from me"})
+
+    assert submitted.json() == {
+        "response_action": "errors",
+        "errors": {BlockId.RATING: "Please pick a rating."},
+    }
+    assert answers(casedesk) == []
+
+
+def test_a_requester_closing_their_own_case_is_not_asked(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    slack.command(AGENT, "open My own laptop")
+    slack.command(AGENT, "close 1 Rebooted it")
+
+    assert surveys(fake_slack, AGENT) == []
+    assert events(casedesk, CaseAction.CSAT_REQUESTED) == []
+
+
+def test_a_team_with_the_survey_turned_off_does_not_ask(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_and_close(slack, team="billing", closer=BILLING_AGENT)
+
+    assert surveys(fake_slack) == []
+    assert events(casedesk, CaseAction.CSAT_REQUESTED) == []
+
+
+def test_a_survey_with_a_delay_waits_in_the_outbox_until_it_is_due(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_and_close(slack, team="sales", closer=SALES_AGENT)
+    [asked] = events(casedesk, CaseAction.CSAT_REQUESTED)
+    assert asked.details == {"delay_minutes": 30}
+    assert surveys(fake_slack) == []
+
+    clock.advance(29 * MINUTE)
+    run_job(casedesk, "deliver-outbox")
+    assert surveys(fake_slack) == []
+
+    clock.advance(MINUTE)
+    run_job(casedesk, "deliver-outbox")
+    assert [m["text"] for m in surveys(fake_slack)] == ["How did we do with case #1?"]
+    run_job(casedesk, "deliver-outbox")
+    assert len(surveys(fake_slack)) == 1
+
+
+# /case stats
+
+
+def kpi_field(message: Json, name: str) -> str:
+    for block in message.get("blocks") or []:
+        for item in block.get("fields") or []:
+            label, _, value = str(item["text"]).partition("\n")
+            if label == f"*{name}*":
+                return value
+    raise AssertionError(f"no field {name!r} in {all_text(message)}")
+
+
+def shown(reply: Json) -> str:
+    """What a one-line answer shows: its section's mrkdwn (the fallback drops the markup)."""
+    [block] = reply["blocks"]
+    return str(block["text"]["text"])
+
+
+def header_texts(blocks: list[Json]) -> list[str]:
+    return [str(b["text"]["text"]) for b in blocks if b["type"] == "header"]
+
+
+@pytest.fixture
+def stats_history(slack: SlackDriver, clock: ManualClock) -> SlackDriver:
+    """Billing: a case ten days ago and one two days ago. Support, today: two cases, one
+    claimed and closed after half an hour."""
+    clock.set(START - 10 * DAY)
+    slack.command(REQUESTER, "open team:billing Old invoice")
+    clock.set(START - 2 * DAY)
+    slack.command(REQUESTER, "open team:billing Wrong invoice")
+    clock.set(START)
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(AGENT, "claim 3")
+    clock.advance(30 * MINUTE)
+    slack.command(AGENT, "close 3 Replaced the toner")
+    clock.advance(MINUTE)
+    return slack
+
+
+def test_stats_answers_privately_with_todays_kpis_of_the_channels_team(
+    stats_history: SlackDriver,
+) -> None:
+    reply = the_reply(stats_history.command(AGENT, "stats"))
+
+    assert reply["response_type"] == "ephemeral"
+    assert header_texts(reply["blocks"]) == ["Customer Support: today so far"]
+    assert kpi_field(reply, "New") == "2 ▲2"
+    assert kpi_field(reply, "Resolved") == "1 ▲1"
+    assert kpi_field(reply, "Resolution time") == "median 30 min · p90 30 min"
+    assert kpi_field(reply, "First-contact resolution") == "100% (1/1)"
+
+
+def test_stats_for_a_named_team_and_window(stats_history: SlackDriver) -> None:
+    reply = the_reply(stats_history.command(AGENT, "stats team:billing 7d"))
+
+    assert reply["response_type"] == "ephemeral"
+    assert header_texts(reply["blocks"]) == ["Billing: last 7 days"]
+    assert kpi_field(reply, "New") == "1"  # as many as the 7 days before
+    assert kpi_field(reply, "Resolved") == "0"
+    assert kpi_field(reply, "First response") == "_no data_"
+
+
+def test_stats_for_an_unknown_team_is_refused_politely(stats_history: SlackDriver) -> None:
+    reply = the_reply(stats_history.command(AGENT, "stats team:nope"))
+
+    assert reply["response_type"] == "ephemeral"
+    assert shown(reply) == "There is no team `nope`. Teams: `support`, `billing`, `sales`."
+
+
+def test_stats_for_an_unknown_window_shows_the_usage(stats_history: SlackDriver) -> None:
+    reply = the_reply(stats_history.command(AGENT, "stats forever"))
+
+    assert shown(reply) == (
+        "`forever` is not a period. Usage: `/case stats [team:<key>] [today|yesterday|7d|30d]`."
+    )
+
+
+# App Home
+
+
+def open_home(slack: SlackDriver, fake: FakeSlack, user: str) -> Json:
+    slack.event({"type": "app_home_opened", "user": user, "channel": HOME_CHANNEL, "tab": "home"})
+    return fake.home_views[user]
+
+
+def list_section(view: Json, title: str) -> list[Json]:
+    """The case lines listed under a `*title* (n)` section of the home view."""
+    blocks = view["blocks"]
+    start = next(
+        i
+        for i, block in enumerate(blocks)
+        if block["type"] == "section" and block["text"]["text"].startswith(f"*{title}*")
+    )
+    listed = []
+    for block in blocks[start + 1 :]:  # the case lines, up to the next list's divider
+        if block["type"] != "section":
+            break
+        listed.append(block)
+    return listed
+
+
+def section_heads(view: Json) -> list[str]:
+    return [
+        str(b["text"]["text"])
+        for b in view["blocks"]
+        if b["type"] == "section" and str(b.get("text", {}).get("text", "")).startswith("*")
+    ]
+
+
+@pytest.fixture
+def queue(slack: SlackDriver, clock: ManualClock) -> SlackDriver:
+    """Support: #1 claimed by the agent, #2 unassigned. Billing: #3 unassigned."""
+    clock.set(START)
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(REQUESTER, "open team:billing Wrong invoice")
+    slack.command(AGENT, "claim 1")
+    clock.advance(10 * MINUTE)
+    return slack
+
+
+def test_opening_app_home_shows_the_agents_cases_and_the_unassigned_ones_to_claim(
+    queue: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    home = open_home(queue, fake_slack, AGENT)
+
+    assert home["type"] == "home"
+    assert "*Your open cases* (1)" in section_heads(home)
+    assert "*Unassigned in your teams* (1)" in section_heads(home)
+    [mine] = list_section(home, "Your open cases")
+    assert "*#1* Printer on fire" in mine["text"]["text"]
+    assert "accessory" not in mine
+    [unassigned] = list_section(home, "Unassigned in your teams")
+    assert "*#2* VPN down" in unassigned["text"]["text"]
+    claim = unassigned["accessory"]
+    assert (claim["action_id"], claim["value"], claim["text"]["text"]) == (
+        ActionId.CLAIM,
+        "2",
+        "Claim",
+    )
+    assert "Wrong invoice" not in all_text(home)  # billing is not the agent's team
+    assert header_texts(home["blocks"]) == ["Casedesk"]  # no manager panel
+
+
+def test_a_manager_also_sees_the_teams_kpis_for_today(
+    queue: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    home = open_home(queue, fake_slack, MANAGER)
+
+    assert header_texts(home["blocks"]) == ["Casedesk", "Customer Support: today"]
+    assert kpi_field(home, "New") == "2 ▲2"
+    assert kpi_field(home, "Resolved") == "0"
+    load = next(h for h in section_heads(home) if h.startswith("*Load per agent*"))
+    assert f"• <@{AGENT}>: 1 open" in load.splitlines()
+
+
+def test_claiming_a_case_refreshes_the_agents_home(
+    queue: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    open_home(queue, fake_slack, AGENT)
+    published = len(fake_slack.calls_to("views.publish"))
+
+    queue.click(AGENT, ActionId.CLAIM, "2", channel=HOME_CHANNEL)
+
+    assert len(fake_slack.calls_to("views.publish")) == published + 1
+    home = fake_slack.home_views[AGENT]
+    assert "*Your open cases* (2)" in section_heads(home)
+    assert "*Unassigned in your teams* (0)" in section_heads(home)
+
+
+# python -m bot export
+
+
+def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def cli_env(database_url: str, config: Path, fake: FakeSlack) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": database_url,
+        "SUPPORT_CONFIG": str(config),
+        "SLACK_API_URL": fake.base_url,  # nothing here should reach Slack, the real one least
+        "MPLBACKEND": "Agg",
+    }
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "app.yaml"
+    path.write_text(desk_yaml(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def exported_history(slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> None:
+    """Monday: #1 answered after 10 min, closed after an hour and rated 5 with a comment; #2
+    open; #3 billing's. Tuesday: #4."""
+    clock.set(START)
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(REQUESTER, "open team:billing Wrong invoice")
+    slack.command(AGENT, "claim 1")
+    clock.advance(10 * MINUTE)
+    card = next(m for m in fake_slack.messages(SUPPORT_CHANNEL) if m["text"].startswith("Case #1"))
+    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card["ts"], "On it")
+    clock.advance(50 * MINUTE)
+    slack.command(AGENT, "close 1 Replaced the toner")
+    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
+    slack.submit(REQUESTER, fake_slack.opened_views()[-1], {"rating": "5", "comment": "Great"})
+    clock.set(START + DAY)
+    slack.command(REQUESTER, "open Opened on Tuesday")
+
+
+MONDAY_ONLY = ("--team", "support", "--from", "2026-11-23", "--to", "2026-11-23")
+
+EXPECTED_CLOSED_CASE: Json = {
+    "case": 1,
+    "team": "support",
+    "priority": "p3",
+    "status": "closed",
+    "title": "Printer on fire",
+    "requester": REQUESTER,
+    "assignee": AGENT,
+    "first_assignee": AGENT,
+    "first_responder": AGENT,
+    "escalation_level": 0,
+    "reopen_count": 0,
+    "opened_at": "2026-11-23T09:00:00+00:00",
+    "first_response_at": "2026-11-23T09:10:00+00:00",
+    "first_response_seconds": 600,
+    "first_response_breached": None,  # support has no SLA in this desk
+    "closed_at": "2026-11-23T10:00:00+00:00",
+    "closed_by": AGENT,
+    "resolution_seconds": 3600,
+    "resolution_breached": None,
+    "csat_rating": 5,
+    "csat_comment": "Great",
+}
+
+
+def as_csv_row(record: Json) -> dict[str, str]:
+    return {key: "" if value is None else str(value) for key, value in record.items()}
+
+
+# The export runs a process; once, on SQLite, is enough to show the command line works.
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
+@sqlite_only
+def test_export_as_csv_writes_a_header_and_one_row_per_case_opened_in_the_range(
+    exported_history: None,
+    database: Database,
+    config_file: Path,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    result = run_cli(
+        cli_env(database.url, config_file, fake_slack),
+        tmp_path,
+        "export",
+        *MONDAY_ONLY,
+        "--format",
+        "csv",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == ",".join(FIELDS)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["case"] for row in rows] == ["1", "2"]
+    assert rows[0] == as_csv_row(EXPECTED_CLOSED_CASE)
+    assert (rows[1]["status"], rows[1]["assignee"], rows[1]["csat_rating"]) == ("open", "", "")
+    assert "exported 2 case(s)" in result.stderr
+
+
+@sqlite_only
+def test_export_as_json_lines_writes_one_object_per_case(
+    exported_history: None,
+    database: Database,
+    config_file: Path,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    result = run_cli(
+        cli_env(database.url, config_file, fake_slack),
+        tmp_path,
+        "export",
+        *MONDAY_ONLY,
+        "--format",
+        "jsonl",
+    )
+
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["case"] for record in records] == [1, 2]
+    assert records[0] == EXPECTED_CLOSED_CASE
+    assert list(records[0]) == list(FIELDS)
+    assert records[1]["first_response_seconds"] is None
+
+
+def test_export_of_an_unknown_team_fails_with_one_line(
+    config_file: Path, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = cli_env(f"sqlite:///{tmp_path / 'empty.db'}", config_file, fake_slack)
+
+    result = run_cli(
+        env, tmp_path, "export", "--team", "nope", "--from", "2026-11-23", "--to", "2026-11-23"
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "casedesk: there is no team 'nope'; teams: support, billing, sales"
+    ]
+
+
+def test_seeded_cases_export_for_their_team(
+    config_file: Path, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    env = cli_env(url, config_file, fake_slack)
+    seeded = run_cli(env, tmp_path, "seed", "--cases", "200", "--days", "7")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "seeded 200 case(s) over 7 day(s)" in seeded.stdout
+
+    today = datetime.now(UTC).date()
+    exported = run_cli(
+        env,
+        tmp_path,
+        "export",
+        "--team",
+        "support",
+        "--from",
+        (today - timedelta(days=8)).isoformat(),
+        "--to",
+        (today + timedelta(days=1)).isoformat(),
+        "--format",
+        "jsonl",
+    )
+
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    database = Database(url)
+    try:
+        with database.read_only() as session:
+            support = session.scalar(select(func.count(Case.id)).where(Case.team_key == "support"))
+            total = session.scalar(select(func.count(Case.id)))
+    finally:
+        database.dispose()
+    assert total == 200
+    assert 0 < len(records) <= 200
+    assert len(records) == support
+    assert {record["team"] for record in records} == {"support"}
