@@ -127,12 +127,6 @@ class SummaryService:
                 log.exception("%s summary failed for team %s", kind, team.key)
         return [outcome for outcome in outcomes if outcome]
 
-    def _desk_existed_before(self, moment: datetime) -> bool:
-        with self.db.read_only() as session:
-            return (
-                session.scalar(select(Case.id).where(Case.opened_at < moment).limit(1)) is not None
-            )
-
     def post(
         self, team_key: str, period: Period, *, force: bool = False, quiet: bool = False
     ) -> str:
