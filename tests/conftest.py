@@ -68,6 +68,13 @@ teams:
 """
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Let fixtures know in their teardown that the test failed (for screenshots)."""
+    if call.when == "call" and call.excinfo is not None:
+        item.failed_call = True  # type: ignore[attr-defined]
+
+
 # Databases
 
 
