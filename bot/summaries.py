@@ -132,9 +132,13 @@ class SummaryService:
     ) -> str:
         """Queue the summary of `period` for `team_key`, once. Returns what happened."""
         team = self.desk.team(team_key)
-        now = self.clock.now()
+        if not force and self._posted(team.key, period):
+            return "" if quiet else _already_posted(team, period)
+        # The figures and the chart are made before the write transaction, which stays short.
         report = self.report(team, period)
         content = summary_message(report, self.desk)
+        chart = self._chart_file(report, period) if self.desk.summary.chart else None
+        now = self.clock.now()
         try:
             with self.db.unit_of_work() as session:
                 record = self._claim_period(session, team.key, period, now, force=force)
@@ -147,13 +151,24 @@ class SummaryService:
                     content=content,
                     now=now,
                 )
-                if self.desk.summary.chart:
-                    message.payload = {**message.payload, "file": self._chart_file(report, period)}
+                if chart is not None:
+                    message.payload = {**message.payload, "file": chart}
                 session.flush()
                 record.outbox_id = message.id
         except IntegrityError:  # another process claimed the same period at the same moment
             return ""
         return f"Queued the {period.kind} summary of {team.name} for {period.label}."
+
+    def _posted(self, team_key: str, period: Period) -> bool:
+        with self.db.read_only() as session:
+            posted = session.scalar(
+                select(SummaryPost.id).where(
+                    SummaryPost.team_key == team_key,
+                    SummaryPost.kind == period.kind,
+                    SummaryPost.period_start == period.first_day,
+                )
+            )
+        return posted is not None
 
     def _claim_period(
         self, session: Session, team_key: str, period: Period, now: datetime, *, force: bool

@@ -464,6 +464,31 @@ def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
     )
 
 
+def run_cli_side_by_side(
+    env: dict[str, str], cwd: Path, *commands: list[str]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run independent read-only commands at the same time (each start-up takes a while)."""
+    started = [
+        (
+            command,
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", *command],
+                env=env,
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for command in commands
+    ]
+    finished = []
+    for command, process in started:
+        stdout, stderr = process.communicate(timeout=120)
+        finished.append(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return finished
+
+
 def cli_env(database_url: str, config: Path, fake: FakeSlack) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -538,50 +563,31 @@ sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 @sqlite_only
-def test_export_as_csv_writes_a_header_and_one_row_per_case_opened_in_the_range(
+def test_export_writes_one_row_per_case_opened_in_the_range_as_csv_or_json_lines(
     exported_history: None,
     database: Database,
     config_file: Path,
     fake_slack: FakeSlack,
     tmp_path: Path,
 ) -> None:
-    result = run_cli(
-        cli_env(database.url, config_file, fake_slack),
+    env = cli_env(database.url, config_file, fake_slack)
+    as_csv, as_jsonl = run_cli_side_by_side(
+        env,
         tmp_path,
-        "export",
-        *MONDAY_ONLY,
-        "--format",
-        "csv",
+        ["export", *MONDAY_ONLY, "--format", "csv"],
+        ["export", *MONDAY_ONLY, "--format", "jsonl"],
     )
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == ",".join(FIELDS)
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert as_csv.returncode == 0, as_csv.stderr
+    assert as_csv.stdout.splitlines()[0] == ",".join(FIELDS)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [row["case"] for row in rows] == ["1", "2"]
     assert rows[0] == as_csv_row(EXPECTED_CLOSED_CASE)
     assert (rows[1]["status"], rows[1]["assignee"], rows[1]["csat_rating"]) == ("open", "", "")
-    assert "exported 2 case(s)" in result.stderr
+    assert "exported 2 case(s)" in as_csv.stderr
 
-
-@sqlite_only
-def test_export_as_json_lines_writes_one_object_per_case(
-    exported_history: None,
-    database: Database,
-    config_file: Path,
-    fake_slack: FakeSlack,
-    tmp_path: Path,
-) -> None:
-    result = run_cli(
-        cli_env(database.url, config_file, fake_slack),
-        tmp_path,
-        "export",
-        *MONDAY_ONLY,
-        "--format",
-        "jsonl",
-    )
-
-    assert result.returncode == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert as_jsonl.returncode == 0, as_jsonl.stderr
+    records = [json.loads(line) for line in as_jsonl.stdout.splitlines()]
     assert [record["case"] for record in records] == [1, 2]
     assert records[0] == EXPECTED_CLOSED_CASE
     assert list(records[0]) == list(FIELDS)

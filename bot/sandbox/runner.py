@@ -69,6 +69,11 @@ class Sandbox:
         self._clock_lock = threading.Lock()
         for person in self.people:
             slack.users[person.user_id] = {"real_name": person.name, "name": person.handle}
+        # User groups named in app.yaml exist in the stand-in, with the team's listed people.
+        for team in desk.teams.values():
+            people = [m for m in team.agents + team.managers if not m.startswith("S")]
+            for group in (m for m in team.agents + team.managers if m.startswith("S")):
+                slack.usergroups.setdefault(group, people)
 
     # What people do
 
