@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.errors import BadInput
 from bot.text import escape
-from models import Case, CaseEvent, CaseStatus
+from models import OPEN_STATUSES, Case, CaseEvent, CaseStatus
 
 LIST_VIEWS = ("open", "mine", "unassigned", "escalated", "pending", "closed")
 
@@ -50,8 +51,8 @@ def latest_events(session: Session, number: int, *, limit: int = 10) -> list[Cas
 
 
 def _list_query(view: str, user_id: str) -> Select[Case]:
-    not_closed = Case.status != CaseStatus.CLOSED
-    filters = {
+    not_closed = Case.status.in_(OPEN_STATUSES)
+    filters: dict[str, list[ColumnElement[bool]]] = {
         "open": [not_closed],
         "mine": [not_closed, Case.assignee_id == user_id],
         "unassigned": [not_closed, Case.assignee_id.is_(None)],

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 
 from bot.sqlfuncs import percentile
-from models import Case, CaseAction, CaseEvent, CaseStatus, CsatResponse
+from models import OPEN_STATUSES, Case, CaseAction, CaseEvent, CaseStatus, CsatResponse
 
 # The windows `/case stats` offers, with their length in days (today: since local midnight).
 STATS_WINDOWS = {"today": 0, "yesterday": 1, "7d": 7, "30d": 30}
@@ -163,7 +163,7 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
         .where(
             _team(team_key),
             Case.opened_at < at,
-            or_(Case.status != CaseStatus.CLOSED, Case.closed_at >= at),
+            or_(Case.status.in_(OPEN_STATUSES), Case.closed_at >= at),
         )
         .subquery()
     )
@@ -198,7 +198,7 @@ def oldest_open(session: Session, *, team_key: str, limit: int = 5) -> list[Case
     return list(
         session.scalars(
             select(Case)
-            .where(_team(team_key), Case.status != CaseStatus.CLOSED)
+            .where(_team(team_key), Case.status.in_(OPEN_STATUSES))
             .order_by(Case.opened_at, Case.id)
             .limit(limit)
         )
@@ -225,7 +225,7 @@ def at_risk(session: Session, *, team_key: str, horizon: datetime, limit: int = 
             select(Case)
             .where(
                 _team(team_key),
-                Case.status != CaseStatus.CLOSED,
+                Case.status.in_(OPEN_STATUSES),
                 or_(Case.first_response_due_at < horizon, Case.resolution_due_at < horizon),
             )
             .order_by(soonest, Case.id)
@@ -288,7 +288,7 @@ def agent_table(
     open_now = dict(
         session.execute(
             select(Case.assignee_id, func.count())
-            .where(_team(team_key), Case.assignee_id.in_(agents), Case.status != CaseStatus.CLOSED)
+            .where(_team(team_key), Case.assignee_id.in_(agents), Case.status.in_(OPEN_STATUSES))
             .group_by(Case.assignee_id)
         ).all()
     )

@@ -1,12 +1,13 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base, UTCDateTime
-from models.case import Case, CaseStatus, CaseThread
+from models.case import OPEN_STATUSES, Case, CaseStatus, CaseThread
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent
 from models.metrics import CsatResponse, SummaryPost
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 
 __all__ = [
+    "OPEN_STATUSES",
     "Base",
     "Case",
     "CaseAction",

@@ -22,6 +22,10 @@ class CaseStatus(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+# Spelled as a list rather than "!= closed" so queries can use the (team, status, ...) index.
+OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.PENDING)
+
+
 class Case(Base):
     __tablename__ = "cases"
 

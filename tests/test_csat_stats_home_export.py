@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -341,15 +342,15 @@ def test_stats_for_a_named_team_and_window(stats_history: SlackDriver) -> None:
     assert kpi_field(reply, "First response") == "_no data_"
 
 
-def test_stats_for_an_unknown_team_is_refused_politely(stats_history: SlackDriver) -> None:
-    reply = the_reply(stats_history.command(AGENT, "stats team:nope"))
+def test_stats_for_an_unknown_team_is_refused_politely(slack: SlackDriver) -> None:
+    reply = the_reply(slack.command(AGENT, "stats team:nope"))
 
     assert reply["response_type"] == "ephemeral"
     assert shown(reply) == "There is no team `nope`. Teams: `support`, `billing`, `sales`."
 
 
-def test_stats_for_an_unknown_window_shows_the_usage(stats_history: SlackDriver) -> None:
-    reply = the_reply(stats_history.command(AGENT, "stats forever"))
+def test_stats_for_an_unknown_window_shows_the_usage(slack: SlackDriver) -> None:
+    reply = the_reply(slack.command(AGENT, "stats forever"))
 
     assert shown(reply) == (
         "`forever` is not a period. Usage: `/case stats [team:<key>] [today|yesterday|7d|30d]`."
@@ -435,18 +436,38 @@ def test_a_manager_also_sees_the_teams_kpis_for_today(
     assert f"• <@{AGENT}>: 1 open" in load.splitlines()
 
 
-def test_claiming_a_case_refreshes_the_agents_home(
-    queue: SlackDriver, fake_slack: FakeSlack
+def click_in_app_home(
+    slack: SlackDriver, casedesk: Casedesk, user: str, home: Json, action_id: str, value: str
 ) -> None:
-    open_home(queue, fake_slack, AGENT)
+    """A click on App Home as Slack sends it: from a view, with neither a channel nor a
+    response URL; then wait for the app to finish what it acknowledged."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user, "team_id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "trigger-home",
+        "container": {"type": "view", "view_id": home["id"]},
+        "view": home,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value}],
+    }
+    assert slack.post(urlencode({"payload": json.dumps(payload)})).status == 200
+    assert casedesk.executor.wait_idle(timeout=60), "the app did not finish its work in time"
+
+
+def test_claiming_a_case_from_app_home_refreshes_it_and_confirms_by_dm(
+    queue: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    home = open_home(queue, fake_slack, AGENT)
     published = len(fake_slack.calls_to("views.publish"))
 
-    queue.click(AGENT, ActionId.CLAIM, "2", channel=HOME_CHANNEL)
+    click_in_app_home(queue, casedesk, AGENT, home, ActionId.CLAIM, "2")
 
     assert len(fake_slack.calls_to("views.publish")) == published + 1
     home = fake_slack.home_views[AGENT]
     assert "*Your open cases* (2)" in section_heads(home)
     assert "*Unassigned in your teams* (0)" in section_heads(home)
+    assert [m["text"] for m in fake_slack.messages(f"D{AGENT}")] == ["You claimed case #2."]
 
 
 # python -m bot export
