@@ -93,8 +93,6 @@ def build_casedesk(
         digest_threshold=sla.policies.config.digest_threshold,
         refresh_cards=sync.refresh_cards,
     )
-    outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
-    summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     return Casedesk(
         settings=settings,
         desk=desk,
