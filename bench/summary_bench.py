@@ -121,7 +121,7 @@ def print_plan(
     captured: list[str] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if "row_number" in statement and not captured:
+        if "coalesce" in statement and "status_after" in statement and not captured:
             captured.append(statement)
             captured.append(parameters)
 

@@ -137,29 +137,40 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
 def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str, str], int]:
     """Cases not closed at `at`, by (status, priority) as they were then, from the history.
 
-    Only cases that can have been open at `at` are replayed: opened before it, and either not
-    closed now or closed (for the last time) after it. A case closed for good before `at`
-    was closed then, so the long closed history is never scanned."""
-    changes = aliased(CaseEvent)
-    priority_change = changes.action == CaseAction.PRIORITY_CHANGED
-    set_before = (
-        select(changes.to_value)
-        .where(changes.case_id == Case.id, priority_change, changes.at < at)
-        .order_by(changes.at.desc(), changes.id.desc())
+    Only cases that can have been open at `at` are looked at: opened before it, and either not
+    closed now or closed (for the last time) after it; a case closed for good before `at` was
+    closed then. For each, its last status change and its priority changes around `at` are
+    read through the (case, time) index, so the long closed history is never scanned."""
+    events = aliased(CaseEvent)
+    status_then = (
+        select(events.status_after)
+        .where(events.case_id == Case.id, events.status_after.is_not(None), events.at < at)
+        .order_by(events.at.desc(), events.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    changed_after = (
-        select(changes.from_value)
-        .where(changes.case_id == Case.id, priority_change, changes.at >= at)
-        .order_by(changes.at, changes.id)
+    priority_change = events.action == CaseAction.PRIORITY_CHANGED
+    priority_set_before = (
+        select(events.to_value)
+        .where(events.case_id == Case.id, priority_change, events.at < at)
+        .order_by(events.at.desc(), events.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    # The priority the case had at `at`, from its priority changes either side of it.
-    priority_then = func.coalesce(set_before, changed_after, Case.priority)
-    candidates = (
-        select(Case.id, priority_then.label("priority"))
+    priority_changed_after = (
+        select(events.from_value)
+        .where(events.case_id == Case.id, priority_change, events.at >= at)
+        .order_by(events.at, events.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    then = (
+        select(
+            func.coalesce(status_then, CaseStatus.OPEN.value).label("status"),
+            func.coalesce(priority_set_before, priority_changed_after, Case.priority).label(
+                "priority"
+            ),
+        )
         .where(
             _team(team_key),
             Case.opened_at < at,
@@ -167,29 +178,10 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
         )
         .subquery()
     )
-    ranked = (
-        select(
-            CaseEvent.case_id,
-            CaseEvent.status_after,
-            func.row_number()
-            .over(
-                partition_by=CaseEvent.case_id,
-                order_by=(CaseEvent.at.desc(), CaseEvent.id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(candidates, candidates.c.id == CaseEvent.case_id)
-        .where(CaseEvent.at < at, CaseEvent.status_after.is_not(None))
-        .subquery()
-    )
-    latest = select(ranked.c.case_id, ranked.c.status_after).where(ranked.c.rank == 1).subquery()
-    status = func.coalesce(latest.c.status_after, CaseStatus.OPEN.value)
     rows = session.execute(
-        select(status, candidates.c.priority, func.count())
-        .select_from(candidates)
-        .outerjoin(latest, latest.c.case_id == candidates.c.id)
-        .where(status != CaseStatus.CLOSED.value)
-        .group_by(status, candidates.c.priority)
+        select(then.c.status, then.c.priority, func.count())
+        .where(then.c.status != CaseStatus.CLOSED.value)
+        .group_by(then.c.status, then.c.priority)
     ).all()
     return {(str(state), str(priority)): int(count) for state, priority, count in rows}
 
