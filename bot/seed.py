@@ -146,9 +146,13 @@ def _life(
         if happen(moment, agent, "escalated", None, reason="Needs engineering"):
             case["escalation_level"] = 1
     closed = moment + timedelta(hours=rng.expovariate(1 / 6))
+    # A few cases linger for weeks; all but a handful are closed within a month, as in a
+    # healthy desk (its backlog is days deep, not a year).
+    if rng.random() < 0.1:
+        closed += timedelta(days=rng.expovariate(1 / 10))
     if (
         case["status"] == "in_progress"
-        and rng.random() < 0.9
+        and rng.random() < 0.995
         and happen(closed, agent, "closed", "closed", resolution="Fixed")
     ):
         _close(case, agent, closed, opened, pending_time)
