@@ -191,11 +191,12 @@ def list_jobs(_args: argparse.Namespace) -> int:
 def export_cases(args: argparse.Namespace) -> int:
     from bot.export import export_cases as write_cases
 
-    casedesk = _build(require_slack=False)
-    if args.team not in casedesk.desk.teams:
-        raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(casedesk.desk.teams)}")
+    desk = load_desk_config(load_settings().SUPPORT_CONFIG)
+    if args.team not in desk.teams:  # checked before any database is opened (or created)
+        raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(desk.teams)}")
     if args.end < args.start:
         raise UsageError("--to is before --from")
+    casedesk = _build(require_slack=False)
     zone = casedesk.summaries.zone(casedesk.desk.team(args.team))
     start = datetime.combine(args.start, time(0), tzinfo=zone)
     end = datetime.combine(args.end + timedelta(days=1), time(0), tzinfo=zone)
