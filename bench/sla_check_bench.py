@@ -16,7 +16,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,12 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import harness
 from sqlalchemy import insert, select, update
 
 from bot import migrate
 from bot.cases import CaseService
 from bot.clock import ManualClock
-from bot.db import Database, scratch_schema
+from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.roster import Roster
 from bot.sla import SlaPolicies
@@ -169,22 +169,12 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("--total", type=int, default=1_000_000)
-    parser.add_argument("--open", type=int, default=100_000)
-    parser.add_argument("--due", type=int, default=1_000)
-    parser.add_argument("--postgres", help="a PostgreSQL URL; a scratch schema is made and dropped")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        sqlite = Database(f"sqlite:///{folder}/bench.db")
-        bench("sqlite", sqlite, args)
-        sqlite.dispose()
-    if args.postgres:
-        with scratch_schema(args.postgres, prefix="casedesk_bench") as url:
-            postgres = Database(url)
-            bench("postgres", postgres, args)
-            postgres.dispose()
+    options = harness.parser(__doc__)
+    options.add_argument("--total", type=int, default=1_000_000)
+    options.add_argument("--open", type=int, default=100_000)
+    options.add_argument("--due", type=int, default=1_000)
+    args = options.parse_args()
+    harness.on_each_database(args, lambda label, db: bench(label, db, args))
 
 
 if __name__ == "__main__":

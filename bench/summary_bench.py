@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import harness
 from sqlalchemy import event
 
 from bot import migrate
 from bot.clock import ManualClock
-from bot.db import Database, scratch_schema
+from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.roster import Roster
 from bot.seed import seed_cases
@@ -138,24 +138,11 @@ def print_plan(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--postgres", help="a PostgreSQL URL; a scratch schema is made and dropped")
-    parser.add_argument("--skip-sqlite", action="store_true")
-    args = parser.parse_args()
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            sqlite = Database(f"sqlite:///{folder}/bench.db")
-            bench("sqlite", sqlite, args)
-            sqlite.dispose()
-    if args.postgres:
-        with scratch_schema(args.postgres, prefix="casedesk_bench") as url:
-            postgres = Database(url)
-            bench("postgres", postgres, args)
-            postgres.dispose()
+    options = harness.parser(__doc__)
+    options.add_argument("--cases", type=int, default=1_000_000)
+    options.add_argument("--days", type=int, default=365)
+    args = options.parse_args()
+    harness.on_each_database(args, lambda label, db: bench(label, db, args))
 
 
 if __name__ == "__main__":
