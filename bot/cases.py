@@ -362,7 +362,13 @@ class CaseService:
         return self._finish(session, draft)
 
     def record_system_event(
-        self, session: Session, *, case: Case, action: CaseAction, **details: Any
+        self,
+        session: Session,
+        *,
+        case: Case,
+        action: CaseAction,
+        refresh_sla: bool = True,
+        **details: Any,
     ) -> CaseChange:
         """Something the desk did around a case (an SLA alert, a survey); not case activity."""
         return self.record_event(
@@ -370,16 +376,24 @@ class CaseService:
             case=case,
             actor=Actor("scheduler", EventSource.SCHEDULER),
             action=action,
+            refresh_sla=refresh_sla,
             **details,
         )
 
     def record_event(
-        self, session: Session, *, case: Case, actor: Actor, action: CaseAction, **details: Any
+        self,
+        session: Session,
+        *,
+        case: Case,
+        actor: Actor,
+        action: CaseAction,
+        refresh_sla: bool = True,
+        **details: Any,
     ) -> CaseChange:
         """Append an event that changes nothing on the case itself (e.g. a CSAT rating)."""
         draft = _Draft(case, actor, self.clock.now())
         draft.record(action, **details)
-        return self._finish(session, draft, activity=False)
+        return self._finish(session, draft, activity=False, refresh_sla=refresh_sla)
 
     # Conversation
 
@@ -491,12 +505,14 @@ class CaseService:
         draft.record(action, from_value=previous, to_value=assignee_id, status_before=status_before)
         return self._finish(session, draft)
 
-    def _finish(self, session: Session, draft: _Draft, *, activity: bool = True) -> CaseChange:
+    def _finish(
+        self, session: Session, draft: _Draft, *, activity: bool = True, refresh_sla: bool = True
+    ) -> CaseChange:
         if activity:
             draft.case.last_activity_at = draft.now
         session.add_all(draft.events)
         session.flush()
-        if self.sla is not None:
+        if self.sla is not None and refresh_sla:
             # Any change may start, pause or move an SLA clock; replaying is cheap and exact.
             self.sla.refresh(session, draft.case, draft.now)
         return CaseChange(case=draft.case, events=draft.events)

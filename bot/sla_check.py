@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from bot.cases import Actor, CaseService
@@ -24,7 +24,17 @@ from bot.db import Database
 from bot.outbox import enqueue
 from bot.roster import Roster
 from bot.sla import TARGET_LABELS
-from bot.sla_tracker import BREACH, WARN, AlertPoint, SlaTracker, alert_points
+from bot.sla_tracker import (
+    BREACH,
+    WARN,
+    AlertKey,
+    AlertPoint,
+    SlaTracker,
+    alert_key,
+    alert_points,
+    next_check,
+)
+from bot.sqlfuncs import insert_unless_exists
 from bot.views import alerts
 from bot.views.blocks import SlackMessage
 from bot.views.case_card import thread_update
@@ -105,51 +115,56 @@ class SlaCheck:
             .limit(BATCH)
             .with_for_update(skip_locked=True)
         ).all()
+        decided = self.tracker.alerted(session, [case.id for case in due_cases])
         queued: list[_Queued] = []
         for case in due_cases:
             try:
                 with session.begin_nested():
-                    queued += self._decide_case(session, case, now, report)
+                    queued += self._decide_case(session, case, decided[case.id], now, report)
             except Exception:  # one broken case must not stop the alerts of all the others
                 log.exception("sla-check failed for case %s", case.id)
         self._queue(session, queued, now, report)
         return len(due_cases)
 
     def _decide_case(
-        self, session: Session, case: Case, now: datetime, report: SlaCheckReport
+        self,
+        session: Session,
+        case: Case,
+        alerted: set[AlertKey],
+        now: datetime,
+        report: SlaCheckReport,
     ) -> list[_Queued]:
-        alerted = self.tracker.alerted(session, case.id)
         points = [
             point
             for point in alert_points(case)
-            if point.moment <= now and (point.target, point.kind, point.due_at) not in alerted
+            if point.moment <= now and alert_key(point) not in alerted
         ]
         breached_targets = {point.target for point in points if point.kind == BREACH}
         queued: list[_Queued] = []
         for point in points:
+            alerted.add(alert_key(point))
             if not self._decide(session, case, point, now):
                 continue  # another pass decided it first
             if point.kind == WARN and point.target in breached_targets:
                 continue  # caught up after downtime: only the breach is worth saying
             queued += self._announce(session, case, point, now, report)
-        case.sla_next_check_at = self.tracker.next_check(session, case)
+        case.sla_next_check_at = next_check(case, alerted)
         return queued
 
     def _decide(self, session: Session, case: Case, point: AlertPoint, now: datetime) -> bool:
-        try:
-            with session.begin_nested():
-                session.add(
-                    SlaAlert(
-                        case_id=case.id,
-                        target=point.target,
-                        kind=point.kind,
-                        due_at=point.due_at,
-                        decided_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        """Record the alert under its unique key; False if another pass already had."""
+        return insert_unless_exists(
+            session,
+            cast(Table, SlaAlert.__table__),
+            {
+                "case_id": case.id,
+                "target": point.target,
+                "kind": point.kind,
+                "due_at": point.due_at,
+                "decided_at": now,
+            },
+            unique=["case_id", "target", "kind", "due_at"],
+        )
 
     def _announce(
         self, session: Session, case: Case, point: AlertPoint, now: datetime, report: SlaCheckReport
@@ -159,7 +174,12 @@ class SlaCheck:
         thread = (case.channel_id, case.card_ts) if case.channel_id and case.card_ts else None
         action = CaseAction.SLA_WARNING if point.kind == WARN else CaseAction.SLA_BREACHED
         self.cases.record_system_event(
-            session, case=case, action=action, target=point.target, due_at=point.due_at.isoformat()
+            session,
+            case=case,
+            action=action,
+            refresh_sla=False,  # an alert changes no clock; the pass sets the next check itself
+            target=point.target,
+            due_at=point.due_at.isoformat(),
         )
         if point.kind == WARN:
             report.warnings += 1

@@ -14,6 +14,7 @@ from models import Case, CaseEvent, SlaAlert
 
 WARN = "warn"
 BREACH = "breach"
+AlertKey = tuple[str, str, datetime]  # (target, kind, due time)
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,19 @@ class SlaTracker:
         return compute_timers(case, events, policy, now)
 
     def next_check(self, session: Session, case: Case) -> datetime | None:
-        alerted = self.alerted(session, case.id)
-        pending = [point for point in alert_points(case) if _key(point) not in alerted]
-        return min((point.moment for point in pending), default=None)
+        return next_check(case, self.alerted(session, [case.id]).get(case.id, set()))
 
-    def alerted(self, session: Session, case_id: int) -> set[tuple[str, str, datetime]]:
+    def alerted(self, session: Session, case_ids: list[int]) -> dict[int, set[AlertKey]]:
+        """The alerts already decided, per case, for the cases given."""
         rows = session.execute(
-            select(SlaAlert.target, SlaAlert.kind, SlaAlert.due_at).where(
-                SlaAlert.case_id == case_id
+            select(SlaAlert.case_id, SlaAlert.target, SlaAlert.kind, SlaAlert.due_at).where(
+                SlaAlert.case_id.in_(case_ids)
             )
         ).all()
-        return {(target, kind, due_at) for target, kind, due_at in rows}
+        decided: dict[int, set[AlertKey]] = {case_id: set() for case_id in case_ids}
+        for case_id, target, kind, due_at in rows:
+            decided[case_id].add((target, kind, due_at))
+        return decided
 
     def status(self, case: Case, now: datetime) -> list[TimerStatus]:
         """The running timers of a case, for its card."""
@@ -143,8 +146,14 @@ def alert_points(case: Case) -> list[AlertPoint]:
     return points
 
 
-def _key(point: AlertPoint) -> tuple[str, str, datetime]:
+def alert_key(point: AlertPoint) -> AlertKey:
     return point.target, point.kind, point.due_at
+
+
+def next_check(case: Case, alerted: set[AlertKey]) -> datetime | None:
+    """The earliest alert moment of the case not decided yet."""
+    pending = [point for point in alert_points(case) if alert_key(point) not in alerted]
+    return min((point.moment for point in pending), default=None)
 
 
 def _running_times(timer: Timer | None) -> tuple[datetime | None, datetime | None]:

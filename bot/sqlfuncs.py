@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Float
+from sqlalchemy import Float, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -64,3 +66,19 @@ class SqlitePercentile:
         lower, upper = math.floor(position), math.ceil(position)
         weight = position - lower
         return ordered[lower] + (ordered[upper] - ordered[lower]) * weight
+
+
+def insert_unless_exists(
+    session: Session, table: Table, values: dict[str, Any], unique: list[str]
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING (PostgreSQL and SQLite spell it alike): True if this
+    call inserted the row, False if a row with the same `unique` key was already there. No
+    savepoint needed, so deciding something exactly once costs one statement."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(table.c.id)
+    )
+    return session.execute(statement).first() is not None
