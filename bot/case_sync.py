@@ -13,9 +13,8 @@ import threading
 from bot.cases import CaseChange
 from bot.core import Core, Flow
 from bot.slack import SlackDeliveryError
-from bot.views.blocks import SlackMessage, user_text
-from bot.views.case_card import case_card, moved_card, thread_update
-from bot.views.replies import notice
+from bot.views.blocks import SlackMessage
+from bot.views.case_card import case_card, description_message, moved_card, thread_update
 from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,7 @@ class CaseSync(Flow):
             return problems
         announce = [event for event in change.events if event.action not in _SILENT_ACTIONS]
         if posted_new_card and case.description:
-            self._post_in_thread(
-                case, notice(f"*Description*\n{_quote(case.description)}"), problems
-            )
+            self._post_in_thread(case, description_message(case), problems)
         if announce:
             self._post_in_thread(case, thread_update(case, announce, self.desk), problems)
         return problems
@@ -112,7 +109,3 @@ class CaseSync(Flow):
                 self._sync_card(CaseChange(case=case, events=[]), problems)
             for problem in problems:
                 log.warning("case #%s: %s", case_id, problem)
-
-
-def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in user_text(text, 2800).splitlines())

@@ -132,6 +132,15 @@ def thread_update(case: Case, events: list[CaseEvent], desk: DeskConfig) -> Slac
     return message(fallback, blocks)
 
 
+def description_message(case: Case) -> SlackMessage:
+    """The requester's description, as the first reply in a new case thread."""
+    quoted = "\n".join(f"> {line}" for line in user_text(case.description, 2800).splitlines())
+    blocks: list[Block] = [section(f"*Description*\n{quoted}")]
+    if not case.is_closed:
+        blocks.append(actions([button("Escalate", ActionId.ESCALATE, str(case.id))]))
+    return message(f"Case #{case.id}: description", blocks)
+
+
 def _escalation(level: int) -> str:
     return "none" if level == 0 else f":rotating_light: level {level}"
 
