@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
 from bot.sla_tracker import SlaTracker
-from bot.slack import SlackGateway, make_web_client
+from bot.slack import SlackGateway, make_web_client, without_failure_retries
 from bot.summaries import DAILY, WEEKLY, SummaryService
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,12 @@ def build_casedesk(
     roster = Roster(desk, slack, clock)
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
-    outbox = OutboxDeliverer(db, slack, clock, per_channel_interval=settings.SLACK_CHANNEL_INTERVAL)
+    outbox = OutboxDeliverer(
+        db,
+        SlackGateway(without_failure_retries(client)),
+        clock,
+        per_channel_interval=settings.SLACK_CHANNEL_INTERVAL,
+    )
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
     sync = CaseSync(core)

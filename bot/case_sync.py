@@ -75,9 +75,21 @@ class CaseSync(Flow):
                 )
                 return case, False
             with self.db.unit_of_work() as session:
-                self.cases.attach_card(session, number=case.id, channel_id=team.channel, card_ts=ts)
+                earlier = self.cases.attach_card(
+                    session, number=case.id, channel_id=team.channel, card_ts=ts
+                )
+            if earlier is not None:
+                # Another process posted the card first: withdraw ours, bring theirs up to date.
+                self._withdraw(team.channel, ts)
+                return self._sync_card(CaseChange(case=earlier, events=change.events), problems)
             case.channel_id, case.card_ts = team.channel, ts
             return case, True
+
+    def _withdraw(self, channel_id: str, ts: str) -> None:
+        try:
+            self.slack.delete(channel_id, ts)
+        except SlackDeliveryError as error:
+            log.warning("could not delete a duplicate card %s in %s: %s", ts, channel_id, error)
 
     def _retire_card(self, change: CaseChange, channel_id: str, card_ts: str) -> list[str]:
         """The case moved teams: mark its old card and say so in the old thread."""

@@ -149,11 +149,22 @@ class CaseService:
         )
         return self._finish(session, draft)
 
-    def attach_card(self, session: Session, *, number: int, channel_id: str, card_ts: str) -> None:
-        """Remember where the case card (and so its thread) was posted."""
+    def attach_card(
+        self, session: Session, *, number: int, channel_id: str, card_ts: str
+    ) -> Case | None:
+        """Remember where the case card (and so its thread) was posted. If another process
+        attached a card first, nothing changes and the case (with that card) is returned so
+        the caller can withdraw its own; None means this card is the case's card now."""
         case = self._lock(session, number)
+        if case.card_ts and case.channel_id:
+            return case
         case.channel_id, case.card_ts = channel_id, card_ts
         session.merge(CaseThread(channel_id=channel_id, thread_ts=card_ts, case_id=case.id))
+        return None
+
+    def lock(self, session: Session, number: int) -> Case:
+        """The case, its row locked until the transaction ends (CaseNotFound if none)."""
+        return self._lock(session, number)
 
     # Ownership
 
@@ -280,7 +291,7 @@ class CaseService:
         )
         if case.status is CaseStatus.PENDING:
             raise InvalidMove(
-                f"Case #{case.id} is already pending ({case.pending_reason}). "
+                f"Case #{case.id} is already pending ({escape(case.pending_reason or '')}). "
                 f"`/case resume {case.id}` puts it back in progress."
             )
         if case.status is CaseStatus.OPEN:

@@ -31,12 +31,12 @@ class CsatService:
     def __init__(self, cases: CaseService) -> None:
         self.cases = cases
 
-    def ask_after_close(self, session: Session, case: Case) -> bool:
+    def ask_after_close(self, session: Session, case: Case) -> int | None:
         """Queue the survey for a case just closed, unless the team turned it off or the
-        requester closed it themselves. Returns whether it was queued."""
+        requester closed it themselves. Returns the queued outbox message's id."""
         settings = self.cases.desk.team(case.team_key).csat
         if not settings.enabled or case.closed_by == case.requester_id:
-            return False
+            return None
         now = self.cases.clock.now()
         message = enqueue(
             session,
@@ -53,7 +53,8 @@ class CsatService:
             action=CaseAction.CSAT_REQUESTED,
             delay_minutes=int(settings.delay / timedelta(minutes=1)) or None,
         )
-        return True
+        session.flush()
+        return message.id
 
     def rate(
         self,
@@ -66,12 +67,13 @@ class CsatService:
     ) -> Rating:
         if not 1 <= rating <= 5:
             raise BadInput("Ratings go from 1 to 5.")
-        case = self.cases.get(session, number)
+        # Locking the case serialises two quick clicks, also before any answer row exists.
+        case = self.cases.lock(session, number)
         if actor.user_id != case.requester_id:
             raise NotAllowed(f"Only the requester of case #{case.id} can rate it.")
         now = self.cases.clock.now()
         answer = session.scalars(
-            select(CsatResponse).where(CsatResponse.case_id == case.id).with_for_update()
+            select(CsatResponse).where(CsatResponse.case_id == case.id)
         ).one_or_none()
         previous = answer.rating if answer else None
         comment = (comment or "").strip() or None

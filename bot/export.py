@@ -95,7 +95,15 @@ def _writer(fmt: str, out: TextIO) -> Any:
         return lambda record: out.write(json.dumps(record, ensure_ascii=False) + "\n")
     csv_writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
     csv_writer.writeheader()
-    return csv_writer.writerow
+    return lambda record: csv_writer.writerow({k: _inert(v) for k, v in record.items()})
+
+
+def _inert(value: Any) -> Any:
+    """Spreadsheets run a cell starting with = + - @ as a formula; a requester's title must
+    stay text, so such cells get a leading apostrophe (OWASP's advice for CSV)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _plain(value: Any) -> Any:

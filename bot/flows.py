@@ -190,16 +190,21 @@ class CaseFlows(Flow):
         )
 
     def close(self, who: Requester, number: int, resolution: str) -> SlackMessage:
+        surveys: list[int] = []
+
         def close_and_survey(session: Session) -> CaseChange:
             change = self.cases.close(
                 session, number=number, actor=who.actor, resolution=resolution
             )
-            if self.csat is not None:
-                self.csat.ask_after_close(session, change.case)
+            survey = self.csat.ask_after_close(session, change.case) if self.csat else None
+            if survey is not None:
+                surveys.append(survey)
             return change
 
         reply = self._apply(close_and_survey, lambda case: f"You closed case #{case.id}.")
-        self._deliver_queued()
+        if self.outbox is not None and surveys:
+            # Only this survey, and only if it has no delay; the rest is the scheduler's.
+            self.outbox.deliver(surveys)
         return reply
 
     def rate(
@@ -217,12 +222,6 @@ class CaseFlows(Flow):
         except CasedeskError as error:
             return notice(error.message)
         return thanks(answer.case_id, answer.rating, answer.previous)
-
-    def _deliver_queued(self) -> None:
-        """Send what a change queued (a survey with no delay) now rather than on the next
-        scheduler tick; what cannot go now stays queued."""
-        if self.outbox is not None:
-            self.outbox.deliver_due()
 
     def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
         return self._apply(
@@ -256,6 +255,7 @@ class CaseFlows(Flow):
         user_id: str,
     ) -> None:
         """A human wrote in a thread; if it is a case thread, the message is recorded."""
+        self.cases.roster.warm()
         with self.db.unit_of_work() as session:
             change = self.cases.record_thread_message(
                 session,
@@ -369,6 +369,7 @@ class CaseFlows(Flow):
     def _apply(
         self, change_case: Callable[[Session], CaseChange], confirm: Callable[[Case], str]
     ) -> SlackMessage:
+        self.cases.roster.warm()
         try:
             with self.db.unit_of_work() as session:
                 change = change_case(session)

@@ -153,6 +153,9 @@ class OutboxDeliverer:
             try:
                 found = self._already_posted(message)
             except SlackDeliveryError as error:
+                if not error.retryable:  # e.g. missing_scope: it will never be readable
+                    self._give_up(message.id, error, report)
+                    return
                 # Cannot tell whether it went out: stay in doubt and look again later rather
                 # than risk posting it twice.
                 log.warning("outbox %s in doubt, history unreadable: %s", message.id, error)
@@ -162,6 +165,11 @@ class OutboxDeliverer:
                 self._mark_sent(message.id, found)
                 report.recovered += 1
                 return
+        try:
+            self._resolve_direct_message(message)
+        except SlackDeliveryError as error:
+            self._mark_failed_attempt(message, error, report)
+            return
         self._pace(message.channel_id)
         try:
             ts = self.slack.post(
@@ -179,6 +187,26 @@ class OutboxDeliverer:
         self._mark_sent(message.id, ts)
         report.sent += 1
         self._attach_file(message, ts)
+
+    def _resolve_direct_message(self, message: OutboxMessage) -> None:
+        """Messages to a person are queued with their user ID; post them (and look for them
+        when in doubt) in the DM conversation Slack keeps with the bot."""
+        if not message.channel_id.startswith(("U", "W")):
+            return
+        channel = self.slack.direct_message_channel(message.channel_id)
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxMessage, message.id)
+            if row is not None:
+                row.channel_id = channel
+        message.channel_id = channel
+
+    def _give_up(self, message_id: int, error: SlackDeliveryError, report: DeliveryReport) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxMessage, message_id)
+            if row is not None:
+                row.state, row.last_error = "failed", str(error)
+        report.failed += 1
+        log.error("outbox %s cannot be checked or delivered: %s", message_id, error)
 
     def _attach_file(self, message: OutboxMessage, ts: str) -> None:
         """Upload the message's file (a chart) into its thread. The message itself is already
@@ -237,19 +265,33 @@ class OutboxDeliverer:
             if row is None:
                 return
             row.last_error = str(error)
-            if error.retryable:
-                backoff = (
-                    timedelta(seconds=error.retry_after)
-                    if error.retry_after
-                    else _backoff(row.attempts)
-                )
-                row.state, row.next_attempt_at = "pending", now + backoff
+            if error.rate_limited:
+                # Slack refused before posting: simply try again after Retry-After.
+                wait = timedelta(seconds=error.retry_after or 1)
+                row.state, row.next_attempt_at = "pending", now + wait
                 report.retried += 1
-                log.info("outbox %s: %s; retrying in %s", row.id, error, backoff)
+                log.info("outbox %s: rate limited; retrying in %s", row.id, wait)
+            elif error.retryable:
+                # A timeout or 5xx may come after Slack posted: stay in doubt, so the next try
+                # looks for the message in the channel's history before posting again.
+                backoff = _backoff(row.attempts)
+                row.state, row.next_attempt_at = "sending", now + backoff
+                row.sending_since = now - IN_DOUBT_AFTER + backoff  # in doubt from then on
+                report.retried += 1
+                log.info("outbox %s: %s; checking and retrying in %s", row.id, error, backoff)
             else:
                 row.state = "failed"
                 report.failed += 1
                 log.error("outbox %s cannot be delivered: %s", row.id, error)
+
+    def deliver(self, message_ids: list[int]) -> DeliveryReport:
+        """Send these queued messages now if they are due (e.g. a survey just queued)."""
+        report = DeliveryReport()
+        for message_id in message_ids:
+            claimed = self._claim(message_id)
+            if claimed is not None:
+                self._deliver(claimed, report)
+        return report
 
     def _pace(self, channel_id: str) -> None:
         last = self._last_post.get(channel_id)

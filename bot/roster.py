@@ -59,6 +59,13 @@ class Roster:
         """Agents of the team; managers count as agents, they can work cases too."""
         return user_id in self.agents(team) or self.is_manager(team, user_id)
 
+    def warm(self) -> None:
+        """Resolve every user group now (a cache hit unless expired), so the role checks made
+        inside a database transaction never wait for Slack while holding a lock."""
+        for team in self._desk.teams.values():
+            self._expand(team.agents)
+            self._expand(team.managers)
+
     def teams_of(self, user_id: str) -> list[Team]:
         return [team for team in self._desk.teams.values() if self.is_agent(team, user_id)]
 

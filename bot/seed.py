@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from bot.clock import Clock
 from bot.db import Database
@@ -73,7 +73,23 @@ def seed_cases(
             if progress:
                 progress(number - next_id + 1)
     _flush(db, batch)
+    _advance_id_sequences(db)
     return cases
+
+
+def _advance_id_sequences(db: Database) -> None:
+    """Seeding writes explicit ids; PostgreSQL's sequences must then move past them, or the
+    next case opened would collide with a seeded one. SQLite needs nothing."""
+    if db.is_sqlite:
+        return
+    with db.unit_of_work() as session:
+        for table in ("cases", "case_events"):
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+            )
 
 
 def _life(

@@ -18,6 +18,7 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from bot.calendars import BusinessCalendar
 from bot.cases import Actor, CaseService
 from bot.clock import Clock
 from bot.db import Database
@@ -56,6 +57,8 @@ class _Queued:
     line: alerts.AlertLine
     case_id: int
     link_to: tuple[str, str] | None = None
+    # Never folded into a digest (the escalation's own announcement, which mentions managers).
+    always: bool = False
 
 
 @dataclass
@@ -98,20 +101,24 @@ class SlaCheck:
     def run(self) -> SlaCheckReport:
         now = self.clock.now()
         report = SlaCheckReport()
+        failed: set[int] = set()  # cases that broke are skipped for the rest of this pass
         while True:
             with self.db.unit_of_work() as session:
-                seen = self._decide_batch(session, now, report)
+                seen = self._decide_batch(session, now, report, failed)
             if seen < BATCH:
                 break
         if report.breached_cases and self.refresh_cards is not None:
             self.refresh_cards(report.breached_cases)
         return report
 
-    def _decide_batch(self, session: Session, now: datetime, report: SlaCheckReport) -> int:
+    def _decide_batch(
+        self, session: Session, now: datetime, report: SlaCheckReport, failed: set[int]
+    ) -> int:
+        due = select(Case).where(Case.sla_next_check_at <= now)
+        if failed:
+            due = due.where(Case.id.not_in(failed))
         due_cases = session.scalars(
-            select(Case)
-            .where(Case.sla_next_check_at <= now)
-            .order_by(Case.sla_next_check_at, Case.id)
+            due.order_by(Case.sla_next_check_at, Case.id)
             .limit(BATCH)
             .with_for_update(skip_locked=True)
         ).all()
@@ -123,6 +130,7 @@ class SlaCheck:
                     queued += self._decide_case(session, case, decided[case.id], now, report)
             except Exception:  # one broken case must not stop the alerts of all the others
                 log.exception("sla-check failed for case %s", case.id)
+                failed.add(case.id)
         self._queue(session, queued, now, report)
         return len(due_cases)
 
@@ -134,6 +142,10 @@ class SlaCheck:
         now: datetime,
         report: SlaCheckReport,
     ) -> list[_Queued]:
+        if self.tracker.policy_for(case) is None:
+            # Its policy was removed from app.yaml since the times were stored: no SLA now.
+            self.tracker.refresh(session, case, now)
+            return []
         points = [
             point
             for point in alert_points(case)
@@ -207,13 +219,13 @@ class SlaCheck:
             report.escalated += 1
             if thread is not None:
                 content = thread_update(change.case, change.events, self.cases.desk)
-                queued.append(_Queued(thread[0], thread[1], content, line, case.id))
+                queued.append(_Queued(thread[0], thread[1], content, line, case.id, always=True))
         return queued
 
     def _left(self, case: Case, point: AlertPoint, now: datetime) -> timedelta:
         policy = self.tracker.policy_for(case)
-        assert policy is not None
-        return policy.calendar.business_time(now, point.due_at)
+        calendar = policy.calendar if policy else BusinessCalendar.always()
+        return calendar.business_time(now, point.due_at)
 
     def _queue(
         self, session: Session, queued: list[_Queued], now: datetime, report: SlaCheckReport
@@ -223,12 +235,13 @@ class SlaCheck:
         for item in queued:
             by_channel[item.channel_id].append(item)
         for channel_id, items in by_channel.items():
-            if len(items) > self.digest_threshold:
-                lines = list({item.line: None for item in items})  # thread + channel copies once
+            alerts_only = [item for item in items if not item.always]
+            if len(alerts_only) > self.digest_threshold:
+                lines = list({item.line: None for item in alerts_only})  # one line per alert
                 content = alerts.digest(lines, now)
                 enqueue(session, kind="sla_digest", channel_id=channel_id, content=content, now=now)
                 report.digests += 1
-                continue
+                items = [item for item in items if item.always]
             for item in items:
                 enqueue(
                     session,

@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -49,19 +50,42 @@ class SlackDeliveryError(Exception):
         self.retry_after = retry_after
         super().__init__(f"{method}: {error}")
 
+    @property
+    def rate_limited(self) -> bool:
+        """Slack answered 429: nothing was done, the call can simply be repeated later."""
+        return self.retry_after is not None
+
 
 def make_web_client(
-    token: str, *, base_url: str = DEFAULT_API_URL, timeout: int = 10, max_retries: int = 3
+    token: str,
+    *,
+    base_url: str = DEFAULT_API_URL,
+    timeout: int = 10,
+    max_retries: int = 3,
+    retry_failures: bool = True,
 ) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=[
+    """A WebClient that retries 429s after Retry-After and, with `retry_failures`, also
+    connection errors and 5xx. The outbox turns the latter off: after a timeout Slack may
+    have posted already, and only the outbox can check that before posting again."""
+    handlers: list[Any] = [RateLimitErrorRetryHandler(max_retry_count=max_retries)]
+    if retry_failures:
+        handlers += [
             ConnectionErrorRetryHandler(max_retry_count=max_retries),
-            RateLimitErrorRetryHandler(max_retry_count=max_retries),
             ServerErrorRetryHandler(max_retry_count=max_retries),
-        ],
+        ]
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+
+
+def without_failure_retries(client: WebClient) -> WebClient:
+    """The same client, retrying only 429s (see make_web_client)."""
+    handlers: list[RetryHandler] = [
+        h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)
+    ]
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=handlers,
     )
 
 
@@ -132,6 +156,9 @@ class SlackGateway:
             lambda: self.client.chat_update(channel=channel, ts=ts, **content.as_kwargs()),
         )
 
+    def delete(self, channel: str, ts: str) -> None:
+        self._call("chat.delete", lambda: self.client.chat_delete(channel=channel, ts=ts))
+
     def post_ephemeral(self, channel: str, user: str, content: SlackMessage) -> None:
         self._call(
             "chat.postEphemeral",
@@ -140,12 +167,14 @@ class SlackGateway:
             ),
         )
 
-    def direct_message(self, user: str, content: SlackMessage) -> str:
+    def direct_message_channel(self, user: str) -> str:
         opened = self._call(
             "conversations.open", lambda: self.client.conversations_open(users=user)
         )
-        channel = opened["channel"]["id"]
-        return self.post(str(channel), content)
+        return str(opened["channel"]["id"])
+
+    def direct_message(self, user: str, content: SlackMessage) -> str:
+        return self.post(self.direct_message_channel(user), content)
 
     def tell(self, user: str, channel: str | None, content: SlackMessage) -> None:
         """Show `content` to one user: ephemeral where they are, else in a DM."""

@@ -255,6 +255,8 @@ class SandboxPage:
                 self._events(),
             )
         if method == "POST" and route.startswith("/ui/"):
+            if not _from_the_page(headers):
+                return _json({"ok": False, "error": "not from the sandbox page"}, status=403)
             return self._act(route.removeprefix("/ui/"), body)
         return None
 
@@ -301,6 +303,15 @@ class SandboxPage:
         if content is None:
             return 404, {"Content-Type": "text/plain"}, b"no such file"
         return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, content
+
+
+def _from_the_page(headers: Any) -> bool:
+    """Only the page itself may act: a JSON request (other sites cannot send one without a
+    CORS preflight, which this server never grants) from this same host, if it says where."""
+    if "application/json" not in str(headers.get("Content-Type", "")):
+        return False
+    origin = headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == headers.get("Host")
 
 
 def _closed(sandbox: Sandbox, view_id: str) -> dict[str, Any]:
