@@ -67,6 +67,14 @@ teams:
     default_priority: p2
 """
 
+# Office hours in Berlin: the `office` calendar the SLA, metrics and summary tests count in.
+OFFICE_CALENDAR_YAML = """
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {weekdays: ["09:00-17:00"]}
+"""
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
@@ -132,6 +140,17 @@ def clock() -> ManualClock:
 @pytest.fixture
 def desk_config() -> DeskConfig:
     return parse_desk_config(DESK_YAML, source="test desk")
+
+
+def sla_desk_yaml(sla_yaml: str) -> str:
+    """The test desk with the `office` calendar and then `sla_yaml` (its SLA section, and
+    whatever else a module's tests need) after its teams."""
+    return DESK_YAML + OFFICE_CALENDAR_YAML + sla_yaml
+
+
+def sla_desk(sla_yaml: str, source: str) -> DeskConfig:
+    """`sla_desk_yaml` read as app.yaml; modules about SLAs override `desk_config` with it."""
+    return parse_desk_config(sla_desk_yaml(sla_yaml), source=source)
 
 
 class StaticDirectory:

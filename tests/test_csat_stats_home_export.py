@@ -14,7 +14,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -30,6 +29,7 @@ from conftest import (
     SUPPORT_CHANNEL,
 )
 from fake_slack import FakeSlack
+from helpers import REPO, Json, all_text, button_elements, kpi_field, run_cli, run_job
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
@@ -39,12 +39,8 @@ from bot.db import Database
 from bot.desk import DeskConfig, parse_desk_config
 from bot.export import FIELDS
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.scheduler import find_job
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
-Json = dict[str, Any]
-
-REPO = Path(__file__).resolve().parent.parent
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 SALES_AGENT = "U0SALES1"
@@ -74,26 +70,6 @@ def desk_config() -> DeskConfig:
 # Helpers: what people see
 
 
-def all_text(value: Any) -> str:
-    """Every `text` string in a Slack payload (message, blocks, view), depth first."""
-    if isinstance(value, dict):
-        parts = [v if k == "text" and isinstance(v, str) else all_text(v) for k, v in value.items()]
-    elif isinstance(value, list):
-        parts = [all_text(item) for item in value]
-    else:
-        return ""
-    return "\n".join(part for part in parts if part)
-
-
-def buttons(message: Json) -> list[Json]:
-    return [
-        element
-        for block in message.get("blocks") or []
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
-
-
 def the_reply(result: HttpResult) -> Json:
     """The one answer sent to the person who acted, through the response URL."""
     assert result.status == 200, result.body
@@ -102,8 +78,8 @@ def the_reply(result: HttpResult) -> Json:
 
 
 def surveys(fake: FakeSlack, user: str = REQUESTER) -> list[Json]:
-    """Survey DMs: the app posts to the user ID, which Slack turns into the app's DM."""
-    return [m for m in fake.messages(user) if m["text"].startswith("How did we do")]
+    """Survey DMs, in the DM conversation the app opens with the user."""
+    return [m for m in fake.messages(f"D{user}") if m["text"].startswith("How did we do")]
 
 
 def answers(casedesk: Casedesk) -> list[tuple[int, str, int, str | None]]:
@@ -128,16 +104,17 @@ def events(casedesk: Casedesk, action: CaseAction) -> list[CaseEvent]:
         )
 
 
-def run_job(casedesk: Casedesk, name: str) -> str:
-    job = find_job(casedesk.jobs, name)
-    assert job is not None, f"no job {name}"
-    return job.run()
-
-
 def open_and_close(slack: SlackDriver, *, team: str = "support", closer: str = AGENT) -> None:
     """The requester opens case #1 in `team`; an agent of that team closes it."""
     slack.command(REQUESTER, f"open team:{team} Printer on fire")
     slack.command(closer, "close 1 Replaced the toner")
+
+
+def open_comment_form(slack: SlackDriver, fake: FakeSlack) -> Json:
+    """The requester clicks the survey's button for a comment: the one form it opens."""
+    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
+    [form] = fake.opened_views()
+    return form
 
 
 def rate(slack: SlackDriver, rating: int, *, user: str = REQUESTER, case: int = 1) -> HttpResult:
@@ -155,10 +132,11 @@ def test_closing_a_case_asks_the_requester_how_we_did_with_five_ratings(
     [survey] = surveys(fake_slack)
     assert survey["text"] == "How did we do with case #1?"
     assert "Printer on fire" in all_text(survey)
-    rating_buttons = [b for b in buttons(survey) if b["action_id"] == ActionId.CSAT_RATE]
+    survey_buttons = button_elements(survey)
+    rating_buttons = [b for b in survey_buttons if b["action_id"] == ActionId.CSAT_RATE]
     assert [b["text"]["text"] for b in rating_buttons] == STARS
     assert [b["value"] for b in rating_buttons] == [f"1:{n}" for n in range(1, 6)]
-    assert [b["value"] for b in buttons(survey) if b["action_id"] == ActionId.CSAT_COMMENT] == ["1"]
+    assert [b["value"] for b in survey_buttons if b["action_id"] == ActionId.CSAT_COMMENT] == ["1"]
     [asked] = events(casedesk, CaseAction.CSAT_REQUESTED)
     assert (asked.case_id, asked.actor_id) == (1, "scheduler")
 
@@ -210,8 +188,7 @@ def test_a_rating_with_a_comment_is_given_in_the_comment_form(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
 ) -> None:
     open_and_close(slack)
-    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
-    [form] = fake_slack.opened_views()
+    form = open_comment_form(slack, fake_slack)
     assert form["callback_id"] == CallbackId.CSAT_COMMENT
     assert form["title"]["text"] == "Rate case #1"
 
@@ -222,15 +199,15 @@ def test_a_rating_with_a_comment_is_given_in_the_comment_form(
     assert submitted.status == 200
     assert answers(casedesk) == [(1, REQUESTER, 3, "Quick, but I had to ask twice")]
     thanked = [m["text"] for m in fake_slack.messages(f"D{REQUESTER}")]
-    assert thanked == ["Thank you! You rated case #1 3/5."]
+    assert thanked[-1:] == ["Thank you! You rated case #1 3/5."]
+    assert "Thank you! You rated case #1 3/5." not in thanked[:-1]
 
 
 def test_the_comment_form_needs_a_rating(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
 ) -> None:
     open_and_close(slack)
-    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
-    [form] = fake_slack.opened_views()
+    form = open_comment_form(slack, fake_slack)
 
     submitted = slack.submit(REQUESTER, form, {BlockId.COMMENT: "No stars from me"})
 
@@ -280,15 +257,6 @@ def test_a_survey_with_a_delay_waits_in_the_outbox_until_it_is_due(
 
 
 # /case stats
-
-
-def kpi_field(message: Json, name: str) -> str:
-    for block in message.get("blocks") or []:
-        for item in block.get("fields") or []:
-            label, _, value = str(item["text"]).partition("\n")
-            if label == f"*{name}*":
-                return value
-    raise AssertionError(f"no field {name!r} in {all_text(message)}")
 
 
 def shown(reply: Json) -> str:
@@ -473,18 +441,6 @@ def test_claiming_a_case_from_app_home_refreshes_it_and_confirms_by_dm(
 # python -m bot export
 
 
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def run_cli_side_by_side(
     env: dict[str, str], cwd: Path, *commands: list[str]
 ) -> list[subprocess.CompletedProcess[str]]:
@@ -529,23 +485,17 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def exported_history(slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> None:
-    """Monday: #1 answered after 10 min, closed after an hour and rated 5 with a comment; #2
-    open; #3 billing's. Tuesday: #4."""
-    clock.set(START)
-    slack.command(REQUESTER, "open Printer on fire")
-    slack.command(REQUESTER, "open VPN down")
-    slack.command(REQUESTER, "open team:billing Wrong invoice")
-    slack.command(AGENT, "claim 1")
-    clock.advance(10 * MINUTE)
+def exported_history(queue: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> None:
+    """Monday (the `queue`, then): #1 answered after 10 min, closed after an hour and rated 5
+    with a comment; #2 open; #3 billing's. Tuesday: #4."""
     card = next(m for m in fake_slack.messages(SUPPORT_CHANNEL) if m["text"].startswith("Case #1"))
-    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card["ts"], "On it")
+    queue.thread_reply(AGENT, SUPPORT_CHANNEL, card["ts"], "On it")
     clock.advance(50 * MINUTE)
-    slack.command(AGENT, "close 1 Replaced the toner")
-    slack.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
-    slack.submit(REQUESTER, fake_slack.opened_views()[-1], {"rating": "5", "comment": "Great"})
+    queue.command(AGENT, "close 1 Replaced the toner")
+    queue.click(REQUESTER, ActionId.CSAT_COMMENT, "1", channel=f"D{REQUESTER}")
+    queue.submit(REQUESTER, fake_slack.opened_views()[-1], {"rating": "5", "comment": "Great"})
     clock.set(START + DAY)
-    slack.command(REQUESTER, "open Opened on Tuesday")
+    queue.command(REQUESTER, "open Opened on Tuesday")
 
 
 MONDAY_ONLY = ("--team", "support", "--from", "2026-11-23", "--to", "2026-11-23")

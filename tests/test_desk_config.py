@@ -4,20 +4,17 @@ traceback."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO, run_bot
 
 from bot import migrate
 from bot.__main__ import main
 from bot.db import Database
 from bot.desk import ConfigError, load_desk_config, parse_desk_config
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "app.yaml"
 
 VALID = """\
@@ -83,20 +80,6 @@ def check_config(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, s
     code = main(["check-config", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err.splitlines()
-
-
-def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ...` as an operator would, with no Slack settings but those given."""
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture

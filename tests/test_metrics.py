@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import AGENT, AGENT_2, BILLING_AGENT, DESK_YAML, MANAGER, REQUESTER, START, actor
+from conftest import AGENT, AGENT_2, BILLING_AGENT, MANAGER, REQUESTER, START, actor, sla_desk
 from sqlalchemy import select
 
 from bot import metrics
@@ -15,7 +15,7 @@ from bot.cases import CaseService
 from bot.clock import ManualClock
 from bot.csat import CsatService
 from bot.db import Database
-from bot.desk import DeskConfig, parse_desk_config
+from bot.desk import DeskConfig
 from bot.roster import Roster
 from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
@@ -33,10 +33,6 @@ TUESDAY = MONDAY + DAY
 # Support counts round the clock (so business time is wall time); billing counts office hours
 # in Berlin (UTC+1 in November).
 SLA_YAML = """
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {weekdays: ["09:00-17:00"]}
 sla:
   teams:
     support:
@@ -48,7 +44,7 @@ sla:
 
 @pytest.fixture
 def desk_config() -> DeskConfig:
-    return parse_desk_config(DESK_YAML + SLA_YAML, source="metrics test desk")
+    return sla_desk(SLA_YAML, source="metrics test desk")
 
 
 @pytest.fixture
@@ -149,7 +145,8 @@ class History:
     def survey(self, number: int) -> bool:
         """The survey the close flow sends; returns whether it was queued."""
         with self.db.unit_of_work() as session:
-            return CsatService(self.cases).ask_after_close(session, self.cases.get(session, number))
+            case = self.cases.get(session, number)
+            return CsatService(self.cases).ask_after_close(session, case) is not None
 
     def rate(self, number: int, rating: int, by: str = REQUESTER) -> None:
         with self.db.unit_of_work() as session:

@@ -6,21 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import AGENT, DESK_YAML, REQUESTER, SUPPORT_CHANNEL
+from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL, sla_desk
 from fake_slack import FakeSlack
+from helpers import case_row, open_case, run_sla_check
 from slack_driver import SlackDriver
 from sqlalchemy import func, select
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
-from bot.desk import DeskConfig, parse_desk_config
-from models import Case, CaseEvent, SlaAlert
+from bot.desk import DeskConfig
+from models import CaseEvent, SlaAlert
 
 SLA_YAML = """
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {weekdays: ["09:00-17:00"]}
 sla:
   digest_threshold: 3
   teams:
@@ -32,21 +29,14 @@ sla:
 
 @pytest.fixture
 def desk_config() -> DeskConfig:
-    return parse_desk_config(DESK_YAML + SLA_YAML, source="sla test desk")
-
-
-def run_sla_check(casedesk: Casedesk) -> str:
-    report = casedesk.sla_check.run()
-    casedesk.outbox.deliver_due()
-    return str(report)
+    return sla_desk(SLA_YAML, source="sla test desk")
 
 
 def test_warning_then_breach_each_posted_once(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     # Monday 10:00 in Berlin: first response is due at 11:00, warning at 10:45.
-    slack.command(REQUESTER, "open Printer on fire")
-    card_ts = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
+    card_ts = open_case(slack)
 
     clock.advance(timedelta(minutes=46))
     assert run_sla_check(casedesk) == "1 warning(s), 0 breach(es)"
@@ -73,18 +63,15 @@ def test_warning_then_breach_each_posted_once(
 def test_first_agent_reply_stops_the_first_response_clock(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    slack.command(REQUESTER, "open Printer on fire")
-    card_ts = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
+    card_ts = open_case(slack)
     clock.advance(timedelta(minutes=10))
     slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts, "Looking into it")
 
     clock.advance(timedelta(hours=2))
     assert run_sla_check(casedesk) == "0 warning(s), 0 breach(es)"
-    with casedesk.db.read_only() as session:
-        case = session.get(Case, 1)
-        assert case is not None
-        assert case.first_response_due_at is None
-        assert case.resolution_due_at is not None
+    case = case_row(casedesk)
+    assert case.first_response_due_at is None
+    assert case.resolution_due_at is not None
 
 
 def test_p1_breach_escalates_the_case(
@@ -93,10 +80,7 @@ def test_p1_breach_escalates_the_case(
     slack.command(REQUESTER, "open p1 Site down")
     clock.advance(timedelta(minutes=16))
     assert run_sla_check(casedesk) == "0 warning(s), 1 breach(es), 1 escalated"
-    with casedesk.db.read_only() as session:
-        case = session.get(Case, 1)
-        assert case is not None
-        assert case.escalation_level == 1
+    assert case_row(casedesk).escalation_level == 1
 
 
 def test_alert_storm_becomes_one_digest(

@@ -9,11 +9,8 @@ START + 45 min and the breach at START + 1 h; P1 counts 24x7 (15 min and 2 h).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +23,16 @@ import pytest
 from conftest import (
     AGENT,
     BOT_TOKEN,
-    DESK_YAML,
     REQUESTER,
     SIGNING_SECRET,
     START,
     SUPPORT_CHANNEL,
+    sla_desk,
+    sla_desk_yaml,
 )
 from fake_slack import FakeSlack
+from helpers import case_row, run_bot
+from helpers import run_sla_check as check
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -40,7 +40,7 @@ from sqlalchemy import select
 from bot.app import Casedesk, build_casedesk
 from bot.clock import ManualClock
 from bot.db import Database
-from bot.desk import DeskConfig, parse_desk_config
+from bot.desk import DeskConfig
 from bot.leader import LeaderLease
 from bot.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue
 from bot.requester import Requester
@@ -49,17 +49,12 @@ from bot.sla import FIRST_RESPONSE, RESOLUTION
 from bot.sla_check import SlaCheckReport
 from bot.slack import SlackGateway, make_web_client
 from bot.views.blocks import SlackMessage
-from models import Case, CaseAction, CaseEvent, EventSource, OutboxMessage, SlaAlert
+from models import CaseAction, CaseEvent, EventSource, OutboxMessage, SlaAlert
 
-REPO = Path(__file__).resolve().parents[1]
 ALERTS_CHANNEL = "C0ALERTS"  # the support team's alert_channel in DESK_YAML
 OTHER_CHANNEL = "C0BILLING"
 
 SLA_YAML = """
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {weekdays: ["09:00-17:00"]}
 sla:
   check_every: 2m
   digest_threshold: 10
@@ -78,7 +73,7 @@ NOTHING_DELIVERED = DeliveryReport()
 
 @pytest.fixture
 def desk_config() -> DeskConfig:
-    return parse_desk_config(DESK_YAML + SLA_YAML, source="sla delivery test desk")
+    return sla_desk(SLA_YAML, source="sla delivery test desk")
 
 
 # Helpers: acting on cases, running the job, reading what happened
@@ -99,11 +94,12 @@ def open_case(casedesk: Casedesk, title: str = "Printer on fire", priority: str 
     return int(match.group(1))
 
 
-def check(casedesk: Casedesk) -> str:
-    """One pass of the sla-check job: decide, then deliver."""
-    report = casedesk.sla_check.run()
-    casedesk.outbox.deliver_due()
-    return str(report)
+def decide_alerts(casedesk: Casedesk, clock: ManualClock, *, after_minutes: int) -> str:
+    """Case #1 opened, and `after_minutes` later an sla-check pass that only decides its alerts
+    (the outbox delivers nothing yet): the pass's report."""
+    open_case(casedesk)
+    clock.advance(timedelta(minutes=after_minutes))
+    return str(casedesk.sla_check.run())
 
 
 def texts(fake: FakeSlack, channel: str) -> list[str]:
@@ -111,11 +107,9 @@ def texts(fake: FakeSlack, channel: str) -> list[str]:
 
 
 def card_ts(casedesk: Casedesk, number: int = 1) -> str:
-    with casedesk.db.read_only() as session:
-        case = session.get(Case, number)
-        assert case is not None
-        assert case.card_ts is not None
-        return case.card_ts
+    case = case_row(casedesk, number)
+    assert case.card_ts is not None
+    return case.card_ts
 
 
 def thread_alerts(fake: FakeSlack, casedesk: Casedesk, number: int = 1) -> list[str]:
@@ -212,20 +206,13 @@ def all_text(value: Any) -> list[str]:
     return []
 
 
-def lease(database: Database, clock: ManualClock, holder: str) -> LeaderLease:
-    return LeaderLease(database, clock, holder=holder, ttl=timedelta(seconds=90))
-
-
-def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+@pytest.fixture
+def leases(database: Database, clock: ManualClock) -> tuple[LeaderLease, LeaderLease]:
+    """The scheduler lease as two processes hold it, 90 s at a time: `first` and `second`."""
+    ttl = timedelta(seconds=90)
+    return (
+        LeaderLease(database, clock, holder="first", ttl=ttl),
+        LeaderLease(database, clock, holder="second", ttl=ttl),
     )
 
 
@@ -234,7 +221,7 @@ def cli_env(tmp_path: Path, sqlite_template: Path, fake_slack: FakeSlack) -> dic
     """An operator's environment: a SQLite file, app.yaml with the SLA section, the fake API."""
     shutil.copy(sqlite_template, tmp_path / "casedesk.db")
     config = tmp_path / "app.yaml"
-    config.write_text(DESK_YAML + SLA_YAML, encoding="utf-8")
+    config.write_text(sla_desk_yaml(SLA_YAML), encoding="utf-8")
     return {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -429,9 +416,7 @@ def test_two_concurrent_checks_decide_each_alert_once(
 def test_a_rate_limited_alert_waits_for_retry_after_and_is_then_delivered_once(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=46))
-    assert str(casedesk.sla_check.run()) == "1 warning(s), 0 breach(es)"
+    assert decide_alerts(casedesk, clock, after_minutes=46) == "1 warning(s), 0 breach(es)"
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=30)
 
     assert deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport(retried=1)
@@ -453,9 +438,7 @@ def test_a_rate_limited_alert_waits_for_retry_after_and_is_then_delivered_once(
 def test_a_server_error_is_retried_with_growing_backoff_and_delivered_once(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=46))
-    casedesk.sla_check.run()
+    decide_alerts(casedesk, clock, after_minutes=46)
     fake_slack.fail_next("chat.postMessage", status=500, times=3)
     outbox = deliverer(casedesk, fake_slack)
 
@@ -480,9 +463,7 @@ def test_a_permanent_error_marks_the_message_failed_and_it_is_not_retried(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     fake_slack.unknown_channels.add(ALERTS_CHANNEL)
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=61))
-    assert str(casedesk.sla_check.run()) == "0 warning(s), 1 breach(es)"
+    assert decide_alerts(casedesk, clock, after_minutes=61) == "0 warning(s), 1 breach(es)"
 
     assert casedesk.outbox.deliver_due() == DeliveryReport(sent=1, failed=1)  # thread copy sent
     clock.advance(timedelta(days=1))
@@ -499,9 +480,7 @@ def test_a_permanent_error_marks_the_message_failed_and_it_is_not_retried(
 def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=61))
-    casedesk.sla_check.run()
+    decide_alerts(casedesk, clock, after_minutes=61)
     rows = outbox_rows(casedesk)
     assert [(row.channel_id, row.thread_ts is not None) for row in rows] == [
         (ALERTS_CHANNEL, False),
@@ -527,9 +506,7 @@ def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again
 def test_an_in_doubt_message_is_not_posted_again_while_slack_history_cannot_be_read(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=61))
-    casedesk.sla_check.run()
+    decide_alerts(casedesk, clock, after_minutes=61)
     for row in outbox_rows(casedesk):
         crash_after_posting(casedesk, row)
     fake_slack.fail_next("conversations.history", status=500)
@@ -550,9 +527,7 @@ def test_an_in_doubt_message_is_not_posted_again_while_slack_history_cannot_be_r
 def test_an_in_doubt_message_missing_from_slack_is_posted_once(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(casedesk)
-    clock.advance(timedelta(minutes=61))
-    casedesk.sla_check.run()
+    decide_alerts(casedesk, clock, after_minutes=61)
     for row in outbox_rows(casedesk):
         crash_while_sending(casedesk, row.id)  # died before the post reached Slack
 
@@ -609,9 +584,9 @@ def test_posts_to_one_channel_are_paced_about_a_second_apart(
 
 
 def test_a_second_process_is_refused_the_lease_while_the_first_holds_it(
-    database: Database, clock: ManualClock
+    leases: tuple[LeaderLease, LeaderLease], clock: ManualClock
 ) -> None:
-    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+    first, second = leases
 
     assert first.acquire()
     assert not second.acquire()
@@ -622,9 +597,9 @@ def test_a_second_process_is_refused_the_lease_while_the_first_holds_it(
 
 
 def test_the_lease_passes_to_another_process_once_it_expires(
-    database: Database, clock: ManualClock
+    leases: tuple[LeaderLease, LeaderLease], clock: ManualClock
 ) -> None:
-    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+    first, second = leases
     assert first.acquire()
 
     clock.advance(timedelta(seconds=89))
@@ -635,9 +610,9 @@ def test_the_lease_passes_to_another_process_once_it_expires(
 
 
 def test_release_hands_the_lease_over_at_once_and_only_by_its_holder(
-    database: Database, clock: ManualClock
+    leases: tuple[LeaderLease, LeaderLease],
 ) -> None:
-    first, second = lease(database, clock, "first"), lease(database, clock, "second")
+    first, second = leases
     assert first.acquire()
 
     second.release()  # not the holder: changes nothing
@@ -709,7 +684,7 @@ def test_run_job_sla_check_decides_delivers_and_prints_its_report(
     three_days_ago = datetime.now(UTC) - timedelta(days=3)
     open_case_in(cli_env, fake_slack, desk_config, three_days_ago, "p1")
 
-    result = run_bot("run-job", "sla-check", env=cli_env, cwd=tmp_path)
+    result = run_bot("run-job", "sla-check", cwd=tmp_path, **cli_env)
 
     assert (result.returncode, result.stdout) == (
         0,
@@ -721,7 +696,7 @@ def test_run_job_sla_check_decides_delivers_and_prints_its_report(
 def test_run_job_with_an_unknown_name_exits_1_naming_the_jobs(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = run_bot("run-job", "nope", env=cli_env, cwd=tmp_path)
+    result = run_bot("run-job", "nope", cwd=tmp_path, **cli_env)
 
     assert (result.returncode, result.stdout) == (1, "")
     last_line = result.stderr.splitlines()[-1]
@@ -735,7 +710,7 @@ def test_jobs_lists_sla_check_and_deliver_outbox_and_the_next_sla_moment(
 ) -> None:
     open_case_in(cli_env, fake_slack, desk_config, START, "p3")  # warning due START + 45 min
 
-    result = run_bot("jobs", env=cli_env, cwd=tmp_path)
+    result = run_bot("jobs", cwd=tmp_path, **cli_env)
 
     assert result.returncode == 0, result.stderr
     jobs = {line.split()[0]: line for line in result.stdout.splitlines()[:-1]}

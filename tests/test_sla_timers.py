@@ -90,10 +90,15 @@ ALWAYS_OPEN = BusinessCalendar.always()
 T0 = utc(2026, 11, 23, 9)
 
 
+def policies(teams_spec: dict[str, Any]) -> SlaPolicies:
+    """The SLA policies of a desk whose `support` team has `teams_spec`, with the office."""
+    config = SlaConfig.model_validate({"teams": {"support": teams_spec}})
+    return SlaPolicies(config, {"office": calendar_config()})
+
+
 def policy(teams_spec: dict[str, Any], priority: str = "p3") -> SlaPolicy:
     """The `support` team's policy for `priority`, resolved the way the app resolves it."""
-    config = SlaConfig.model_validate({"teams": {"support": teams_spec}})
-    found = SlaPolicies(config, {"office": calendar_config()}).policy("support", priority)
+    found = policies(teams_spec).policy("support", priority)
     assert found is not None, f"no policy for {priority} in {teams_spec}"
     return found
 
@@ -169,6 +174,12 @@ def with_calendar(office_yaml: str) -> str:
     )
 
 
+def office_policies(office_yaml: str) -> SlaPolicies:
+    """The SLA policies of the test desk with `office_yaml` as its office calendar."""
+    desk = parse_desk_config(DESK_YAML + with_calendar(office_yaml))
+    return SlaPolicies(desk.sla, desk.calendars)
+
+
 NO_HOURS = "calendars.office.hours: no opening hours at all: no SLA target could ever be met"
 
 
@@ -179,6 +190,15 @@ RESUMED = CaseAction.RESUMED
 CLOSED = CaseAction.CLOSED
 REOPENED = CaseAction.REOPENED
 IN_PROGRESS = CaseStatus.IN_PROGRESS
+PENDING_AFTER_20_MIN: Step = (T0 + timedelta(minutes=20), PENDING, CaseStatus.PENDING)
+
+
+def claimed_case_timers(
+    now: datetime, *steps: Step, sla: SlaPolicy = ROUND_THE_CLOCK_POLICY
+) -> dict[str, Timer]:
+    """The timers at `now` of a case opened and claimed at T0, then `steps` (24x7 unless `sla`
+    says otherwise)."""
+    return timers_at(now, sla, T0, (T0, CLAIMED, IN_PROGRESS), *steps)
 
 
 # BusinessCalendar.business_time
@@ -659,13 +679,7 @@ def test_24x7_counts_straight_through_saturday_night() -> None:
 
 
 def test_pending_pauses_resolution_but_not_first_response() -> None:
-    timers = timers_at(
-        T0 + timedelta(hours=2),
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
-        (T0 + timedelta(minutes=20), PENDING, CaseStatus.PENDING),
-    )
+    timers = claimed_case_timers(T0 + timedelta(hours=2), PENDING_AFTER_20_MIN)
 
     first, resolution = timers[FIRST_RESPONSE], timers[RESOLUTION]
     assert first.running
@@ -684,14 +698,7 @@ def test_pending_pauses_resolution_but_not_first_response() -> None:
 def test_resume_continues_from_the_remaining_budget() -> None:
     resumed = T0 + timedelta(hours=2)
 
-    timers = timers_at(
-        resumed,
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
-        (T0 + timedelta(minutes=20), PENDING, CaseStatus.PENDING),
-        (resumed, RESUMED, IN_PROGRESS),
-    )
+    timers = claimed_case_timers(resumed, PENDING_AFTER_20_MIN, (resumed, RESUMED, IN_PROGRESS))
 
     resolution = timers[RESOLUTION]
     assert resolution.running
@@ -707,13 +714,11 @@ def test_resume_continues_from_the_remaining_budget() -> None:
 def test_a_pause_over_business_hours_moves_the_due_time_by_the_paused_business_time() -> None:
     # Office calendar, 8 h resolution. Opened Mon 10:00 CET, pending 11:00-15:00 CET, so 1 h
     # used; 7 h left from Mon 15:00 CET: Mon 15-17 (2 h) and Tue 09-14 (5 h).
-    timers = timers_at(
+    timers = claimed_case_timers(
         berlin(2026, 11, 23, 15),
-        OFFICE_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
         (berlin(2026, 11, 23, 11), PENDING, CaseStatus.PENDING),
         (berlin(2026, 11, 23, 15), RESUMED, IN_PROGRESS),
+        sla=OFFICE_POLICY,
     )
 
     assert timers[RESOLUTION].due_at == utc(2026, 11, 24, 13)  # Tue 14:00 CET
@@ -722,11 +727,8 @@ def test_a_pause_over_business_hours_moves_the_due_time_by_the_paused_business_t
 def test_reopen_restarts_resolution_from_the_remaining_budget_not_from_zero() -> None:
     reopened = T0 + timedelta(hours=3)
 
-    timers = timers_at(
+    timers = claimed_case_timers(
         reopened,
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
         (T0 + timedelta(minutes=5), RESPONDED, None),
         (T0 + timedelta(hours=1), CLOSED, CaseStatus.CLOSED),
         (reopened, REOPENED, IN_PROGRESS),
@@ -747,11 +749,8 @@ def test_reopen_restarts_resolution_from_the_remaining_budget_not_from_zero() ->
 def test_a_closed_case_has_no_running_timer() -> None:
     closed = T0 + timedelta(hours=1)
 
-    timers = timers_at(
+    timers = claimed_case_timers(
         T0 + timedelta(hours=5),
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
         (T0 + timedelta(minutes=5), RESPONDED, None),
         (closed, CLOSED, CaseStatus.CLOSED),
     )
@@ -768,13 +767,8 @@ def test_a_closed_case_has_no_running_timer() -> None:
 def test_a_case_closed_while_pending_has_its_resolution_clock_stopped_at_the_close() -> None:
     closed = T0 + timedelta(hours=2)
 
-    timers = timers_at(
-        T0 + timedelta(hours=3),
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
-        (T0 + timedelta(minutes=20), PENDING, CaseStatus.PENDING),
-        (closed, CLOSED, CaseStatus.CLOSED),
+    timers = claimed_case_timers(
+        T0 + timedelta(hours=3), PENDING_AFTER_20_MIN, (closed, CLOSED, CaseStatus.CLOSED)
     )
 
     resolution = timers[RESOLUTION]
@@ -815,12 +809,8 @@ def test_the_first_agent_reply_meets_the_first_response_target() -> None:
 
 
 def test_events_after_now_are_not_replayed_yet() -> None:
-    timers = timers_at(
-        T0 + timedelta(minutes=10),
-        ROUND_THE_CLOCK_POLICY,
-        T0,
-        (T0, CLAIMED, IN_PROGRESS),
-        (T0 + timedelta(minutes=30), PENDING, CaseStatus.PENDING),
+    timers = claimed_case_timers(
+        T0 + timedelta(minutes=10), (T0 + timedelta(minutes=30), PENDING, CaseStatus.PENDING)
     )
 
     assert timers[RESOLUTION].running
@@ -858,11 +848,7 @@ def test_a_priority_change_recomputes_the_timers_from_the_cases_start(
     resolution_due: datetime,
 ) -> None:
     changed = T0 + timedelta(minutes=10)
-    sla = SlaPolicies(
-        SlaConfig.model_validate({"teams": {"support": TWO_PRIORITIES}}),
-        {"office": calendar_config()},
-    ).policy("support", priority)
-    assert sla is not None
+    sla = policy(TWO_PRIORITIES, priority)
     case = case_opened_at(T0, priority=priority)
     events = history(case, (changed, CaseAction.PRIORITY_CHANGED, None))
 
@@ -874,18 +860,15 @@ def test_a_priority_change_recomputes_the_timers_from_the_cases_start(
 
 
 def test_a_priority_without_its_own_entry_takes_the_team_default() -> None:
-    policies = SlaPolicies(
-        SlaConfig.model_validate({"teams": {"support": TWO_PRIORITIES}}),
-        {"office": calendar_config()},
-    )
+    two_priorities = policies(TWO_PRIORITIES)
 
-    p1, p4 = policies.policy("support", "p1"), policies.policy("support", "p4")
+    p1, p4 = two_priorities.policy("support", "p1"), two_priorities.policy("support", "p4")
 
     assert p1 is not None
     assert p4 is not None
     assert (p1.first_response, p1.calendar.name, p1.warn_at) == (timedelta(minutes=15), "24x7", 0.5)
     assert (p4.first_response, p4.calendar.name, p4.warn_at) == (timedelta(hours=4), "office", 0.75)
-    assert policies.policy("billing", "p1") is None
+    assert two_priorities.policy("billing", "p1") is None
 
 
 # parse_duration
@@ -1046,15 +1029,12 @@ def test_check_config_lists_every_calendar_and_sla_problem_at_once() -> None:
 
 
 def test_a_valid_calendar_and_policy_load() -> None:
-    desk = parse_desk_config(
-        DESK_YAML
-        + with_calendar(
-            "timezone: America/New_York\nhours: {weekdays: ['08:00-12:00', '13:00-17:00']}\n"
-            "holidays: {country: US, subdivision: NY, dates: ['2026-12-24..2026-12-31']}"
-        )
+    policies = office_policies(
+        "timezone: America/New_York\nhours: {weekdays: ['08:00-12:00', '13:00-17:00']}\n"
+        "holidays: {country: US, subdivision: NY, dates: ['2026-12-24..2026-12-31']}"
     )
 
-    sla = SlaPolicies(desk.sla, desk.calendars).policy("support", "p2")
+    sla = policies.policy("support", "p2")
     assert sla is not None
     assert sla.calendar.name == "office"
     # Thu 24 Dec 2026 is inside the explicit range, Fri 25th is US Christmas too.
@@ -1063,15 +1043,12 @@ def test_a_valid_calendar_and_policy_load() -> None:
 
 def test_an_unquoted_yaml_date_is_a_holiday_too() -> None:
     # YAML reads `2026-11-24` without quotes as a date, not a string; operators write it so.
-    desk = parse_desk_config(
-        DESK_YAML
-        + with_calendar(
-            "timezone: Europe/Berlin\nhours: {weekdays: ['09:00-17:00']}\n"
-            "holidays: {dates: [2026-11-24, '2026-12-28..2026-12-31']}"
-        )
+    policies = office_policies(
+        "timezone: Europe/Berlin\nhours: {weekdays: ['09:00-17:00']}\n"
+        "holidays: {dates: [2026-11-24, '2026-12-28..2026-12-31']}"
     )
 
-    office = SlaPolicies(desk.sla, desk.calendars).calendars["office"]
+    office = policies.calendars["office"]
     assert office.is_holiday(date(2026, 11, 24))
     assert office.is_holiday(date(2026, 12, 30))
     assert not office.is_holiday(date(2026, 11, 25))

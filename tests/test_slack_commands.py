@@ -22,28 +22,16 @@ from conftest import (
     SUPPORT_CHANNEL,
 )
 from fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
+from helpers import Json, all_text, button_elements, case_row, open_case
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.ids import ActionId
-from models import Case, CaseEvent, CaseStatus
-
-Json = dict[str, Any]
+from models import CaseEvent, CaseStatus
 
 # Helpers: what people see
-
-
-def all_text(value: Any) -> str:
-    """Every `text` string in a Slack payload (message, blocks, view), depth first."""
-    if isinstance(value, dict):
-        parts = [v if k == "text" and isinstance(v, str) else all_text(v) for k, v in value.items()]
-    elif isinstance(value, list):
-        parts = [all_text(item) for item in value]
-    else:
-        return ""
-    return "\n".join(part for part in parts if part)
 
 
 def card(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> Json:
@@ -53,20 +41,13 @@ def card(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> Json:
 
 
 def buttons(message: Json) -> list[str]:
-    return [
-        element["action_id"]
-        for block in message.get("blocks") or []
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
+    return [element["action_id"] for element in button_elements(message)]
 
 
 def button_value(message: Json, action_id: str) -> str:
     return next(
         str(element["value"])
-        for block in message.get("blocks") or []
-        if block["type"] == "actions"
-        for element in block["elements"]
+        for element in button_elements(message)
         if element["action_id"] == action_id
     )
 
@@ -79,13 +60,6 @@ def latest_in_thread(fake: FakeSlack, thread_ts: str, channel: str = SUPPORT_CHA
     texts = thread_texts(fake, channel, thread_ts)
     assert texts, f"nothing was posted in the thread {thread_ts}"
     return texts[-1]
-
-
-def case_row(casedesk: Casedesk, number: int = 1) -> Case:
-    with casedesk.db.read_only() as session:
-        case = session.get(Case, number)
-    assert case is not None, f"case #{number} was not saved"
-    return case
 
 
 def audit(casedesk: Casedesk, number: int = 1) -> list[tuple[str, str]]:
@@ -130,13 +104,6 @@ def thread_message(user: str, thread_ts: str, ts: str, **extra: Any) -> Json:
 
 
 # Helpers: getting a case into a state
-
-
-def open_case(slack: SlackDriver, title: str = "Printer on fire") -> str:
-    """The requester opens a case in the support channel; returns its card's ts."""
-    result = slack.command(REQUESTER, f"open {title}")
-    assert "Opened case" in result.reply_text, result.reply_text
-    return str(slack.fake.messages(SUPPORT_CHANNEL)[-1]["ts"])
 
 
 def run(slack: SlackDriver, user: str, text: str, expect: str) -> None:
@@ -732,94 +699,61 @@ def test_an_unknown_subcommand_gets_help_with_a_did_you_mean(slack: SlackDriver)
 # Refusals: the person is told exactly why, and nothing changes
 
 
-def test_a_non_agent_cannot_claim(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
+def assert_refused(slack: SlackDriver, casedesk: Casedesk, user: str, text: str, told: str) -> None:
+    """`/case <text>` from `user` is refused with `told`, and changes nothing."""
+    problem = refusal_problem(slack.fake, casedesk, partial(slack.command, user, text), told)
+    assert problem is None, problem
+
+
+def test_a_non_agent_cannot_claim(slack: SlackDriver, casedesk: Casedesk) -> None:
     open_case(slack)
 
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(OUTSIDER, "claim 1"),
-        "Only agents and managers of Customer Support can claim cases.",
-    )
+    told = "Only agents and managers of Customer Support can claim cases."
+    assert_refused(slack, casedesk, OUTSIDER, "claim 1", told)
 
-    assert problem is None
     assert case_row(casedesk).assignee_id is None
 
 
-def test_a_second_claim_names_who_has_the_case(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
+def test_a_second_claim_names_who_has_the_case(slack: SlackDriver, casedesk: Casedesk) -> None:
     claimed_case(slack)
 
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(AGENT_2, "claim 1"),
+    told = (
         "Case #1 is already claimed by <@U0AGENT1> (just now). "
-        "Ask them or a manager to hand it over with `/case assign 1 @you`.",
+        "Ask them or a manager to hand it over with `/case assign 1 @you`."
     )
+    assert_refused(slack, casedesk, AGENT_2, "claim 1", told)
 
-    assert problem is None
     assert case_row(casedesk).assignee_id == AGENT
 
 
-def test_a_closed_case_cannot_be_acted_on(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
+def test_a_closed_case_cannot_be_acted_on(slack: SlackDriver, casedesk: Casedesk) -> None:
     closed_case(slack)
 
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(AGENT_2, "escalate 1 Still broken"),
+    told = (
         "Case #1 is already closed by <@U0AGENT1> just now, so you cannot escalate it. "
-        "Use `/case reopen 1 <reason>` first.",
+        "Use `/case reopen 1 <reason>` first."
     )
+    assert_refused(slack, casedesk, AGENT_2, "escalate 1 Still broken", told)
 
-    assert problem is None
 
-
-def test_an_unknown_case_number_is_refused(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(AGENT, "claim 999"),
-        "There is no case #999. `/case list` shows the open ones.",
-    )
-
-    assert problem is None
+def test_an_unknown_case_number_is_refused(slack: SlackDriver, casedesk: Casedesk) -> None:
+    told = "There is no case #999. `/case list` shows the open ones."
+    assert_refused(slack, casedesk, AGENT, "claim 999", told)
 
 
 def test_a_reference_that_is_not_a_number_is_refused_with_the_usage(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+    slack: SlackDriver, casedesk: Casedesk
 ) -> None:
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(AGENT, "claim abc"),
-        "`abc` is not a case number. Usage: `/case claim <case>` (a case is `42` or `#42`).",
-    )
-
-    assert problem is None
+    told = "`abc` is not a case number. Usage: `/case claim <case>` (a case is `42` or `#42`)."
+    assert_refused(slack, casedesk, AGENT, "claim abc", told)
 
 
-def test_an_outsider_cannot_reopen(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
+def test_an_outsider_cannot_reopen(slack: SlackDriver, casedesk: Casedesk) -> None:
     closed_case(slack)
 
-    problem = refusal_problem(
-        fake_slack,
-        casedesk,
-        lambda: slack.command(OUTSIDER, "reopen 1 I want it open"),
-        "Only the requester or an agent or manager of Customer Support can reopen case #1.",
-    )
+    told = "Only the requester or an agent or manager of Customer Support can reopen case #1."
+    assert_refused(slack, casedesk, OUTSIDER, "reopen 1 I want it open", told)
 
-    assert problem is None
     assert case_row(casedesk).status is CaseStatus.CLOSED
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from conftest import AGENT, AGENT_2, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack, validate_blocks
+from helpers import Json, case_row
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
@@ -23,8 +24,6 @@ from bot.app import Casedesk
 from bot.ids import ActionId
 from bot.sandbox.signed import HttpResult as SignedResult
 from models import Case, CaseAction, CaseEvent
-
-Json = dict[str, Any]
 
 # What users type, and how Slack delivers it: real mentions and links arrive as <…> markup,
 # typed `&`, `<` and `>` arrive as entities.
@@ -74,13 +73,6 @@ def post_and_settle(slack: SlackDriver, body: str) -> HttpResult:
 def case_count(casedesk: Casedesk) -> int:
     with casedesk.db.read_only() as session:
         return int(session.scalar(select(func.count()).select_from(Case)) or 0)
-
-
-def case_row(casedesk: Casedesk, number: int = 1) -> Case:
-    with casedesk.db.read_only() as session:
-        case = session.get(Case, number)
-    assert case is not None, f"case #{number} was not saved"
-    return case
 
 
 def actions_of(casedesk: Casedesk, number: int = 1) -> list[CaseAction]:

@@ -8,11 +8,8 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import matplotlib.image
 import pytest
@@ -26,21 +23,19 @@ from conftest import (
     SIGNING_SECRET,
     START,
     SUPPORT_CHANNEL,
+    sla_desk,
 )
 from fake_slack import FakeSlack
+from helpers import REPO, Json, kpi_field, run_cli, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
-from bot.desk import DeskConfig, parse_desk_config
+from bot.desk import DeskConfig
 from bot.ids import ActionId
-from bot.scheduler import find_job
 from models import OutboxMessage
 
-Json = dict[str, Any]
-
-REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MINUTE = timedelta(minutes=1)
 # START is Monday 23 Nov 2026 09:00 UTC, 10:00 in Berlin (UTC+1 in November).
@@ -48,10 +43,6 @@ TUESDAY_0901_UTC = datetime(2026, 11, 24, 9, 1, tzinfo=UTC)
 MONDAY_LABEL = "Mon 23 Nov 2026"
 
 SLA_YAML = """
-calendars:
-  office:
-    timezone: Europe/Berlin
-    hours: {weekdays: ["09:00-17:00"]}
 sla:
   teams:
     support:
@@ -68,20 +59,13 @@ def desk_config(request: pytest.FixtureRequest) -> DeskConfig:
     """Drawing the chart takes a while, so only the tests about it have one
     (`@with_chart`); the chart changes nothing else in the post."""
     chart = getattr(request, "param", None) == WITH_CHART
-    text = DESK_YAML + SLA_YAML + f"  chart: {str(chart).lower()}\n"
-    return parse_desk_config(text, source="summary test desk")
+    return sla_desk(SLA_YAML + f"  chart: {str(chart).lower()}\n", source="summary test desk")
 
 
 with_chart = pytest.mark.parametrize("desk_config", [WITH_CHART], indirect=True)
 
 
 # Helpers: running the jobs, and reading the posts
-
-
-def run_job(casedesk: Casedesk, name: str) -> str:
-    job = find_job(casedesk.jobs, name)
-    assert job is not None, f"no job {name}"
-    return job.run()
 
 
 def summaries(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> list[Json]:
@@ -99,16 +83,6 @@ def title(message: Json) -> str:
     first = message["blocks"][0]
     assert first["type"] == "header"
     return str(first["text"]["text"])
-
-
-def field(message: Json, name: str) -> str:
-    """The value under a KPI's bold name in the summary's field sections."""
-    for block in message["blocks"]:
-        for item in block.get("fields") or []:
-            label, _, value = str(item["text"]).partition("\n")
-            if label == f"*{name}*":
-                return value
-    raise AssertionError(f"no field {name!r} in the summary")
 
 
 def section_texts(message: Json) -> list[str]:
@@ -171,6 +145,16 @@ def a_day_of_support(slack: SlackDriver, fake: FakeSlack, clock: ManualClock) ->
     slack.click(REQUESTER, ActionId.CSAT_RATE, "1:4", channel=REQUESTER)
 
 
+def mondays_summary(
+    fake: FakeSlack, casedesk: Casedesk, clock: ManualClock, channel: str = SUPPORT_CHANNEL
+) -> Json:
+    """Run the daily-summary job on Tuesday at 10:01 in Berlin; the one summary it posted in
+    `channel`, Monday's."""
+    clock.set(TUESDAY_0901_UTC)
+    run_job(casedesk, "daily-summary")
+    return only_summary(fake, channel)
+
+
 @pytest.fixture
 def monday(slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> SlackDriver:
     a_day_of_support(slack, fake_slack, clock)
@@ -183,28 +167,25 @@ def monday(slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock) -> Sla
 def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block_kit(
     monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    clock.set(TUESDAY_0901_UTC)
-    run_job(casedesk, "daily-summary")
-
-    summary = only_summary(fake_slack)
+    summary = mondays_summary(fake_slack, casedesk, clock)
     assert title(summary) == f"Customer Support: daily summary for {MONDAY_LABEL}"
     assert summary["text"] == (
         f"Customer Support: daily summary for {MONDAY_LABEL}: 3 new, 2 resolved, 1 in backlog"
     )
-    assert field(summary, "New") == "3 ▲3 · avg 0.0"
-    assert field(summary, "Resolved") == "2 ▲2 · avg 0.0"
-    assert field(summary, "Reopened") == "0 · avg 0.0"
-    assert field(summary, "Escalated") == "1 ▲1 · avg 0.0"
-    assert field(summary, "First response") == "median 20 min · p90 28 min"
-    assert field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
-    assert field(summary, "SLA first response") == "100% (2/2)"
-    assert field(summary, "SLA resolution") == "100% (2/2)"
-    assert field(summary, "SLA breaches") == "0 · avg 0.0"
-    assert field(summary, "First-contact resolution") == "50% (1/2)"
-    assert field(summary, "Escalation rate") == "33% (1/3)"
-    assert field(summary, "Reopen rate") == "0% (0/2)"
-    assert field(summary, "CSAT") == "4.00/5 · 4★1"
-    assert field(summary, "CSAT response rate") == "50% (1/2)"
+    assert kpi_field(summary, "New") == "3 ▲3 · avg 0.0"
+    assert kpi_field(summary, "Resolved") == "2 ▲2 · avg 0.0"
+    assert kpi_field(summary, "Reopened") == "0 · avg 0.0"
+    assert kpi_field(summary, "Escalated") == "1 ▲1 · avg 0.0"
+    assert kpi_field(summary, "First response") == "median 20 min · p90 28 min"
+    assert kpi_field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
+    assert kpi_field(summary, "SLA first response") == "100% (2/2)"
+    assert kpi_field(summary, "SLA resolution") == "100% (2/2)"
+    assert kpi_field(summary, "SLA breaches") == "0 · avg 0.0"
+    assert kpi_field(summary, "First-contact resolution") == "50% (1/2)"
+    assert kpi_field(summary, "Escalation rate") == "33% (1/3)"
+    assert kpi_field(summary, "Reopen rate") == "0% (0/2)"
+    assert kpi_field(summary, "CSAT") == "4.00/5 · 4★1"
+    assert kpi_field(summary, "CSAT response rate") == "50% (1/2)"
 
     assert section_starting(summary, "*Backlog at end of period:*") == (
         "*Backlog at end of period:* 1\nby status: open 1\nby priority: P3 1"
@@ -227,10 +208,7 @@ def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block
 def test_daily_summary_chart_is_a_png_posted_in_the_summarys_thread(
     monday: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    clock.set(TUESDAY_0901_UTC)
-    run_job(casedesk, "daily-summary")
-
-    summary = only_summary(fake_slack)
+    summary = mondays_summary(fake_slack, casedesk, clock)
     chart = uploaded_chart(fake_slack, SUPPORT_CHANNEL, summary)
     width, height = png_size(chart)
     assert 200 <= width <= 4000
@@ -262,21 +240,18 @@ def test_a_period_is_posted_once_and_again_only_when_forced(
     casedesk.outbox.deliver_due()
     again = summaries(fake_slack)
     assert [title(m) for m in again] == [f"Customer Support: daily summary for {MONDAY_LABEL}"] * 2
-    assert field(again[1], "New") == "3 ▲3 · avg 0.0"
+    assert kpi_field(again[1], "New") == "3 ▲3 · avg 0.0"
 
 
 def test_a_team_without_cases_is_told_there_were_none(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    clock.set(TUESDAY_0901_UTC)
-    run_job(casedesk, "daily-summary")
-
-    summary = only_summary(fake_slack, BILLING_CHANNEL)
+    summary = mondays_summary(fake_slack, casedesk, clock, BILLING_CHANNEL)
     assert title(summary) == f"Billing: daily summary for {MONDAY_LABEL}"
     assert ":zzz: No cases yesterday." in section_texts(summary)
     assert summary["text"].endswith("0 new, 0 resolved, 0 in backlog. No cases yesterday.")
-    assert field(summary, "First response") == "_no data_"
-    assert field(summary, "CSAT") == "_no data_"
+    assert kpi_field(summary, "First response") == "_no data_"
+    assert kpi_field(summary, "CSAT") == "_no data_"
     assert "*Backlog at end of period:* empty :tada:" in section_texts(summary)
 
 
@@ -291,7 +266,7 @@ def test_after_downtime_only_the_latest_due_day_is_posted(
 
     summary = only_summary(fake_slack)
     assert title(summary) == "Customer Support: daily summary for Fri 27 Nov 2026"
-    assert field(summary, "New") == "0 ▼1 · avg 0.1"
+    assert kpi_field(summary, "New") == "0 ▼1 · avg 0.1"
 
 
 def test_the_daily_summary_waits_for_daily_at_in_the_teams_time_zone(
@@ -328,10 +303,7 @@ def test_a_failed_chart_upload_does_not_hold_back_the_summary(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     fake_slack.fail_next("files.getUploadURLExternal", error="not_allowed_token_type", times=2)
-    clock.set(TUESDAY_0901_UTC)
-    run_job(casedesk, "daily-summary")
-
-    summary = only_summary(fake_slack)
+    summary = mondays_summary(fake_slack, casedesk, clock)
     assert title(summary) == f"Customer Support: daily summary for {MONDAY_LABEL}"
     assert fake_slack.thread(SUPPORT_CHANNEL, summary["ts"]) == []
     assert fake_slack.files == {}
@@ -373,8 +345,8 @@ def test_weekly_summary_covers_the_previous_iso_week(
     assert title(summary) == (
         "Customer Support: weekly summary for week 48 of 2026 (23 Nov – 29 Nov)"
     )
-    assert field(summary, "New") == "3 ▲2"
-    assert field(summary, "Resolved") == "1 ▲1"
+    assert kpi_field(summary, "New") == "3 ▲2"
+    assert kpi_field(summary, "Resolved") == "1 ▲1"
     billing = only_summary(fake_slack, BILLING_CHANNEL)
     assert ":zzz: No cases in this period." in section_texts(billing)
 
@@ -397,18 +369,6 @@ def cli_env(tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
         "SLACK_CHANNEL_INTERVAL": "0",
         "MPLBACKEND": "Agg",
     }
-
-
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(

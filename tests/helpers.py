@@ -1,0 +1,109 @@
+"""Helpers several test modules share: reading what the app sent to Slack, reading a case back
+from the database, running the app's jobs, and running `python -m bot` as a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import REQUESTER, SUPPORT_CHANNEL
+from slack_driver import SlackDriver
+
+from bot.app import Casedesk
+from bot.scheduler import find_job
+from models import Case
+
+Json = dict[str, Any]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# What people see
+
+
+def all_text(value: Any) -> str:
+    """Every `text` string in a Slack payload (message, blocks, view), depth first."""
+    if isinstance(value, dict):
+        parts = [v if k == "text" and isinstance(v, str) else all_text(v) for k, v in value.items()]
+    elif isinstance(value, list):
+        parts = [all_text(item) for item in value]
+    else:
+        return ""
+    return "\n".join(part for part in parts if part)
+
+
+def button_elements(message: Json) -> list[Json]:
+    """The buttons (and other elements) of a message's actions blocks, in order."""
+    return [
+        element
+        for block in message.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def kpi_field(message: Json, name: str) -> str:
+    """The value under a KPI's bold name in a message's or view's field sections."""
+    for block in message.get("blocks") or []:
+        for item in block.get("fields") or []:
+            label, _, value = str(item["text"]).partition("\n")
+            if label == f"*{name}*":
+                return value
+    raise AssertionError(f"no field {name!r} in {all_text(message)}")
+
+
+# The app behind Slack
+
+
+def open_case(slack: SlackDriver, title: str = "Printer on fire") -> str:
+    """The requester opens a case in the support channel; returns its card's ts."""
+    result = slack.command(REQUESTER, f"open {title}")
+    assert "Opened case" in result.reply_text, result.reply_text
+    return str(slack.fake.messages(SUPPORT_CHANNEL)[-1]["ts"])
+
+
+def case_row(casedesk: Casedesk, number: int = 1) -> Case:
+    with casedesk.db.read_only() as session:
+        case = session.get(Case, number)
+    assert case is not None, f"case #{number} was not saved"
+    return case
+
+
+def run_job(casedesk: Casedesk, name: str) -> str:
+    job = find_job(casedesk.jobs, name)
+    assert job is not None, f"no job {name}"
+    return job.run()
+
+
+def run_sla_check(casedesk: Casedesk) -> str:
+    """One pass of the sla-check job: decide, then deliver."""
+    report = casedesk.sla_check.run()
+    casedesk.outbox.deliver_due()
+    return str(report)
+
+
+# The command line
+
+
+def run_cli(
+    env: dict[str, str], cwd: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ...` as a process with exactly the environment `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ...` as an operator would, with no Slack settings but those given."""
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(cwd), **env}
+    return run_cli(environment, cwd, *args, timeout=60)
