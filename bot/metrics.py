@@ -302,70 +302,36 @@ def daily_counts(
 ) -> list[tuple[int, int, Ratio]]:
     """(opened, resolved, SLA attainment of both targets) for each [start, end) in `days`.
 
-    One query per figure, each counting every day at once with FILTER clauses, over the
-    index range that spans all the days."""
+    Four queries whatever the number of days: each counts every day at once with FILTER
+    clauses, over the one index range that spans all the days."""
     if not days:
         return []
-    first_day, last_day = days[0][0], days[-1][1]
-    opened = _per_day(
-        session,
-        Case.opened_at,
-        days,
-        Case.id.is_not(None),
-        _team(team_key),
-        _in(Case.opened_at, first_day, last_day),
+    span = (days[0][0], days[-1][1])
+    team = _team(team_key)
+    [opened] = _per_day(session, Case.opened_at, days, [Case.id.is_not(None)], team, span)
+    [resolved] = _per_day(
+        session, CaseEvent.at, days, [CaseEvent.action == CaseAction.CLOSED], team, span, join=True
     )
-    resolved = _per_day(
-        session,
-        CaseEvent.at,
-        days,
-        CaseEvent.id.is_not(None),
-        CaseEvent.action == CaseAction.CLOSED,
-        _in(CaseEvent.at, first_day, last_day),
-        _team(team_key),
-        join=True,
+    first = Case.first_response_breached
+    first_met, first_measured = _per_day(
+        session, Case.first_response_at, days, [first.is_(False), first.is_not(None)], team, span
     )
-    first_met = _per_day(
-        session,
-        Case.first_response_at,
-        days,
-        Case.first_response_breached.is_(False),
-        _team(team_key),
-        _in(Case.first_response_at, first_day, last_day),
-    )
-    first_measured = _per_day(
-        session,
-        Case.first_response_at,
-        days,
-        Case.first_response_breached.is_not(None),
-        _team(team_key),
-        _in(Case.first_response_at, first_day, last_day),
-    )
-    final_met = _per_day(
+    final = Case.resolution_breached
+    final_met, final_measured = _per_day(
         session,
         Case.closed_at,
         days,
-        Case.resolution_breached.is_(False),
-        _team(team_key),
-        _closed_in(first_day, last_day),
-    )
-    final_measured = _per_day(
-        session,
-        Case.closed_at,
-        days,
-        Case.resolution_breached.is_not(None),
-        _team(team_key),
-        _closed_in(first_day, last_day),
+        [final.is_(False), final.is_not(None)],
+        and_(team, Case.status == CaseStatus.CLOSED),
+        span,
     )
     return [
         (
-            opened[index],
-            resolved[index],
-            Ratio(
-                first_met[index] + final_met[index], first_measured[index] + final_measured[index]
-            ),
+            opened[day],
+            resolved[day],
+            Ratio(first_met[day] + final_met[day], first_measured[day] + final_measured[day]),
         )
-        for index in range(len(days))
+        for day in range(len(days))
     ]
 
 
@@ -373,17 +339,24 @@ def _per_day(
     session: Session,
     moment: Column,
     days: list[tuple[datetime, datetime]],
-    counted: Condition,
-    *conditions: Condition,
+    counted: list[Condition],
+    condition: Condition,
+    span: tuple[datetime, datetime],
+    *,
     join: bool = False,
-) -> list[int]:
-    """For each day, how many rows have `moment` in it and meet `counted`."""
-    columns = [func.count().filter(and_(_in(moment, start, end), counted)) for start, end in days]
-    query = select(*columns)
+) -> list[list[int]]:
+    """For each of `counted`, per day: the rows meeting `condition` whose `moment` falls in
+    that day and that meet it."""
+    columns = [
+        func.count().filter(and_(_in(moment, start, end), test))
+        for test in counted
+        for start, end in days
+    ]
+    query = select(*columns).where(condition, _in(moment, *span))
     if join:
         query = query.select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-    row = session.execute(query.where(*conditions)).one()
-    return [int(value or 0) for value in row]
+    row = [int(value or 0) for value in session.execute(query).one()]
+    return [row[index * len(days) : (index + 1) * len(days)] for index in range(len(counted))]
 
 
 # Building blocks
