@@ -3,6 +3,7 @@ answers show up in the workspace the page reads."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -127,3 +128,28 @@ def test_a_broken_config_is_refused_with_its_problems(tmp_path: Path) -> None:
     assert "is not a usable desk configuration" in result.stderr
     assert "teams: at least one team is needed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert sandbox.stdout is not None
+    try:
+        first_line = sandbox.stdout.readline()
+        sandbox.send_signal(signal.SIGINT)
+        out, err = sandbox.communicate(timeout=30)
+    finally:
+        sandbox.kill()
+
+    assert first_line.startswith(f"Casedesk sandbox: open http://127.0.0.1:{port}/")
+    assert sandbox.returncode == 0
+    assert out.strip() == "Stopping…"
+    assert "Traceback" not in err
