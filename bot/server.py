@@ -93,7 +93,10 @@ class BackgroundServer:
         from waitress import wasyncore
 
         server = self._server
-        server.trigger.pull_trigger(lambda: server.close() or wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: server.close() or wasyncore.close_all(server._map))
+        except OSError:  # the loop already closed its trigger: close from here instead
+            server.close()
         self._thread.join(timeout=5)
 
 
