@@ -240,32 +240,10 @@ def agent_table(
         CaseAction.CLOSED,
         CaseAction.PENDING,
     )
-    handled = dict(
-        session.execute(
-            select(CaseEvent.actor_id, func.count(distinct(CaseEvent.case_id)))
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(
-                _team(team_key),
-                CaseEvent.actor_id.in_(agents),
-                CaseEvent.action.in_(worked),
-                _in(CaseEvent.at, start, end),
-            )
-            .group_by(CaseEvent.actor_id)
-        ).all()
+    handled = _per_actor(
+        session, func.count(distinct(CaseEvent.case_id)), team_key, agents, worked, start, end
     )
-    resolved = dict(
-        session.execute(
-            select(CaseEvent.actor_id, func.count())
-            .join(Case, Case.id == CaseEvent.case_id)
-            .where(
-                _team(team_key),
-                CaseEvent.actor_id.in_(agents),
-                CaseEvent.action == CaseAction.CLOSED,
-                _in(CaseEvent.at, start, end),
-            )
-            .group_by(CaseEvent.actor_id)
-        ).all()
-    )
+    resolved = _per_actor(session, func.count(), team_key, agents, (CaseAction.CLOSED,), start, end)
     first_response = dict(
         session.execute(
             select(Case.first_responder_id, percentile(0.5, Case.first_response_seconds))
@@ -372,6 +350,30 @@ def _in(column: Column, start: datetime, end: datetime) -> Condition:
 
 def _closed_in(start: datetime, end: datetime) -> Condition:
     return and_(Case.status == CaseStatus.CLOSED, _in(Case.closed_at, start, end))
+
+
+def _per_actor(
+    session: Session,
+    counted: ColumnElement[int],
+    team_key: str,
+    agents: list[str],
+    actions: tuple[CaseAction, ...],
+    start: datetime,
+    end: datetime,
+) -> dict[str, int]:
+    """`counted` over the team's events of `actions` in the period, per acting agent."""
+    rows = session.execute(
+        select(CaseEvent.actor_id, counted)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            _team(team_key),
+            CaseEvent.actor_id.in_(agents),
+            CaseEvent.action.in_(actions),
+            _in(CaseEvent.at, start, end),
+        )
+        .group_by(CaseEvent.actor_id)
+    ).all()
+    return {str(actor): int(count) for actor, count in rows}
 
 
 def _count(session: Session, query: Select[int]) -> int:
