@@ -86,6 +86,7 @@ class _Draft:
         self.events.append(
             CaseEvent(
                 case_id=self.case.id,
+                team_key=self.case.team_key,
                 at=self.now,
                 actor_id=self.actor.user_id,
                 action=action,

@@ -5,7 +5,8 @@ posts, `/case stats`, App Home and the export all read them from here.
 
 Definitions (also shown in the summary's footnote):
 - new: cases opened in the period; resolved: close events in the period; reopened: reopen events;
-  escalated: cases escalated at least once in the period.
+  escalated: cases escalated at least once in the period. Events count for the team the case
+  was in when they happened (a case closed by one team and later handed on stays theirs).
 - first response time: opening to the first agent reply in the case thread; resolution time:
   opening to close, time pending excluded; both in business time of the team's SLA calendar
   where it has one. Medians and 90th percentiles over the cases answered / closed in the period.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 
@@ -88,16 +89,31 @@ class AgentRow:
 
 
 def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime) -> TeamKpis:
+    """Every KPI of a team over [start, end), in five queries: cases opened, events, first
+    responses, closes, and CSAT answers, each counted once over its own index range."""
     opened = _count(
         session, select(func.count(Case.id)).where(_team(team_key), _in(Case.opened_at, start, end))
     )
-    resolved = _event_count(session, team_key, CaseAction.CLOSED, start, end)
-    reopened = _event_count(session, team_key, CaseAction.REOPENED, start, end)
-    escalated = _event_count(
-        session, team_key, CaseAction.ESCALATED, start, end, distinct_cases=True
+    events = _event_counts(session, team_key, start, end)
+    resolved, reopened = events[CaseAction.CLOSED], events[CaseAction.REOPENED]
+    escalated = events[CaseAction.ESCALATED]
+    first_response, first_response_sla, _ = _measured(
+        session,
+        Case.first_response_seconds,
+        Case.first_response_breached,
+        _team(team_key),
+        _in(Case.first_response_at, start, end),
     )
-    csat_average, distribution, answered = _csat(session, team_key, start, end)
-    surveys = _event_count(session, team_key, CaseAction.CSAT_REQUESTED, start, end)
+    resolution, resolution_sla, first_contact = _measured(
+        session,
+        Case.resolution_seconds,
+        Case.resolution_breached,
+        _team(team_key),
+        _closed_in(start, end),
+        share_of=_first_contact(),
+    )
+    csat_average, distribution = _csat(session, team_key, start, end)
+    answered = sum(distribution.values())
     return TeamKpis(
         team_key=team_key,
         start=start,
@@ -106,31 +122,17 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
         resolved=resolved,
         reopened=reopened,
         escalated=escalated,
-        first_response=_spread(
-            session,
-            Case.first_response_seconds,
-            _team(team_key),
-            _in(Case.first_response_at, start, end),
-        ),
-        resolution=_spread(
-            session, Case.resolution_seconds, _team(team_key), _closed_in(start, end)
-        ),
-        first_response_sla=_attainment(
-            session,
-            Case.first_response_breached,
-            _team(team_key),
-            _in(Case.first_response_at, start, end),
-        ),
-        resolution_sla=_attainment(
-            session, Case.resolution_breached, _team(team_key), _closed_in(start, end)
-        ),
-        breaches=_event_count(session, team_key, CaseAction.SLA_BREACHED, start, end),
-        first_contact_resolution=_first_contact_resolution(session, team_key, start, end),
+        first_response=first_response,
+        resolution=resolution,
+        first_response_sla=first_response_sla,
+        resolution_sla=resolution_sla,
+        breaches=events[CaseAction.SLA_BREACHED],
+        first_contact_resolution=first_contact,
         escalation_rate=Ratio(escalated, opened),
         reopen_rate=Ratio(reopened, resolved),
         csat_average=csat_average,
         csat_distribution=distribution,
-        csat_response_rate=Ratio(answered, surveys),
+        csat_response_rate=Ratio(answered, events[CaseAction.CSAT_REQUESTED]),
     )
 
 
@@ -288,7 +290,12 @@ def daily_counts(
     team = _team(team_key)
     [opened] = _per_day(session, Case.opened_at, days, [Case.id.is_not(None)], team, span)
     [resolved] = _per_day(
-        session, CaseEvent.at, days, [CaseEvent.action == CaseAction.CLOSED], team, span, join=True
+        session,
+        CaseEvent.at,
+        days,
+        [CaseEvent.id.is_not(None)],
+        and_(CaseEvent.team_key == team_key, CaseEvent.action == CaseAction.CLOSED),
+        span,
     )
     first = Case.first_response_breached
     first_met, first_measured = _per_day(
@@ -320,8 +327,6 @@ def _per_day(
     counted: list[Condition],
     condition: Condition,
     span: tuple[datetime, datetime],
-    *,
-    join: bool = False,
 ) -> list[list[int]]:
     """For each of `counted`, per day: the rows meeting `condition` whose `moment` falls in
     that day and that meet it."""
@@ -331,8 +336,6 @@ def _per_day(
         for start, end in days
     ]
     query = select(*columns).where(condition, _in(moment, *span))
-    if join:
-        query = query.select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
     row = [int(value or 0) for value in session.execute(query).one()]
     return [row[index * len(days) : (index + 1) * len(days)] for index in range(len(counted))]
 
@@ -364,9 +367,8 @@ def _per_actor(
     """`counted` over the team's events of `actions` in the period, per acting agent."""
     rows = session.execute(
         select(CaseEvent.actor_id, counted)
-        .join(Case, Case.id == CaseEvent.case_id)
         .where(
-            _team(team_key),
+            CaseEvent.team_key == team_key,
             CaseEvent.actor_id.in_(agents),
             CaseEvent.action.in_(actions),
             _in(CaseEvent.at, start, end),
@@ -380,52 +382,70 @@ def _count(session: Session, query: Select[int]) -> int:
     return int(session.scalar(query) or 0)
 
 
-def _event_count(
-    session: Session,
-    team_key: str,
-    action: CaseAction,
-    start: datetime,
-    end: datetime,
-    *,
-    distinct_cases: bool = False,
-) -> int:
-    counted = (
-        func.count(distinct(CaseEvent.case_id)) if distinct_cases else func.count(CaseEvent.id)
-    )
-    return _count(
-        session,
-        select(counted)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(_team(team_key), CaseEvent.action == action, _in(CaseEvent.at, start, end)),
-    )
+# Counted from the audit trail; escalations count cases (a case escalated twice is one).
+_COUNTED_EVENTS = (
+    CaseAction.CLOSED,
+    CaseAction.REOPENED,
+    CaseAction.SLA_BREACHED,
+    CaseAction.CSAT_REQUESTED,
+)
 
 
-def _spread(session: Session, column: Column, *conditions: Condition) -> Spread:
-    median, p90, count = session.execute(
-        select(percentile(0.5, column), percentile(0.9, column), func.count(column)).where(
-            *conditions
+def _event_counts(
+    session: Session, team_key: str, start: datetime, end: datetime
+) -> dict[CaseAction, int]:
+    """How many of each counted event the team had in the period, in one pass over the
+    (team, action, time) index."""
+    actions = (*_COUNTED_EVENTS, CaseAction.ESCALATED)
+    escalated = func.count(distinct(CaseEvent.case_id)).filter(
+        CaseEvent.action == CaseAction.ESCALATED
+    )
+    counts = session.execute(
+        select(
+            *(func.count().filter(CaseEvent.action == action) for action in _COUNTED_EVENTS),
+            escalated,
+        ).where(
+            CaseEvent.team_key == team_key,
+            CaseEvent.action.in_(actions),
+            _in(CaseEvent.at, start, end),
         )
     ).one()
-    return Spread(
-        median=float(median) if median is not None else None,
-        p90=float(p90) if p90 is not None else None,
-        count=int(count),
-    )
+    return {action: int(count or 0) for action, count in zip(actions, counts, strict=True)}
 
 
-def _attainment(session: Session, breached: Column, *conditions: Condition) -> Ratio:
-    met, measured = session.execute(
+def _measured(
+    session: Session,
+    seconds: Column,
+    breached: Column,
+    *conditions: Condition,
+    share_of: Condition | None = None,
+) -> tuple[Spread, Ratio, Ratio]:
+    """Over the cases meeting `conditions`: the spread of `seconds`, the SLA attainment
+    (targets met of those measured), and the share of the cases that meet `share_of`."""
+    median, p90, timed, met, measured, share, cases = session.execute(
         select(
+            percentile(0.5, seconds),
+            percentile(0.9, seconds),
+            func.count(seconds),
             func.count().filter(breached.is_(False)),
             func.count(breached),
+            func.count().filter(share_of if share_of is not None else false()),
+            func.count(Case.id),
         ).where(*conditions)
     ).one()
-    return Ratio(int(met), int(measured))
+    spread = Spread(
+        median=float(median) if median is not None else None,
+        p90=float(p90) if p90 is not None else None,
+        count=int(timed),
+    )
+    return spread, Ratio(int(met), int(measured)), Ratio(int(share), int(cases))
 
 
-def _first_contact_resolution(
-    session: Session, team_key: str, start: datetime, end: datetime
-) -> Ratio:
+def _first_contact() -> Condition:
+    """Closed by the first assignee, never escalated, reopened or handed to another owner.
+
+    The ownership count is a correlated subquery, which the database only runs for the rows
+    the other (cheap) conditions let through."""
     owners = aliased(CaseEvent)
     ownership_changes = (
         select(func.count(owners.id))
@@ -434,33 +454,24 @@ def _first_contact_resolution(
         )
         .scalar_subquery()
     )
-    first_contact = and_(
+    return and_(
         Case.closed_by == Case.first_assignee_id,
         Case.escalation_level == 0,
         Case.reopen_count == 0,
         ownership_changes <= 1,
     )
-    resolved_first_time, closed = session.execute(
-        select(func.count().filter(first_contact), func.count(Case.id)).where(
-            _team(team_key), _closed_in(start, end)
-        )
-    ).one()
-    return Ratio(int(resolved_first_time), int(closed))
 
 
 def _csat(
     session: Session, team_key: str, start: datetime, end: datetime
-) -> tuple[float | None, dict[int, int], int]:
-    in_period = (CsatResponse.team_key == team_key, _in(CsatResponse.answered_at, start, end))
-    rows = session.execute(
-        select(CsatResponse.rating, func.count()).where(*in_period).group_by(CsatResponse.rating)
-    ).all()
-    distribution = dict.fromkeys(range(1, 6), 0)
-    for rating, count in rows:
-        distribution[int(rating)] = int(count)
-    average = session.scalar(select(func.avg(CsatResponse.rating)).where(*in_period))
-    return (
-        (float(average) if average is not None else None),
-        distribution,
-        sum(distribution.values()),
-    )
+) -> tuple[float | None, dict[int, int]]:
+    """The average rating and how many of each rating (1-5) were given in the period."""
+    ratings = range(1, 6)
+    average, *counts = session.execute(
+        select(
+            func.avg(CsatResponse.rating),
+            *(func.count().filter(CsatResponse.rating == rating) for rating in ratings),
+        ).where(CsatResponse.team_key == team_key, _in(CsatResponse.answered_at, start, end))
+    ).one()
+    distribution = {rating: int(count) for rating, count in zip(ratings, counts, strict=True)}
+    return (float(average) if average is not None else None), distribution

@@ -206,6 +206,7 @@ def _life(
             {
                 "id": event_id,
                 "case_id": number,
+                "team_key": team_key,
                 "at": at,
                 "actor_id": actor,
                 "action": action,
@@ -251,8 +252,10 @@ def _flush(db: Database, batch: _Batch) -> None:
     if not batch.cases:
         return
     rows = [{column: case.get(column) for column in _CASE_COLUMNS} for case in batch.cases]
-    with db.unit_of_work() as session:
-        session.execute(insert(Case), rows)
-        session.execute(insert(CaseEvent), batch.events)
+    # Core inserts (one multi-row INSERT per few hundred rows), not the ORM's bulk insert,
+    # which splits the batch into a statement per differing set of values and is ~10x slower.
+    with db.engine.begin() as connection:
+        connection.execute(insert(Case.__table__), rows)
+        connection.execute(insert(CaseEvent.__table__), batch.events)
         if batch.ratings:
-            session.execute(insert(CsatResponse), batch.ratings)
+            connection.execute(insert(CsatResponse.__table__), batch.ratings)

@@ -56,6 +56,8 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    # The case's team when this happened, so team KPIs count events without a join.
+    team_key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[str] = mapped_column(String(32))
     action: Mapped[CaseAction] = mapped_column(_enum_column(CaseAction))
@@ -69,7 +71,7 @@ class CaseEvent(Base):
 
     __table_args__ = (
         Index("ix_case_events_case_id_at", "case_id", "at"),
-        Index("ix_case_events_action_at", "action", "at"),
+        Index("ix_case_events_team_action_at", "team_key", "action", "at"),
     )
 
 

@@ -1077,8 +1077,10 @@ def test_the_audit_trail_is_append_only_in_the_database(desk: Desk, statement: s
 def test_an_upsert_cannot_rewrite_an_event_either(desk: Desk) -> None:
     desk.open()
     before = desk.trail()
-    columns = "id, case_id, at, actor_id, action, source, details"
-    rewrite = "SELECT id, case_id, at, 'U0FORGER', action, source, details FROM case_events"
+    columns = "id, case_id, team_key, at, actor_id, action, source, details"
+    rewrite = (
+        "SELECT id, case_id, team_key, at, 'U0FORGER', action, source, details FROM case_events"
+    )
     statement = (
         f"INSERT OR REPLACE INTO case_events ({columns}) {rewrite}"
         if desk.db.is_sqlite
