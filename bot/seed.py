@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, text
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig
-from models import Case, CaseEvent, CsatResponse
+from models import Base, Case, CaseEvent, CsatResponse
 
 BATCH = 5000
 TITLES = (
@@ -245,7 +245,8 @@ def _working_moment(rng: random.Random, start: datetime, end: datetime) -> datet
     return moment
 
 
-_CASE_COLUMNS = [column.key for column in Case.__table__.columns]
+_TABLES = Base.metadata.tables
+_CASE_COLUMNS = [column.key for column in _TABLES[Case.__tablename__].columns]
 
 
 def _flush(db: Database, batch: _Batch) -> None:
@@ -255,7 +256,7 @@ def _flush(db: Database, batch: _Batch) -> None:
     # Core inserts (one multi-row INSERT per few hundred rows), not the ORM's bulk insert,
     # which splits the batch into a statement per differing set of values and is ~10x slower.
     with db.engine.begin() as connection:
-        connection.execute(insert(Case.__table__), rows)
-        connection.execute(insert(CaseEvent.__table__), batch.events)
+        connection.execute(insert(_TABLES[Case.__tablename__]), rows)
+        connection.execute(insert(_TABLES[CaseEvent.__tablename__]), batch.events)
         if batch.ratings:
-            connection.execute(insert(CsatResponse.__table__), batch.ratings)
+            connection.execute(insert(_TABLES[CsatResponse.__tablename__]), batch.ratings)

@@ -122,6 +122,12 @@ class History:
         with self.db.unit_of_work() as session:
             self.cases.escalate(session, number=number, actor=actor(by), reason="Needs engineering")
 
+    def escalate_to(self, number: int, team: str, by: str = AGENT) -> None:
+        with self.db.unit_of_work() as session:
+            self.cases.escalate(
+                session, number=number, actor=actor(by), reason="Billing question", to_team_key=team
+            )
+
     def pending(self, number: int, by: str = AGENT) -> None:
         with self.db.unit_of_work() as session:
             self.cases.pending(session, number=number, actor=actor(by), reason="Waiting for logs")
@@ -208,6 +214,25 @@ def test_counts_belong_to_the_team_that_has_the_case(history: History) -> None:
 
     assert history.kpis(team="billing").opened == 1
     assert history.kpis(team="support").opened == 1
+
+
+def test_events_count_for_the_team_the_case_was_in_when_they_happened(
+    history: History,
+) -> None:
+    history.at(START)
+    number = history.open()
+    history.claim(number)
+    history.close(number)  # support resolved it...
+    history.reopen(number)
+    history.wait(HOUR)
+    history.escalate_to(number, "billing")  # ...then it came back and went to billing
+    history.wait(HOUR)
+    history.close(number, by=BILLING_AGENT)
+
+    support, billing = history.kpis(team="support"), history.kpis(team="billing")
+
+    assert (support.resolved, support.reopened, support.escalated) == (1, 1, 1)
+    assert (billing.resolved, billing.reopened, billing.escalated) == (1, 0, 0)
 
 
 # Times
