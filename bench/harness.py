@@ -28,8 +28,9 @@ def parser(description: str | None) -> argparse.ArgumentParser:
     options.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL")
     options.add_argument(
         "--keep",
-        metavar="SCHEMA",
-        help="use this PostgreSQL schema and keep it afterwards, so a later run can skip seeding",
+        metavar="NAME",
+        help="keep the seeded data (PostgreSQL schema NAME, SQLite file NAME.db in the temp "
+        "folder) so a later run with the same NAME skips seeding",
     )
     return options
 
@@ -38,7 +39,8 @@ def on_each_database(args: argparse.Namespace, bench: Callable[[str, Database], 
     """Run `bench` on a fresh SQLite file, then on a scratch PostgreSQL schema if asked."""
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as folder:
-            sqlite = Database(f"sqlite:///{folder}/bench.db")
+            path = Path(tempfile.gettempdir(), f"{args.keep}.db") if args.keep else None
+            sqlite = Database(f"sqlite:///{path or Path(folder, 'bench.db')}")
             bench("sqlite", sqlite)
             sqlite.dispose()
     if args.postgres:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -59,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"casedesk: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`export ... | head`): nothing is wrong with the export. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a process ended by SIGPIPE
     return 1
 
 
@@ -136,7 +142,7 @@ def run_job_now(args: argparse.Namespace) -> int:
         names = ", ".join(job.name for job in casedesk.jobs)
         raise UsageError(f"there is no job {args.job!r}; jobs: {names}")
     summary_kind = {"daily-summary": DAILY, "weekly-summary": WEEKLY}.get(job.name)
-    if summary_kind and (args.team or args.date or args.force):
+    if summary_kind:  # unlike the scheduler's quiet run, says what it did for each team
         print(f"{job.name}: {_post_summaries(casedesk, summary_kind, args)}")
     elif args.team or args.date or args.force:
         raise UsageError(f"--team, --date and --force are for the summary jobs, not {job.name}")
@@ -159,6 +165,11 @@ def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> 
             if args.date
             else service.due_period(team, kind)
         )
+        if not service.is_over(period):
+            raise UsageError(
+                f"the {kind} summary for {period.label} can only be posted once that period "
+                f"is over ({period.end.astimezone(period.zone):%Y-%m-%d %H:%M %Z})"
+            )
         outcomes.append(service.post(team.key, period, force=args.force))
     return " ".join(outcomes) + f" ({casedesk.outbox.deliver_due()})"
 

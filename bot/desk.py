@@ -242,9 +242,23 @@ def load_desk_config(path: str | Path) -> DeskConfig:
     return parse_desk_config(text, source=source)
 
 
+class _DeskLoader(yaml.SafeLoader):
+    """Safe YAML in which an unquoted `daily_at: 10:00` stays the text "10:00": YAML 1.1
+    reads digits with colons as a base-60 number (600), which no one writing app.yaml means."""
+
+
+_DeskLoader.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _digit in "0123456789":
+    _DeskLoader.yaml_implicit_resolvers.setdefault(_digit, []).insert(
+        0, ("tag:yaml.org,2002:str", re.compile(r"^[0-9]+(?::[0-9]+)+$"))
+    )
+
+
 def parse_desk_config(text: str, *, source: str = "app.yaml") -> DeskConfig:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_DeskLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

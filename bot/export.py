@@ -1,46 +1,21 @@
 """`python -m bot export`: every case of a team with its timestamps and KPI fields, streamed.
 
-Rows are read with a server-side cursor (PostgreSQL) or in chunks (SQLite) and written as they
-come, so a million cases export in constant memory.
+The records come from `bot.metrics.case_records` (the KPI definitions live there), read with a
+server-side cursor (PostgreSQL) or in chunks (SQLite) and written as they come, so a million
+cases export in constant memory.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import select
-
+from bot import metrics
 from bot.db import Database
-from models import Case, CsatResponse
 
-FIELDS = (
-    "case",
-    "team",
-    "priority",
-    "status",
-    "title",
-    "requester",
-    "assignee",
-    "first_assignee",
-    "first_responder",
-    "escalation_level",
-    "reopen_count",
-    "opened_at",
-    "first_response_at",
-    "first_response_seconds",
-    "first_response_breached",
-    "closed_at",
-    "closed_by",
-    "resolution_seconds",
-    "resolution_breached",
-    "csat_rating",
-    "csat_comment",
-)
-CHUNK = 2000
+FIELDS = metrics.CASE_RECORD_FIELDS
 
 
 def export_cases(
@@ -49,45 +24,12 @@ def export_cases(
     """Write the team's cases opened in [start, end) to `out`; returns how many."""
     writer = _writer(fmt, out)
     count = 0
-    for row in _rows(db, team_key=team_key, start=start, end=end):
-        writer(dict(zip(FIELDS, (_plain(value) for value in row), strict=True)))
-        count += 1
+    with db.read_only() as session:
+        for record in metrics.case_records(session, team_key=team_key, start=start, end=end):
+            writer({field: _plain(value) for field, value in record.items()})
+            count += 1
     out.flush()
     return count
-
-
-def _rows(db: Database, *, team_key: str, start: datetime, end: datetime) -> Iterator[Any]:
-    query = (
-        select(
-            Case.id,
-            Case.team_key,
-            Case.priority,
-            Case.status,
-            Case.title,
-            Case.requester_id,
-            Case.assignee_id,
-            Case.first_assignee_id,
-            Case.first_responder_id,
-            Case.escalation_level,
-            Case.reopen_count,
-            Case.opened_at,
-            Case.first_response_at,
-            Case.first_response_seconds,
-            Case.first_response_breached,
-            Case.closed_at,
-            Case.closed_by,
-            Case.resolution_seconds,
-            Case.resolution_breached,
-            CsatResponse.rating,
-            CsatResponse.comment,
-        )
-        .outerjoin(CsatResponse, CsatResponse.case_id == Case.id)
-        .where(Case.team_key == team_key, Case.opened_at >= start, Case.opened_at < end)
-        .order_by(Case.id)
-        .execution_options(yield_per=CHUNK)
-    )
-    with db.read_only() as session:
-        yield from session.execute(query)
 
 
 def _writer(fmt: str, out: TextIO) -> Any:

@@ -377,7 +377,7 @@ class CaseFlows(Flow):
             return notice(error.message)
         problems = self.sync.publish(change)
         if self.insights is not None:
-            self.insights.refresh_homes(change.event.actor_id, change.case.assignee_id)
+            self.insights.refresh_homes_after(change)
         return notice(confirm(change.case) + "".join(f"\n:warning: {p}" for p in problems))
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot import metrics
 from bot.case_queries import list_cases
+from bot.cases import CaseChange
 from bot.core import Core, Flow
 from bot.desk import Team
 from bot.requester import Requester
@@ -17,7 +18,7 @@ from bot.views.blocks import SlackMessage
 from bot.views.home import HomeData, ManagerPanel, home_view
 from bot.views.replies import notice
 from bot.views.summary import stats_message
-from models import Case
+from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,23 @@ class InsightFlows(Flow):
         policy = self.sla.policies.policy(team.key, team.default_priority)
         return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
 
-    def refresh_homes(self, *user_ids: str | None) -> None:
-        for user_id in {user for user in user_ids if user and user in self._home_viewers}:
+    def refresh_homes_after(self, change: CaseChange) -> None:
+        """Refresh the App Homes a change shows in: the actor's, the assignees' (before and
+        after), and those of the case's team (their unassigned, breaching and manager lists).
+        Only homes opened in this process; any other is rebuilt when it is next opened."""
+        case, roster = change.case, self.cases.roster
+        affected = [change.event.actor_id, case.assignee_id]
+        affected += [
+            event.from_value
+            for event in change.events
+            if event.action in (CaseAction.ASSIGNED, CaseAction.UNASSIGNED)
+        ]
+        keys = {case.team_key, *(event.team_key for event in change.events)}
+        teams = [self.desk.teams[key] for key in keys if key in self.desk.teams]
+        affected += [
+            viewer
+            for viewer in sorted(self._home_viewers)
+            if any(roster.is_agent(team, viewer) for team in teams)
+        ]
+        for user_id in dict.fromkeys(user for user in affected if user in self._home_viewers):
             self.publish_home(user_id)

@@ -13,20 +13,39 @@ Definitions (also shown in the summary's footnote):
 - SLA attainment: of the targets completed in the period, how many were met; breaches: SLA
   breach alerts in the period.
 - first-contact resolution: of the cases closed in the period, those closed by their first
-  assignee, never escalated, reassigned or reopened.
-- escalation rate: cases escalated per case opened; reopen rate: reopens per resolution.
-- CSAT: ratings given in the period (1-5); response rate: ratings per survey sent.
+  assignee (or, never assigned, by whoever closed them), never escalated, reassigned or reopened.
+- escalation rate: of the cases opened in the period, those escalated since; reopen rate: of the
+  cases closed in the period, those reopened since. Rates follow their cases, so they never
+  exceed 100% and a period's rate can still rise while its cases live on.
+- CSAT: ratings given in the period (1-5); response rate: of the surveys sent in the period,
+  those answered since.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, false, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    RowMapping,
+    Select,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    label,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
+from sqlalchemy.sql.elements import ColumnElement, Label, SQLCoreOperations
 
 from bot.sqlfuncs import percentile
 from models import OPEN_STATUSES, Case, CaseAction, CaseEvent, CaseStatus, CsatResponse
@@ -91,12 +110,12 @@ class AgentRow:
 def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime) -> TeamKpis:
     """Every KPI of a team over [start, end), in five queries: cases opened, events, first
     responses, closes, and CSAT answers, each counted once over its own index range."""
-    opened = _count(
-        session, select(func.count(Case.id)).where(_team(team_key), _in(Case.opened_at, start, end))
-    )
-    events = _event_counts(session, team_key, start, end)
-    resolved, reopened = events[CaseAction.CLOSED], events[CaseAction.REOPENED]
-    escalated = events[CaseAction.ESCALATED]
+    opened, opened_then_escalated = session.execute(
+        select(func.count(Case.id), func.count().filter(Case.escalation_level > 0)).where(
+            _team(team_key), _in(Case.opened_at, start, end)
+        )
+    ).one()
+    activity = _activity(session, team_key, start, end)
     first_response, first_response_sla, _ = _measured(
         session,
         Case.first_response_seconds,
@@ -113,26 +132,26 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
         share_of=_first_contact(),
     )
     csat_average, distribution = _csat(session, team_key, start, end)
-    answered = sum(distribution.values())
     return TeamKpis(
         team_key=team_key,
         start=start,
         end=end,
-        opened=opened,
-        resolved=resolved,
-        reopened=reopened,
-        escalated=escalated,
+        opened=int(opened),
+        resolved=activity.closes,
+        reopened=activity.reopens,
+        escalated=activity.escalated_cases,
         first_response=first_response,
         resolution=resolution,
         first_response_sla=first_response_sla,
         resolution_sla=resolution_sla,
-        breaches=events[CaseAction.SLA_BREACHED],
-        first_contact_resolution=first_contact,
-        escalation_rate=Ratio(escalated, opened),
-        reopen_rate=Ratio(reopened, resolved),
+        breaches=activity.breaches,
+        # Over every case closed in the period: one reopened since was no first contact.
+        first_contact_resolution=Ratio(first_contact.part, activity.closed_cases),
+        escalation_rate=Ratio(int(opened_then_escalated), int(opened)),
+        reopen_rate=Ratio(activity.closed_cases_reopened, activity.closed_cases),
         csat_average=csat_average,
         csat_distribution=distribution,
-        csat_response_rate=Ratio(answered, events[CaseAction.CSAT_REQUESTED]),
+        csat_response_rate=Ratio(activity.surveys_answered, activity.surveys),
     )
 
 
@@ -173,11 +192,7 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
                 "priority"
             ),
         )
-        .where(
-            _team(team_key),
-            Case.opened_at < at,
-            or_(Case.status.in_(OPEN_STATUSES), Case.closed_at >= at),
-        )
+        .where(Case.id.in_(_maybe_open_at(team_key, at)))
         .subquery()
     )
     rows = session.execute(
@@ -186,6 +201,19 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
         .group_by(then.c.status, then.c.priority)
     ).all()
     return {(str(state), str(priority)): int(count) for state, priority, count in rows}
+
+
+def _maybe_open_at(team_key: str, at: datetime) -> CompoundSelect[tuple[int]]:
+    """The team's cases opened before `at` that may still have been open then: those open now
+    and those closed (for the last time) since. Two index ranges, as a union: written as one
+    OR, SQLite would scan every case the team ever opened."""
+    opened_before = (_team(team_key), Case.opened_at < at)
+    return union_all(
+        select(Case.id).where(*opened_before, Case.status.in_(OPEN_STATUSES)),
+        select(Case.id).where(
+            *opened_before, Case.status == CaseStatus.CLOSED, Case.closed_at >= at
+        ),
+    )
 
 
 def oldest_open(session: Session, *, team_key: str, limit: int = 5) -> list[Case]:
@@ -275,6 +303,22 @@ def agent_table(
         for agent in agents
     ]
     return sorted(rows, key=lambda row: (-row.handled, -row.open_now, row.agent_id))
+
+
+def case_records(
+    session: Session, *, team_key: str, start: datetime, end: datetime, chunk: int = 2000
+) -> Iterator[RowMapping]:
+    """The team's cases opened in [start, end), oldest first, as `CASE_RECORD_FIELDS`.
+    Streamed `chunk` rows at a time (a server-side cursor on PostgreSQL), so any number of
+    cases is read in constant memory."""
+    query = (
+        select(*_case_record())
+        .outerjoin(CsatResponse, CsatResponse.case_id == Case.id)
+        .where(_team(team_key), _in(Case.opened_at, start, end))
+        .order_by(Case.id)
+        .execution_options(yield_per=chunk)
+    )
+    yield from session.execute(query).mappings()
 
 
 def daily_counts(
@@ -382,35 +426,65 @@ def _count(session: Session, query: Select[int]) -> int:
     return int(session.scalar(query) or 0)
 
 
-# Counted from the audit trail; escalations count cases (a case escalated twice is one).
-_COUNTED_EVENTS = (
-    CaseAction.CLOSED,
-    CaseAction.REOPENED,
-    CaseAction.SLA_BREACHED,
-    CaseAction.CSAT_REQUESTED,
-)
+@dataclass(frozen=True)
+class _Activity:
+    """What the audit trail says a team did in a period."""
+
+    closes: int
+    reopens: int
+    escalated_cases: int  # a case escalated twice is one
+    breaches: int
+    closed_cases: int
+    closed_cases_reopened: int  # of `closed_cases`, those reopened after that close
+    surveys: int  # cases surveyed
+    surveys_answered: int  # of `surveys`, those with an answer by now
 
 
-def _event_counts(
-    session: Session, team_key: str, start: datetime, end: datetime
-) -> dict[CaseAction, int]:
-    """How many of each counted event the team had in the period, in one pass over the
-    (team, action, time) index."""
-    actions = (*_COUNTED_EVENTS, CaseAction.ESCALATED)
-    escalated = func.count(distinct(CaseEvent.case_id)).filter(
-        CaseEvent.action == CaseAction.ESCALATED
+def _activity(session: Session, team_key: str, start: datetime, end: datetime) -> _Activity:
+    """The team's counted events in the period, in one pass over the (team, action, time)
+    index. The few correlated lookups (a reopen after a close, an answer to a survey) only run
+    for the rows their action lets through, via the (case, time) and the unique case index."""
+    action = CaseEvent.action
+    closed = action == CaseAction.CLOSED
+    surveyed = action == CaseAction.CSAT_REQUESTED
+    later = aliased(CaseEvent)
+    reopened_since = (
+        select(later.id)
+        .where(
+            later.case_id == CaseEvent.case_id,
+            later.action == CaseAction.REOPENED,
+            later.id > CaseEvent.id,
+        )
+        .exists()
     )
+    answered = select(CsatResponse.id).where(CsatResponse.case_id == CaseEvent.case_id).exists()
+    cases = func.count(distinct(CaseEvent.case_id))
     counts = session.execute(
         select(
-            *(func.count().filter(CaseEvent.action == action) for action in _COUNTED_EVENTS),
-            escalated,
+            func.count().filter(closed),
+            func.count().filter(action == CaseAction.REOPENED),
+            cases.filter(action == CaseAction.ESCALATED),
+            func.count().filter(action == CaseAction.SLA_BREACHED),
+            cases.filter(closed),
+            cases.filter(and_(closed, reopened_since)),
+            cases.filter(surveyed),
+            cases.filter(and_(surveyed, answered)),
         ).where(
             CaseEvent.team_key == team_key,
-            CaseEvent.action.in_(actions),
+            action.in_(_ACTIVITY),
             _in(CaseEvent.at, start, end),
         )
     ).one()
-    return {action: int(count or 0) for action, count in zip(actions, counts, strict=True)}
+    return _Activity(*(int(count or 0) for count in counts))
+
+
+_ACTIVITY = (
+    CaseAction.CLOSED,
+    CaseAction.REOPENED,
+    CaseAction.ESCALATED,
+    CaseAction.SLA_BREACHED,
+    CaseAction.CSAT_REQUESTED,
+)
 
 
 def _measured(
@@ -455,7 +529,8 @@ def _first_contact() -> Condition:
         .scalar_subquery()
     )
     return and_(
-        Case.closed_by == Case.first_assignee_id,
+        # Closed straight away, by an agent nobody had to assign it to, counts too.
+        or_(Case.first_assignee_id.is_(None), Case.closed_by == Case.first_assignee_id),
         Case.escalation_level == 0,
         Case.reopen_count == 0,
         ownership_changes <= 1,
@@ -475,3 +550,42 @@ def _csat(
     ).one()
     distribution = {rating: int(count) for rating, count in zip(ratings, counts, strict=True)}
     return (float(average) if average is not None else None), distribution
+
+
+def _case_record() -> list[Label[Any]]:
+    """Every case as a record for spreadsheets and BI tools: the columns, named, in order."""
+    first_contact_resolution = type_coerce(  # empty while the case is not closed
+        case((Case.status == CaseStatus.CLOSED, _first_contact())), Boolean
+    )
+    fields: dict[str, Column] = {
+        "case": Case.id,
+        "team": Case.team_key,
+        "priority": Case.priority,
+        "status": Case.status,
+        "title": Case.title,
+        "requester": Case.requester_id,
+        "assignee": Case.assignee_id,
+        "first_assignee": Case.first_assignee_id,
+        "first_responder": Case.first_responder_id,
+        "escalation_level": Case.escalation_level,
+        "reopen_count": Case.reopen_count,
+        "opened_at": Case.opened_at,
+        "claimed_at": Case.claimed_at,
+        "first_response_at": Case.first_response_at,
+        "first_response_seconds": Case.first_response_seconds,
+        "first_response_breached": Case.first_response_breached,
+        "last_escalated_at": Case.last_escalated_at,
+        "closed_at": Case.closed_at,
+        "closed_by": Case.closed_by,
+        "reopened_at": Case.reopened_at,
+        "resolution_seconds": Case.resolution_seconds,
+        "resolution_breached": Case.resolution_breached,
+        "first_contact_resolution": first_contact_resolution,
+        "csat_rating": CsatResponse.rating,
+        "csat_comment": CsatResponse.comment,
+        "csat_answered_at": CsatResponse.answered_at,
+    }
+    return [label(name, column) for name, column in fields.items()]
+
+
+CASE_RECORD_FIELDS = tuple(column.name for column in _case_record())

@@ -112,6 +112,9 @@ class SummaryService:
             return Period(DAILY, day, 1, zone)
         return Period(WEEKLY, day - timedelta(days=day.weekday()), 7, zone)
 
+    def is_over(self, period: Period) -> bool:
+        return period.end <= self.clock.now()
+
     # Posting
 
     def post_due(self, kind: str) -> list[str]:
@@ -132,6 +135,8 @@ class SummaryService:
     ) -> str:
         """Queue the summary of `period` for `team_key`, once. Returns what happened."""
         team = self.desk.team(team_key)
+        if not self.is_over(period):  # a summary of half a day would be posted as the day's
+            return "" if quiet else f"{period.label} is not over yet: nothing posted."
         if not force and self._posted(team.key, period):
             return "" if quiet else _already_posted(team, period)
         # The figures and the chart are made before the write transaction, which stays short.
@@ -203,17 +208,21 @@ class SummaryService:
         today = now.astimezone(zone).date()
         if window == "today":
             start, end, label = _local_midnight(today, zone), now, "today so far"
+            # Compared with the same hours of yesterday, not with yesterday's evening.
+            before = _local_midnight(today - timedelta(days=1), zone)
+            previous_window = (before, before + (end - start))
         elif window == "yesterday":
             period = Period(DAILY, today - timedelta(days=1), 1, zone)
             start, end, label = period.start, period.end, f"yesterday ({period.label})"
+            previous_window = (period.shifted(-1).start, start)
         else:
             days = metrics.STATS_WINDOWS[window]
             start, end, label = now - timedelta(days=days), now, f"last {days} days"
-        length = end - start
+            previous_window = (start - timedelta(days=days), start)
         with self.db.read_only() as session:
             current = metrics.team_kpis(session, team_key=team.key, start=start, end=end)
             previous = metrics.team_kpis(
-                session, team_key=team.key, start=start - length, end=start
+                session, team_key=team.key, start=previous_window[0], end=previous_window[1]
             )
         return SummaryReport(
             team=team,

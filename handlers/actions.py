@@ -11,7 +11,7 @@ from bot.errors import CasedeskError
 from bot.flows import parse_case_number
 from bot.ids import ActionId
 from bot.requester import Requester
-from bot.views.blocks import SlackMessage
+from bot.views.blocks import SlackMessage, action_id_pattern
 from bot.views.replies import notice
 from handlers.context import casedesk
 from models import CaseAction, EventSource
@@ -29,7 +29,9 @@ def register(app: App) -> None:
         app.action(action_id.value)(modal_button)
     app.action(ActionId.LIST_MORE.value)(list_more_button)
     app.action(ActionId.OPEN_LINK.value)(link_button)
-    app.action(ActionId.CSAT_RATE.value)(csat_rate_button)
+    # One button per rating in one block: `csat_rate:1`..`csat_rate:5` (plain `csat_rate` on
+    # surveys posted before); the value carries case and rating either way.
+    app.action(action_id_pattern(ActionId.CSAT_RATE))(csat_rate_button)
     app.action(ActionId.CSAT_COMMENT.value)(csat_comment_button)
 
 

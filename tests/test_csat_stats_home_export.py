@@ -20,6 +20,7 @@ import pytest
 import yaml
 from conftest import (
     AGENT,
+    AGENT_2,
     BILLING_AGENT,
     DESK_YAML,
     MANAGER,
@@ -42,6 +43,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 SALES_AGENT = "U0SALES1"
 SALES_CHANNEL = "C0SALES"
@@ -133,7 +135,7 @@ def test_closing_a_case_asks_the_requester_how_we_did_with_five_ratings(
     assert survey["text"] == "How did we do with case #1?"
     assert "Printer on fire" in all_text(survey)
     survey_buttons = button_elements(survey)
-    rating_buttons = [b for b in survey_buttons if b["action_id"] == ActionId.CSAT_RATE]
+    rating_buttons = [b for b in survey_buttons if b["action_id"].startswith(ActionId.CSAT_RATE)]
     assert [b["text"]["text"] for b in rating_buttons] == STARS
     assert [b["value"] for b in rating_buttons] == [f"1:{n}" for n in range(1, 6)]
     assert [b["value"] for b in survey_buttons if b["action_id"] == ActionId.CSAT_COMMENT] == ["1"]
@@ -300,6 +302,24 @@ def test_stats_answers_privately_with_todays_kpis_of_the_channels_team(
     assert kpi_field(reply, "First-contact resolution") == "100% (1/1)"
 
 
+def test_stats_today_compares_with_the_same_hours_of_yesterday(
+    slack: SlackDriver, clock: ManualClock
+) -> None:
+    """START is Monday 09:00 UTC. Sunday had one case in the morning and three at night."""
+    clock.set(START - DAY - 30 * MINUTE)
+    slack.command(REQUESTER, "open Sunday morning")
+    clock.set(START - 10 * HOUR)
+    for title in ("Late one", "Late two", "Late three"):
+        slack.command(REQUESTER, f"open {title}")
+    clock.set(START - HOUR)
+    slack.command(REQUESTER, "open Monday morning")
+    clock.set(START)
+
+    reply = the_reply(slack.command(AGENT, "stats today"))
+
+    assert kpi_field(reply, "New") == "1"  # as many as by this time yesterday: no arrow
+
+
 def test_stats_for_a_named_team_and_window(stats_history: SlackDriver) -> None:
     reply = the_reply(stats_history.command(AGENT, "stats team:billing 7d"))
 
@@ -438,6 +458,34 @@ def test_claiming_a_case_from_app_home_refreshes_it_and_confirms_by_dm(
     assert [m["text"] for m in fake_slack.messages(f"D{AGENT}")] == ["You claimed case #2."]
 
 
+def test_a_reassignment_refreshes_the_homes_it_shows_in_and_no_other_team(
+    queue: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    """The manager hands #1 from the agent to AGENT_2: the agent's home drops it, the new
+    assignee's lists it, and billing's agent (another team) is not republished."""
+    for user in (AGENT, AGENT_2, MANAGER, BILLING_AGENT):
+        open_home(queue, fake_slack, user)
+    billing_home = fake_slack.home_views[BILLING_AGENT]
+    publishes = len(fake_slack.calls_to("views.publish"))
+
+    queue.command(MANAGER, f"assign 1 <@{AGENT_2}>")
+
+    assert len(fake_slack.calls_to("views.publish")) == publishes + 3
+    assert "*Your open cases* (0)" in section_heads(fake_slack.home_views[AGENT])
+    assert "*Your open cases* (1)" in section_heads(fake_slack.home_views[AGENT_2])
+    assert fake_slack.home_views[BILLING_AGENT] is billing_home
+
+
+def test_a_new_case_shows_up_unassigned_in_the_teams_open_homes(
+    queue: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    open_home(queue, fake_slack, AGENT)
+
+    queue.command(REQUESTER, "open Keyboard on fire")
+
+    assert "*Unassigned in your teams* (2)" in section_heads(fake_slack.home_views[AGENT])
+
+
 # python -m bot export
 
 
@@ -513,15 +561,20 @@ EXPECTED_CLOSED_CASE: Json = {
     "escalation_level": 0,
     "reopen_count": 0,
     "opened_at": "2026-11-23T09:00:00+00:00",
+    "claimed_at": "2026-11-23T09:00:00+00:00",
     "first_response_at": "2026-11-23T09:10:00+00:00",
     "first_response_seconds": 600,
     "first_response_breached": None,  # support has no SLA in this desk
+    "last_escalated_at": None,
     "closed_at": "2026-11-23T10:00:00+00:00",
     "closed_by": AGENT,
+    "reopened_at": None,
     "resolution_seconds": 3600,
     "resolution_breached": None,
+    "first_contact_resolution": True,
     "csat_rating": 5,
     "csat_comment": "Great",
+    "csat_answered_at": "2026-11-23T10:00:00+00:00",
 }
 
 
@@ -555,6 +608,7 @@ def test_export_writes_one_row_per_case_opened_in_the_range_as_csv_or_json_lines
     assert [row["case"] for row in rows] == ["1", "2"]
     assert rows[0] == as_csv_row(EXPECTED_CLOSED_CASE)
     assert (rows[1]["status"], rows[1]["assignee"], rows[1]["csat_rating"]) == ("open", "", "")
+    assert rows[1]["first_contact_resolution"] == ""  # not closed: not yet decided
     assert "exported 2 case(s)" in as_csv.stderr
 
     assert as_jsonl.returncode == 0, as_jsonl.stderr
@@ -618,3 +672,47 @@ def test_seeded_cases_export_for_their_team(
     assert 0 < len(records) <= 200
     assert len(records) == support
     assert {record["team"] for record in records} == {"support"}
+
+
+@sqlite_only
+def test_export_into_a_reader_that_stops_early_ends_quietly(
+    exported_history: None,
+    database: Database,
+    config_file: Path,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    """`export ... | head -1`: the pipe closes under the export, which stops without a trace."""
+    export = subprocess.Popen(
+        [sys.executable, "-m", "bot", "export", *MONDAY_ONLY],
+        env=cli_env(database.url, config_file, fake_slack),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert export.stdout is not None
+    export.stdout.close()  # the reader is gone before the first row is written
+    _, errors = export.communicate(timeout=120)
+
+    assert export.returncode == 141
+    assert "Traceback" not in errors
+
+
+def test_each_rating_button_has_its_own_action_id_and_is_heard(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    """Slack refuses a block with two elements of one action_id: one id per rating; the
+    plain `csat_rate` of surveys posted before still works (the other tests click it)."""
+    open_and_close(slack)
+    [survey] = surveys(fake_slack)
+    [ratings] = [b for b in survey["blocks"] if b["type"] == "actions" and len(b["elements"]) > 1]
+
+    assert [b["action_id"] for b in ratings["elements"]] == [f"csat_rate:{n}" for n in range(1, 6)]
+    three = ratings["elements"][2]
+    reply = the_reply(
+        slack.click(REQUESTER, three["action_id"], three["value"], channel=survey["channel"])
+    )
+
+    assert reply["text"] == "Thank you! You rated case #1 3/5."
+    assert answers(casedesk) == [(1, REQUESTER, 3, None)]

@@ -118,6 +118,13 @@ def test_priority_labels_may_be_written_plainly_or_with_a_label_key() -> None:
     assert desk.priorities == {"p1": "Fire", "p2": "High", "p3": "Normal", "p4": "Someday"}
 
 
+@pytest.mark.parametrize("written", ["10:00", '"10:00"', "'10:00'"])
+def test_a_summary_time_may_be_written_with_or_without_quotes(written: str) -> None:
+    desk = parse_desk_config(VALID + f"summary: {{daily_at: {written}, weekly_on: fri}}\n")
+
+    assert (desk.summary.daily_at, desk.summary.weekly_on) == ("10:00", "fri")
+
+
 @pytest.mark.parametrize(
     ("channel", "team"),
     [("C0SUPPORT", "support"), ("C0HELP", "support"), ("C0BILLING", "billing"), (None, "support"),

@@ -119,3 +119,40 @@ def test_response_url_posts_are_recorded(fake: FakeSlack) -> None:
         {"text": "Case created", "response_type": "ephemeral", "_key": "abc"}
     ]
     assert fake.responses_for("other") == []
+
+
+def test_repeated_action_id_in_one_block_is_invalid_blocks(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    def button(action_id: str, value: str) -> dict[str, Any]:
+        text = {"type": "plain_text", "text": value}
+        return {"type": "button", "text": text, "action_id": action_id, "value": value}
+
+    twice = [{"type": "actions", "elements": [button("rate", "1"), button("rate", "2")]}]
+    home = {"type": "home", "blocks": twice}
+
+    with pytest.raises(SlackApiError) as posted:
+        client.chat_postMessage(channel="C1", text="Rate us", blocks=twice)
+    with pytest.raises(SlackApiError) as published:
+        client.views_publish(user_id="U1", view=home)
+
+    error = (
+        "action_id 'rate' is already used in this block "
+        "[json-pointer:/blocks/0/elements/1/action_id]"
+    )
+    assert (posted.value.response["error"], posted.value.response["errors"]) == (
+        "invalid_blocks",
+        [error],
+    )
+    # Views are refused as Slack refuses them: invalid_arguments, with the same reason.
+    assert (published.value.response["error"], published.value.response["response_metadata"]) == (
+        "invalid_arguments",
+        {"messages": [f"[ERROR] {error}"]},
+    )
+    assert (fake.messages("C1"), fake.home_views) == ([], {})
+    # Unique within each block is enough: the same id may appear again in another block.
+    distinct = [{"type": "actions", "elements": [button("rate:1", "1"), button("rate:2", "2")]}]
+    again = [*distinct, {"type": "actions", "elements": [button("rate:1", "1")]}]
+    ts = client.chat_postMessage(channel="C1", text="Rate us", blocks=distinct)["ts"]
+    client.chat_update(channel="C1", ts=ts, text="Rate us", blocks=again)
+    assert fake.messages("C1")[0]["blocks"] == again

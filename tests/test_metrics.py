@@ -202,9 +202,33 @@ def test_counts_cases_opened_and_close_reopen_and_escalation_events_in_the_perio
     kpis = history.kpis()
 
     assert (kpis.opened, kpis.resolved, kpis.reopened, kpis.escalated) == (3, 3, 1, 1)
-    assert kpis.escalation_rate == metrics.Ratio(1, 3)
-    assert kpis.reopen_rate == metrics.Ratio(1, 3)
-    assert kpis.reopen_rate.value == pytest.approx(1 / 3)
+    assert kpis.escalation_rate == metrics.Ratio(1, 3)  # of the 3 opened, 1 escalated
+    assert kpis.reopen_rate == metrics.Ratio(1, 2)  # of the 2 cases closed, 1 reopened since
+    assert kpis.reopen_rate.value == pytest.approx(1 / 2)
+
+
+def test_rates_follow_their_cases_and_never_exceed_one_hundred_percent(
+    history: History,
+) -> None:
+    history.at(MONDAY - 3 * HOUR)  # Sunday night
+    sunday = [history.open(f"Sunday {n}") for n in range(3)]
+    for number in sunday:
+        history.close(number)
+    history.at(START)
+    monday = history.open("Opened on Monday")
+    for number in sunday:  # Monday: three reopens and three escalations of Sunday's cases
+        history.reopen(number)
+        history.escalate(number)
+    history.close(monday)
+
+    sunday_kpis = history.kpis(MONDAY - DAY, MONDAY)
+    monday_kpis = history.kpis()
+
+    assert (monday_kpis.reopened, monday_kpis.escalated, monday_kpis.opened) == (3, 3, 1)
+    assert monday_kpis.escalation_rate == metrics.Ratio(0, 1)
+    assert monday_kpis.reopen_rate == metrics.Ratio(0, 1)
+    assert sunday_kpis.escalation_rate == metrics.Ratio(3, 3)
+    assert sunday_kpis.reopen_rate == metrics.Ratio(3, 3)
 
 
 def test_counts_belong_to_the_team_that_has_the_case(history: History) -> None:
@@ -371,6 +395,31 @@ def test_first_contact_resolution_counts_cases_closed_by_their_first_and_only_ow
     assert kpis.first_contact_resolution == metrics.Ratio(2, 6)
 
 
+def test_a_case_closed_then_reopened_is_no_first_contact_resolution_of_its_period(
+    history: History,
+) -> None:
+    history.at(START)
+    kept, reopened = history.open("Stays closed"), history.open("Comes back on Tuesday")
+    for number in (kept, reopened):
+        history.claim(number)
+        history.close(number)
+    history.at(TUESDAY + HOUR)
+    history.reopen(reopened)
+
+    assert history.kpis().first_contact_resolution == metrics.Ratio(1, 2)
+
+
+def test_an_agent_closing_a_case_nobody_claimed_resolved_it_at_first_contact(
+    history: History,
+) -> None:
+    history.at(START)
+    number = history.open()
+    history.wait(10 * MINUTE)
+    history.close(number, by=AGENT)
+
+    assert history.kpis().first_contact_resolution == metrics.Ratio(1, 1)
+
+
 # CSAT
 
 
@@ -408,9 +457,10 @@ def test_csat_counts_answers_given_in_the_period(history: History) -> None:
 
     monday, tuesday = history.kpis(), history.kpis(TUESDAY, TUESDAY + DAY)
 
-    assert (monday.csat_average, monday.csat_response_rate) == (None, metrics.Ratio(0, 1))
+    assert (monday.csat_average, monday.csat_response_rate) == (None, metrics.Ratio(1, 1))
     assert tuesday.csat_average == 3.0
     assert tuesday.csat_distribution == {1: 0, 2: 0, 3: 1, 4: 0, 5: 0}
+    assert tuesday.csat_response_rate == metrics.Ratio(0, 0)  # answered Tuesday, asked Monday
 
 
 def test_the_requester_closing_their_own_case_is_not_surveyed(history: History) -> None:

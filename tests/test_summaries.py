@@ -126,23 +126,31 @@ def a_day_of_support(slack: SlackDriver, fake: FakeSlack, clock: ManualClock) ->
     """Monday from 10:00 in Berlin: three cases; #1 answered after 10 min and closed after an
     hour by its first assignee; #2 answered after 30 min, escalated, closed after two hours;
     #3 left open. The requester rates #1 a 4."""
+    a_day_of_support_from(slack, fake, clock, first=1)
+
+
+def a_day_of_support_from(
+    slack: SlackDriver, fake: FakeSlack, clock: ManualClock, *, first: int
+) -> None:
+    """`a_day_of_support`, its cases numbered from `first`."""
+    one, two = first, first + 1
     clock.set(START)
     for name in ("Printer on fire", "VPN down", "Cannot log in"):
         slack.command(REQUESTER, f"open {name}")
-    slack.command(AGENT, "claim 1")
-    slack.command(AGENT_2, "claim 2")
+    slack.command(AGENT, f"claim {one}")
+    slack.command(AGENT_2, f"claim {two}")
     clock.advance(10 * MINUTE)
-    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts(fake, 1), "On it")
+    slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts(fake, one), "On it")
     clock.advance(20 * MINUTE)
-    slack.thread_reply(AGENT_2, SUPPORT_CHANNEL, card_ts(fake, 2), "Looking")
+    slack.thread_reply(AGENT_2, SUPPORT_CHANNEL, card_ts(fake, two), "Looking")
     clock.advance(30 * MINUTE)
-    slack.command(AGENT, "close 1 Replaced the toner")
+    slack.command(AGENT, f"close {one} Replaced the toner")
     clock.advance(30 * MINUTE)
-    slack.command(AGENT_2, "escalate 2 Needs the network team")
+    slack.command(AGENT_2, f"escalate {two} Needs the network team")
     clock.advance(30 * MINUTE)
-    slack.command(AGENT_2, "close 2 Router restarted")
+    slack.command(AGENT_2, f"close {two} Router restarted")
     clock.advance(10 * MINUTE)
-    slack.click(REQUESTER, ActionId.CSAT_RATE, "1:4", channel=REQUESTER)
+    slack.click(REQUESTER, ActionId.CSAT_RATE, f"{one}:4", channel=REQUESTER)
 
 
 def mondays_summary(
@@ -172,15 +180,15 @@ def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block
     assert summary["text"] == (
         f"Customer Support: daily summary for {MONDAY_LABEL}: 3 new, 2 resolved, 1 in backlog"
     )
-    assert kpi_field(summary, "New") == "3 ▲3 · avg 0.0"
-    assert kpi_field(summary, "Resolved") == "2 ▲2 · avg 0.0"
-    assert kpi_field(summary, "Reopened") == "0 · avg 0.0"
-    assert kpi_field(summary, "Escalated") == "1 ▲1 · avg 0.0"
+    assert kpi_field(summary, "New") == "3 ▲3 · 7-day avg 0.0"
+    assert kpi_field(summary, "Resolved") == "2 ▲2 · 7-day avg 0.0"
+    assert kpi_field(summary, "Reopened") == "0 · 7-day avg 0.0"
+    assert kpi_field(summary, "Escalated") == "1 ▲1 · 7-day avg 0.0"
     assert kpi_field(summary, "First response") == "median 20 min · p90 28 min"
     assert kpi_field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
     assert kpi_field(summary, "SLA first response") == "100% (2/2)"
     assert kpi_field(summary, "SLA resolution") == "100% (2/2)"
-    assert kpi_field(summary, "SLA breaches") == "0 · avg 0.0"
+    assert kpi_field(summary, "SLA breaches") == "0 · 7-day avg 0.0"
     assert kpi_field(summary, "First-contact resolution") == "50% (1/2)"
     assert kpi_field(summary, "Escalation rate") == "33% (1/3)"
     assert kpi_field(summary, "Reopen rate") == "0% (0/2)"
@@ -240,7 +248,36 @@ def test_a_period_is_posted_once_and_again_only_when_forced(
     casedesk.outbox.deliver_due()
     again = summaries(fake_slack)
     assert [title(m) for m in again] == [f"Customer Support: daily summary for {MONDAY_LABEL}"] * 2
-    assert kpi_field(again[1], "New") == "3 ▲3 · avg 0.0"
+    assert kpi_field(again[1], "New") == "3 ▲3 · 7-day avg 0.0"
+
+
+def test_each_figure_sets_against_the_day_before_and_the_week_before_it(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    """The week before Monday (Mon 16 to Sun 22 Nov): one case a day at 11:00 in Berlin,
+    closed half an hour later; those of Monday to Thursday answered after 10 minutes.
+    Then Monday as usual (three cases, two closed)."""
+    for day in range(16, 23):
+        clock.set(datetime(2026, 11, day, 10, 0, tzinfo=UTC))
+        slack.command(REQUESTER, f"open Case of the {day}th")
+        number = day - 15
+        slack.command(AGENT, f"claim {number}")
+        if day <= 19:
+            clock.advance(10 * MINUTE)
+            slack.thread_reply(AGENT, SUPPORT_CHANNEL, card_ts(fake_slack, number), "On it")
+        clock.set(datetime(2026, 11, day, 10, 30, tzinfo=UTC))
+        slack.command(AGENT, f"close {number} Done")
+    a_day_of_support_from(slack, fake_slack, clock, first=8)
+
+    summary = mondays_summary(fake_slack, casedesk, clock)
+
+    assert kpi_field(summary, "New") == "3 ▲2 · 7-day avg 1.0"
+    assert kpi_field(summary, "Resolved") == "2 ▲1 · 7-day avg 1.0"
+    assert kpi_field(summary, "First response") == (
+        "median 20 min · p90 28 min · 7-day median 10 min"
+    )
+    assert kpi_field(summary, "First-contact resolution") == "50% (1/2) ▼50 pt · 7-day 100%"
+    assert kpi_field(summary, "Escalation rate") == "33% (1/3) ▲33 pt · 7-day 0%"
 
 
 def test_a_team_without_cases_is_told_there_were_none(
@@ -266,7 +303,7 @@ def test_after_downtime_only_the_latest_due_day_is_posted(
 
     summary = only_summary(fake_slack)
     assert title(summary) == "Customer Support: daily summary for Fri 27 Nov 2026"
-    assert kpi_field(summary, "New") == "0 ▼1 · avg 0.1"
+    assert kpi_field(summary, "New") == "0 ▼1 · 7-day avg 0.1"
 
 
 def test_the_daily_summary_waits_for_daily_at_in_the_teams_time_zone(
@@ -400,3 +437,66 @@ def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(
     assert forced.returncode == 0, forced.stderr
     assert "Queued the daily summary of Customer Support" in forced.stdout
     assert len(summaries(fake_slack)) == 2
+
+
+def test_run_job_refuses_a_day_that_is_not_over_and_records_nothing(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+
+    refused = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", tomorrow)
+    later = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", tomorrow)
+
+    for result in (refused, later):
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "can only be posted once that period is over" in result.stderr
+    assert summaries(fake_slack) == []
+
+
+def test_run_job_without_options_says_when_the_due_summary_was_already_posted(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    first = run_cli(cli_env, tmp_path, "run-job", "daily-summary")
+    again = run_cli(cli_env, tmp_path, "run-job", "daily-summary")
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("Queued the daily summary") == 2  # support and billing
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("was already posted; use --force to post it again.") == 2
+    assert len(summaries(fake_slack)) == 1
+
+
+def test_every_unassigned_case_at_risk_gets_its_own_claim_button(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    """Eight cases opened Monday, all overdue for a first response on Tuesday; #2 claimed.
+    Each unassigned one gets a Claim button beside its line (not only the first five, and
+    never two buttons of one action_id in one block, which Slack refuses)."""
+    clock.set(START)
+    for number in range(1, 9):
+        slack.command(REQUESTER, f"open Broken thing {number}")
+    slack.command(AGENT, "claim 2")
+
+    summary = mondays_summary(fake_slack, casedesk, clock)
+
+    assert [(call.method, call.error) for call in fake_slack.calls if call.error] == []
+    at_risk = [
+        block
+        for block in summary["blocks"]
+        if "text" in block and block["text"]["text"].endswith("· overdue")
+    ]
+    assert len(at_risk) == 8
+    claims = [block["accessory"] for block in at_risk if "accessory" in block]
+    assert [(claim["action_id"], claim["value"]) for claim in claims] == [
+        (ActionId.CLAIM, str(n)) for n in (1, 3, 4, 5, 6, 7, 8)
+    ]
+    assert not any(block["type"] == "actions" for block in summary["blocks"])
+
+    claimed = slack.click(
+        AGENT_2, ActionId.CLAIM, "8", channel=SUPPORT_CHANNEL, message_ts=summary["ts"]
+    )
+    assert claimed.status == 200, claimed.body
+    thread = fake_slack.thread(SUPPORT_CHANNEL, card_ts(fake_slack, 8))
+    said = [text for reply in thread for text in section_texts(reply)]
+    assert f":raising_hand: <@{AGENT_2}> claimed this case." in said

@@ -93,6 +93,23 @@ def _check_element(element: Any, pointer: str) -> list[str]:
     )
 
 
+def _repeated_action_ids(elements: list[Any], pointer: str) -> list[str]:
+    """Slack wants every `action_id` unique within its block."""
+    seen: set[str] = set()
+    errors = []
+    for i, element in enumerate(elements):
+        action_id = element.get("action_id") if isinstance(element, dict) else None
+        if not isinstance(action_id, str):
+            continue
+        if action_id in seen:
+            errors.append(
+                f"action_id {action_id!r} is already used in this block "
+                f"[json-pointer:{pointer}/{i}/action_id]"
+            )
+        seen.add(action_id)
+    return errors
+
+
 def _check_block(block: Json, pointer: str) -> list[str]:
     kind = block.get("type")
     errors = _too_long(block.get("block_id"), 255, f"{pointer}/block_id")
@@ -110,6 +127,7 @@ def _check_block(block: Json, pointer: str) -> list[str]:
         errors += _too_many(elements, 25, f"{pointer}/elements")
         for i, element in enumerate(elements):
             errors += _check_element(element, f"{pointer}/elements/{i}")
+        errors += _repeated_action_ids(elements, f"{pointer}/elements")
     elif kind == "context":
         errors += _too_many(block.get("elements"), 10, f"{pointer}/elements")
     return errors

@@ -3,6 +3,7 @@ would refuse with `invalid_blocks`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,18 @@ def button(
     if url:
         element["url"] = url
     return element
+
+
+def distinct_action_id(action_id: str, key: object) -> str:
+    """`action_id` made unique within its block (Slack refuses two elements with the same
+    one): `csat_rate:4`. Listeners match both forms with `action_id_pattern`."""
+    return f"{action_id}:{key}"
+
+
+def action_id_pattern(action_id: str) -> re.Pattern[str]:
+    """Matches `action_id` and every `distinct_action_id(action_id, ...)`, so buttons already
+    posted with the plain id keep working."""
+    return re.compile(rf"^{re.escape(action_id)}(:[^:]+)?$")
 
 
 def actions(elements: list[Block], block_id: str | None = None) -> Block:

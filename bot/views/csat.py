@@ -10,6 +10,7 @@ from bot.views.blocks import (
     actions,
     button,
     context,
+    distinct_action_id,
     message,
     plain,
     section,
@@ -23,7 +24,8 @@ STARS = {1: "1 · Poor", 2: "2", 3: "3 · OK", 4: "4", 5: "5 · Great"}
 
 def survey(case: Case) -> SlackMessage:
     ratings = [
-        button(label, ActionId.CSAT_RATE, f"{case.id}:{value}") for value, label in STARS.items()
+        button(label, distinct_action_id(ActionId.CSAT_RATE, value), f"{case.id}:{value}")
+        for value, label in STARS.items()
     ]
     return message(
         f"How did we do with case #{case.id}?",

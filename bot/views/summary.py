@@ -14,7 +14,6 @@ from bot.timefmt import ago, duration
 from bot.views.blocks import (
     Block,
     SlackMessage,
-    actions,
     button,
     context,
     divider,
@@ -30,9 +29,11 @@ NO_DATA = "_no data_"
 FOOTNOTE = (
     "Times are business time of the team's SLA calendar (pending time excluded from resolution). "
     "SLA attainment: targets completed in the period that were met. First-contact resolution: "
-    "closed by the first assignee, never escalated, reassigned or reopened. Escalation rate: "
-    "cases escalated per case opened; reopen rate: reopens per resolution. Changes compare with "
-    "the previous period; avg is the trailing 7-day average."
+    "of the cases closed, those closed by their first assignee, never escalated, reassigned or "
+    "reopened. Escalation rate: of the cases opened, those escalated since; reopen rate: of the "
+    "cases closed, those reopened since; CSAT response rate: of the surveys sent, those "
+    "answered. ▲/▼: change against the previous period; 7-day: the 7 days before the period "
+    "(a daily average for counts)."
 )
 
 
@@ -86,7 +87,7 @@ def kpi_blocks(report: SummaryReport) -> list[Block]:
     def count(name: str, read: Callable[[TeamKpis], int]) -> str:
         value = read(now)
         change = _arrow(value, read(before) if before else None)
-        average = f" · avg {read(week) / 7:.1f}" if week else ""
+        average = f" · 7-day avg {read(week) / 7:.1f}" if week else ""
         return f"*{name}*\n{value}{change}{average}"
 
     def spread(name: str, read: Callable[[TeamKpis], Spread]) -> str:
@@ -96,7 +97,7 @@ def kpi_blocks(report: SummaryReport) -> list[Block]:
         change = _arrow(current.median, read(before).median if before else None, seconds=True)
         p90 = f" · p90 {_seconds(current.p90)}" if current.p90 is not None else ""
         average = (
-            f" · avg {_seconds(read(week).median)}"
+            f" · 7-day median {_seconds(read(week).median)}"
             if week and read(week).median is not None
             else ""
         )
@@ -108,10 +109,12 @@ def kpi_blocks(report: SummaryReport) -> list[Block]:
             return f"*{name}*\n{NO_DATA}"
         previous = read(before).value if before else None
         change = _arrow(current.value, previous, percent=True)
-        average = f" · avg {read(week).value:.0%}" if week and read(week).value is not None else ""
+        average = (
+            f" · 7-day {read(week).value:.0%}" if week and read(week).value is not None else ""
+        )
         return f"*{name}*\n{current.value:.0%} ({current.part}/{current.whole}){change}{average}"
 
-    csat = _csat(now, before)
+    csat = _csat(now, before, week)
     return [
         fields_section(
             [
@@ -138,14 +141,15 @@ def kpi_blocks(report: SummaryReport) -> list[Block]:
     ]
 
 
-def _csat(now: TeamKpis, before: TeamKpis | None) -> str:
+def _csat(now: TeamKpis, before: TeamKpis | None, week: TeamKpis | None) -> str:
     if now.csat_average is None:
         return f"*CSAT*\n{NO_DATA}"
     change = _arrow(now.csat_average, before.csat_average if before else None, decimals=True)
     spread = " ".join(
         f"{rating}★{count}" for rating, count in now.csat_distribution.items() if count
     )
-    return f"*CSAT*\n{now.csat_average:.2f}/5{change} · {spread}"
+    average = f" · 7-day {week.csat_average:.2f}" if week and week.csat_average else ""
+    return f"*CSAT*\n{now.csat_average:.2f}/5{change} · {spread}{average}"
 
 
 def _backlog_blocks(report: SummaryReport, desk: DeskConfig) -> list[Block]:
@@ -183,18 +187,20 @@ def _risk_blocks(report: SummaryReport) -> list[Block]:
     if not report.at_risk:
         return [section("*At risk (next 4 business hours):* none")]
     blocks: list[Block] = [section("*At risk (next 4 business hours)*")]
-    claimable = []
     for case in report.at_risk:
         due = min(d for d in (case.first_response_due_at, case.resolution_due_at) if d is not None)
         owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
         state = "overdue" if due <= report.now else f"due in {duration(due - report.now)}"
-        blocks.append(
-            section(f"{_case_link(case)} {user_text(case.title, 80)} · {owner} · {state}")
-        )
+        # One section per case, its Claim button beside it: one button per block.
+        claim = None
         if case.assignee_id is None:
-            claimable.append(button(f"Claim #{case.id}", ActionId.CLAIM, str(case.id)))
-    if claimable:
-        blocks.append(actions(claimable[:5]))
+            claim = button(f"Claim #{case.id}", ActionId.CLAIM, str(case.id))
+        blocks.append(
+            section(
+                f"{_case_link(case)} {user_text(case.title, 80)} · {owner} · {state}",
+                accessory=claim,
+            )
+        )
     return blocks
 
 
@@ -224,18 +230,23 @@ def _arrow(
     percent: bool = False,
     decimals: bool = False,
 ) -> str:
-    """ " ▲3" / " ▼5 min" against the previous period; nothing where it would mean nothing."""
-    if previous is None or value == previous:
+    """ " ▲3" / " ▼5 min" against the previous period; nothing where it would mean nothing:
+    no previous figure, or a change too small to show at the figure's precision."""
+    if previous is None:
         return ""
     difference = abs(value - previous)
     if seconds:
-        amount = _seconds(difference)
+        shown, amount = round(difference), _seconds(difference)
     elif percent:
-        amount = f"{difference * 100:.0f} pt"
+        shown = round(difference * 100)
+        amount = f"{shown} pt"
     elif decimals:
+        shown = round(difference * 100)
         amount = f"{difference:.2f}"
     else:
-        amount = f"{difference:g}"
+        shown, amount = round(difference), f"{difference:g}"
+    if not shown:
+        return ""
     return f" {'▲' if value > previous else '▼'}{amount}"
 
 
