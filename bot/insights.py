@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from bot import metrics
 from bot.case_queries import list_cases
@@ -12,7 +11,7 @@ from bot.core import Core, Flow
 from bot.desk import Team
 from bot.requester import Requester
 from bot.slack import SlackDeliveryError
-from bot.summaries import AT_RISK_HORIZON, SummaryService
+from bot.summaries import SummaryService
 from bot.text import escape
 from bot.views.blocks import SlackMessage
 from bot.views.home import HomeData, ManagerPanel, home_view
@@ -65,7 +64,7 @@ class InsightFlows(Flow):
                     session, view="unassigned", user_id=user_id, team_key=team.key, limit=20
                 ).cases
                 team_breaching = metrics.at_risk(
-                    session, team_key=team.key, horizon=self._risk_horizon(team, now)
+                    session, team_key=team.key, horizon=self.summaries.risk_horizons(team, now)
                 )
                 breaching += team_breaching
                 if roster.is_manager(team, user_id):
@@ -85,10 +84,6 @@ class InsightFlows(Flow):
             for team, risk, escalated, load in panels
         ]
         return HomeData(user_id, mine, unassigned, breaching, managed)
-
-    def _risk_horizon(self, team: Team, now: datetime) -> datetime:
-        policy = self.sla.policies.policy(team.key, team.default_priority)
-        return policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
 
     def refresh_homes_after(self, change: CaseChange) -> None:
         """Refresh the App Homes a change shows in: the actor's, the assignees' (before and

@@ -23,7 +23,7 @@ Definitions (also shown in the summary's footnote):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -192,7 +192,7 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
                 "priority"
             ),
         )
-        .where(Case.id.in_(_maybe_open_at(team_key, at)))
+        .where(Case.id.in_(_maybe_open_at(team_key, at)), Case.opened_at < at)
         .subquery()
     )
     rows = session.execute(
@@ -204,14 +204,13 @@ def backlog(session: Session, *, team_key: str, at: datetime) -> dict[tuple[str,
 
 
 def _maybe_open_at(team_key: str, at: datetime) -> CompoundSelect[tuple[int]]:
-    """The team's cases opened before `at` that may still have been open then: those open now
-    and those closed (for the last time) since. Two index ranges, as a union: written as one
-    OR, SQLite would scan every case the team ever opened."""
-    opened_before = (_team(team_key), Case.opened_at < at)
+    """The team's cases that may have been open at `at`: those open now and those closed (for
+    the last time) since; the caller keeps those opened before `at`. Two index ranges, as a
+    union: written as one OR, SQLite would scan every case the team ever opened."""
     return union_all(
-        select(Case.id).where(*opened_before, Case.status.in_(OPEN_STATUSES)),
+        select(Case.id).where(_team(team_key), Case.status.in_(OPEN_STATUSES)),
         select(Case.id).where(
-            *opened_before, Case.status == CaseStatus.CLOSED, Case.closed_at >= at
+            _team(team_key), Case.status == CaseStatus.CLOSED, Case.closed_at >= at
         ),
     )
 
@@ -227,8 +226,27 @@ def oldest_open(session: Session, *, team_key: str, limit: int = 5) -> list[Case
     )
 
 
-def at_risk(session: Session, *, team_key: str, horizon: datetime, limit: int = 10) -> list[Case]:
-    """Open cases with a running SLA timer due before `horizon`, soonest first."""
+def at_risk(
+    session: Session,
+    *,
+    team_key: str,
+    horizon: datetime | Mapping[str, datetime],
+    limit: int = 10,
+) -> list[Case]:
+    """Open cases with a running SLA timer due before `horizon`, soonest first. The horizon
+    may differ by priority (4 business hours end later on an office calendar than on 24x7):
+    then only the priorities it names are looked at."""
+
+    def due_before(moment: datetime) -> Condition:
+        return or_(Case.first_response_due_at < moment, Case.resolution_due_at < moment)
+
+    if isinstance(horizon, datetime):
+        due = due_before(horizon)
+    else:
+        due = or_(
+            false(),
+            *(and_(Case.priority == key, due_before(moment)) for key, moment in horizon.items()),
+        )
     soonest = case(
         (
             and_(
@@ -248,7 +266,7 @@ def at_risk(session: Session, *, team_key: str, horizon: datetime, limit: int = 
             .where(
                 _team(team_key),
                 Case.status.in_(OPEN_STATUSES),
-                or_(Case.first_response_due_at < horizon, Case.resolution_due_at < horizon),
+                due,
             )
             .order_by(soonest, Case.id)
             .limit(limit)

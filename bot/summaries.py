@@ -112,6 +112,16 @@ class SummaryService:
             return Period(DAILY, day, 1, zone)
         return Period(WEEKLY, day - timedelta(days=day.weekday()), 7, zone)
 
+    def risk_horizons(self, team: Team, now: datetime) -> dict[str, datetime]:
+        """Per priority, the end of the next 4 business hours on that priority's calendar."""
+        horizons = {}
+        for priority in self.desk.priorities:
+            policy = self.policies.policy(team.key, priority)
+            horizons[priority] = (
+                policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
+            )
+        return horizons
+
     def is_over(self, period: Period) -> bool:
         return period.end <= self.clock.now()
 
@@ -241,8 +251,7 @@ class SummaryService:
     def report(self, team: Team, period: Period) -> SummaryReport:
         now = self.clock.now()
         agents = sorted(self.roster.agents(team) | self.roster.managers(team))
-        policy = self.policies.policy(team.key, team.default_priority)
-        horizon = policy.calendar.add(now, AT_RISK_HORIZON) if policy else now + AT_RISK_HORIZON
+        horizons = self.risk_horizons(team, now)
         with self.db.read_only() as session:
             current = metrics.team_kpis(
                 session, team_key=team.key, start=period.start, end=period.end
@@ -266,7 +275,7 @@ class SummaryService:
                 trailing_week=trailing,
                 backlog=metrics.backlog(session, team_key=team.key, at=period.end),
                 oldest_open=metrics.oldest_open(session, team_key=team.key),
-                at_risk=metrics.at_risk(session, team_key=team.key, horizon=horizon),
+                at_risk=metrics.at_risk(session, team_key=team.key, horizon=horizons),
                 agents=metrics.agent_table(
                     session, team_key=team.key, agents=agents, start=period.start, end=period.end
                 ),

@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import AGENT, AGENT_2, BILLING_AGENT, MANAGER, REQUESTER, START, actor, sla_desk
+from conftest import (
+    AGENT,
+    AGENT_2,
+    BILLING_AGENT,
+    MANAGER,
+    REQUESTER,
+    START,
+    StaticDirectory,
+    actor,
+    sla_desk,
+)
 from sqlalchemy import select
 
 from bot import metrics
@@ -21,6 +31,7 @@ from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
 from bot.sla_tracker import SlaTracker
 from bot.sqlfuncs import percentile
+from bot.summaries import SummaryService
 from models import Case
 
 MINUTE = timedelta(minutes=1)
@@ -599,6 +610,52 @@ def test_at_risk_lists_open_cases_with_a_timer_due_before_the_horizon_soonest_fi
     assert at_risk(30 * MINUTE) == [first, later]
     assert at_risk(4 * HOUR) == [first, later, answered]
     assert at_risk(MINUTE) == []
+
+
+def test_at_risk_may_look_further_ahead_for_some_priorities_than_for_others(
+    history: History, database: Database, clock: ManualClock
+) -> None:
+    history.at(START)
+    urgent = history.open("P1: first response due at 09:15", priority="p1")
+    history.open("P3: first response due at 09:15", priority="p3")  # beyond the P3 horizon
+
+    with database.read_only() as session:
+        found = metrics.at_risk(
+            session,
+            team_key="support",
+            horizon={"p1": START + 20 * MINUTE, "p3": START + 10 * MINUTE},
+        )
+
+    assert case_ids(found) == [urgent]
+
+
+def test_the_summary_looks_four_business_hours_ahead_on_each_prioritys_calendar(
+    database: Database, clock: ManualClock
+) -> None:
+    """Billing counts office hours in Berlin, but its P1 cases round the clock."""
+    desk = sla_desk(
+        """
+sla:
+  teams:
+    billing:
+      default: {first_response: 1h, resolution: 8h, calendar: office}
+      p1: {first_response: 15m, resolution: 2h, calendar: 24x7}
+""",
+        source="risk test desk",
+    )
+    summaries = SummaryService(
+        db=database,
+        desk=desk,
+        roster=Roster(desk, StaticDirectory({}), clock),
+        policies=SlaPolicies(desk.sla, desk.calendars),
+        clock=clock,
+    )
+    friday_evening = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
+
+    horizons = summaries.risk_horizons(desk.team("billing"), friday_evening)
+
+    assert horizons["p1"] == friday_evening + 4 * HOUR
+    assert horizons["p3"] == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)  # Monday 12:00 Berlin
 
 
 def test_agent_table_shows_each_agents_work_in_the_period_and_load_now(
