@@ -35,7 +35,7 @@ class InsightFlows(Flow):
             known = ", ".join(f"`{key}`" for key in self.desk.teams)
             return notice(f"There is no team `{escape(team_key)}`. Teams: {known}.")
         team = self.desk.team(team_key) if team_key else self._home_team(who)
-        return stats_message(self.summaries.stats_report(team, window))
+        return stats_message(self.summaries.stats_report(team, window, breakdown=True), self.desk)
 
     def _home_team(self, who: Requester) -> Team:
         routed = self.desk.team_for_channel(who.channel_id)

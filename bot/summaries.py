@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -211,8 +211,9 @@ class SummaryService:
 
     # Figures
 
-    def stats_report(self, team: Team, window: str) -> SummaryReport:
-        """`/case stats`: today, yesterday, or the last 7 or 30 days up to now."""
+    def stats_report(self, team: Team, window: str, *, breakdown: bool = False) -> SummaryReport:
+        """`/case stats`: today, yesterday, or the last 7 or 30 days up to now; with the
+        backlog, the cases at risk and the agents too when `breakdown` is asked for."""
         now = self.clock.now()
         zone = self.zone(team)
         today = now.astimezone(zone).date()
@@ -220,66 +221,80 @@ class SummaryService:
             start, end, label = _local_midnight(today, zone), now, "today so far"
             # Compared with the same hours of yesterday, not with yesterday's evening.
             before = _local_midnight(today - timedelta(days=1), zone)
-            previous_window = (before, before + (end - start))
+            previous = (before, before + (end - start))
         elif window == "yesterday":
             period = Period(DAILY, today - timedelta(days=1), 1, zone)
             start, end, label = period.start, period.end, f"yesterday ({period.label})"
-            previous_window = (period.shifted(-1).start, start)
+            previous = (period.shifted(-1).start, start)
         else:
             days = metrics.STATS_WINDOWS[window]
             start, end, label = now - timedelta(days=days), now, f"last {days} days"
-            previous_window = (start - timedelta(days=days), start)
-        with self.db.read_only() as session:
-            current = metrics.team_kpis(session, team_key=team.key, start=start, end=end)
-            previous = metrics.team_kpis(
-                session, team_key=team.key, start=previous_window[0], end=previous_window[1]
-            )
-        return SummaryReport(
-            team=team,
-            kind="stats",
-            label=label,
-            current=current,
-            previous=previous,
-            trailing_week=None,
-            backlog={},
-            oldest_open=[],
-            at_risk=[],
-            agents=[],
-            now=now,
+            previous = (start - timedelta(days=days), start)
+        return self._report(
+            team, "stats", label, (start, end), previous, trailing=None, breakdown=breakdown
         )
 
     def report(self, team: Team, period: Period) -> SummaryReport:
+        """The figures of a summary post."""
+        before = period.shifted(-1)
+        trailing = None
+        if period.kind == DAILY:
+            week_before = Period(DAILY, period.first_day - timedelta(days=7), 7, period.zone)
+            trailing = (week_before.start, week_before.end)
+        return self._report(
+            team,
+            period.kind,
+            period.label,
+            (period.start, period.end),
+            (before.start, before.end),
+            trailing=trailing,
+            breakdown=True,
+        )
+
+    def _report(
+        self,
+        team: Team,
+        kind: str,
+        label: str,
+        window: tuple[datetime, datetime],
+        previous: tuple[datetime, datetime],
+        *,
+        trailing: tuple[datetime, datetime] | None,
+        breakdown: bool,
+    ) -> SummaryReport:
         now = self.clock.now()
-        agents = sorted(self.roster.agents(team) | self.roster.managers(team))
-        horizons = self.risk_horizons(team, now)
+        start, end = window
         with self.db.read_only() as session:
-            current = metrics.team_kpis(
-                session, team_key=team.key, start=period.start, end=period.end
-            )
-            previous_period = period.shifted(-1)
-            previous = metrics.team_kpis(
-                session, team_key=team.key, start=previous_period.start, end=previous_period.end
-            )
-            trailing = None
-            if period.kind == DAILY:
-                week_before = Period(DAILY, period.first_day - timedelta(days=7), 7, period.zone)
-                trailing = metrics.team_kpis(
-                    session, team_key=team.key, start=week_before.start, end=week_before.end
-                )
-            return SummaryReport(
+
+            def kpis(span: tuple[datetime, datetime]) -> metrics.TeamKpis:
+                return metrics.team_kpis(session, team_key=team.key, start=span[0], end=span[1])
+
+            report = SummaryReport(
                 team=team,
-                kind=period.kind,
-                label=period.label,
-                current=current,
-                previous=previous,
-                trailing_week=trailing,
-                backlog=metrics.backlog(session, team_key=team.key, at=period.end),
-                oldest_open=metrics.oldest_open(session, team_key=team.key),
-                at_risk=metrics.at_risk(session, team_key=team.key, horizon=horizons),
-                agents=metrics.agent_table(
-                    session, team_key=team.key, agents=agents, start=period.start, end=period.end
-                ),
+                kind=kind,
+                label=label,
+                current=kpis(window),
+                previous=kpis(previous),
+                trailing_week=kpis(trailing) if trailing else None,
+                backlog={},
+                oldest_open=[],
+                at_risk=[],
+                agents=[],
                 now=now,
+            )
+            if not breakdown:
+                return report
+            agents = sorted(self.roster.agents(team) | self.roster.managers(team))
+            return replace(
+                report,
+                backlog=metrics.backlog(session, team_key=team.key, at=end),
+                oldest_open=metrics.oldest_open(session, team_key=team.key),
+                at_risk=metrics.at_risk(
+                    session, team_key=team.key, horizon=self.risk_horizons(team, now)
+                ),
+                agents=metrics.agent_table(
+                    session, team_key=team.key, agents=agents, start=start, end=end
+                ),
             )
 
     def _chart_file(self, report: SummaryReport, period: Period) -> dict[str, str]:

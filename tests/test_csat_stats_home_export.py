@@ -302,6 +302,20 @@ def test_stats_answers_privately_with_todays_kpis_of_the_channels_team(
     assert kpi_field(reply, "First-contact resolution") == "100% (1/1)"
 
 
+def test_stats_also_show_the_backlog_and_the_work_of_each_agent(
+    stats_history: SlackDriver,
+) -> None:
+    reply = the_reply(stats_history.command(AGENT, "stats"))
+
+    sections = [
+        b["text"]["text"] for b in reply["blocks"] if "text" in b and b["type"] == "section"
+    ]
+    assert "*Backlog at end of period:* 1\nby status: open 1\nby priority: P3 1" in sections
+    agents = next(text for text in sections if text.startswith("*Per agent*"))
+    assert agents.splitlines()[1].startswith(f"• <@{AGENT}>: handled 1 · resolved 1 · ")
+    assert reply["text"] == "Customer Support: today so far: 2 new, 1 resolved, 1 in backlog"
+
+
 def test_stats_today_compares_with_the_same_hours_of_yesterday(
     slack: SlackDriver, clock: ManualClock
 ) -> None:

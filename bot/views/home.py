@@ -55,7 +55,10 @@ def home_view(data: HomeData, now: datetime) -> dict[str, Any]:
         blocks += _manager_panel(panel, now)
     blocks.append(
         context(
-            ["Updated when you open this tab and after your changes. `/case help` lists commands."]
+            [
+                "Updated when you open this tab and as your teams' cases change. "
+                "`/case help` lists commands."
+            ]
         )
     )
     if len(blocks) > MAX_MODAL_BLOCKS:

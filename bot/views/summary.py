@@ -62,11 +62,7 @@ def summary_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
     blocks: list[Block] = [header(title)]
     if quiet:
         blocks.append(section(f":zzz: {quiet}"))
-    blocks += kpi_blocks(report)
-    blocks += _backlog_blocks(report, desk)
-    blocks += _risk_blocks(report)
-    blocks += _agent_blocks(report)
-    blocks.append(context([FOOTNOTE]))
+    blocks += _body(report, desk)
     text = (
         f"{title}: {kpis.opened} new, {kpis.resolved} resolved, "
         f"{sum(report.backlog.values())} in backlog" + (f". {quiet}" if quiet else "")
@@ -74,11 +70,25 @@ def summary_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
     return message(text, blocks)
 
 
-def stats_message(report: SummaryReport) -> SlackMessage:
+def stats_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
+    """`/case stats`: the summary's figures for the window asked for."""
     title = f"{report.team.name}: {report.label}"
-    blocks: list[Block] = [header(title), *kpi_blocks(report), context([FOOTNOTE])]
     kpis = report.current
-    return message(f"{title}: {kpis.opened} new, {kpis.resolved} resolved", blocks)
+    text = (
+        f"{title}: {kpis.opened} new, {kpis.resolved} resolved, "
+        f"{sum(report.backlog.values())} in backlog"
+    )
+    return message(text, [header(title), *_body(report, desk)])
+
+
+def _body(report: SummaryReport, desk: DeskConfig) -> list[Block]:
+    return [
+        *kpi_blocks(report),
+        *_backlog_blocks(report, desk),
+        *_risk_blocks(report),
+        *_agent_blocks(report),
+        context([FOOTNOTE]),
+    ]
 
 
 def kpi_blocks(report: SummaryReport) -> list[Block]:
