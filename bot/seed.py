@@ -144,6 +144,8 @@ def _life(
         )
         case["first_response_breached"] = seconds > 4 * 3600
         case["last_activity_at"] = replied
+        if case["first_response_breached"]:
+            _breach(happen, opened + timedelta(hours=4), "first_response")
     pending_time = timedelta(0)
     moment = replied
     if case["status"] == "in_progress" and rng.random() < 0.25:
@@ -182,11 +184,13 @@ def _life(
                 again = reopened + timedelta(hours=rng.expovariate(1 / 4))
                 if happen(again, agent, "closed", "closed", resolution="Fixed for real"):
                     _close(case, agent, again, opened, pending_time + (reopened - closed))
-        if case["status"] == "closed" and rng.random() < 0.3:
+        if case["resolution_breached"]:
+            _breach(happen, opened + pending_time + timedelta(hours=24), "resolution")
+        # Every closed case is surveyed; about a third of the requesters answer.
+        if case["status"] == "closed" and happen(case["closed_at"], "scheduler", "csat_requested"):
             answered = case["closed_at"] + timedelta(minutes=rng.randint(5, 600))
-            if answered < now:
+            if rng.random() < 0.35 and answered < now:
                 rating = rng.choices((1, 2, 3, 4, 5), weights=(3, 4, 10, 35, 48))[0]
-                happen(case["closed_at"], "scheduler", "csat_requested")
                 happen(answered, requester, "csat_rated", rating=rating)
                 batch.ratings.append(
                     {
@@ -210,7 +214,7 @@ def _life(
                 "at": at,
                 "actor_id": actor,
                 "action": action,
-                "source": "command",
+                "source": "scheduler" if actor == "scheduler" else "command",
                 "from_value": None,
                 "to_value": None,
                 "status_before": status_before if changed else None,
@@ -223,6 +227,11 @@ def _life(
         event_id += 1
     batch.cases.append(case)
     return event_id
+
+
+def _breach(happen: Callable[..., bool], due: datetime, target: str) -> None:
+    """The breach alert the SLA check would have raised when the target passed."""
+    happen(due, "scheduler", "sla_breached", target=target, due_at=due.isoformat())
 
 
 def _close(

@@ -699,6 +699,37 @@ def test_agent_table_of_nobody_is_empty(database: Database) -> None:
         )
 
 
+# The chart's daily series
+
+
+def test_daily_counts_give_each_day_its_openings_closes_and_sla_attainment(
+    history: History, database: Database
+) -> None:
+    """Support: 15 min to respond, 1 h to resolve, round the clock. Monday: #1 answered and
+    closed in time, #2 opened; Tuesday: #2 answered and closed a day late (both targets
+    missed), #3 opened and closed by billing's team (another team's close)."""
+    history.at(START)
+    on_time, late = history.open("On time"), history.open("Late")
+    history.wait(10 * MINUTE)
+    history.reply(on_time)
+    history.close(on_time)
+    history.at(START + DAY)
+    history.reply(late)
+    history.close(late)
+    billing = history.open("Billing's", team="billing")
+    history.close(billing, by=BILLING_AGENT)
+    days = [(MONDAY + n * DAY, MONDAY + (n + 1) * DAY) for n in range(3)]
+
+    with database.read_only() as session:
+        series = metrics.daily_counts(session, team_key="support", days=days)
+
+    assert series == [
+        (2, 1, metrics.Ratio(2, 2)),
+        (0, 1, metrics.Ratio(0, 2)),
+        (0, 0, metrics.Ratio(0, 0)),
+    ]
+
+
 # The percentile both databases compute
 
 

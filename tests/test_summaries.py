@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import os
 import struct
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import matplotlib.image
@@ -29,12 +29,13 @@ from fake_slack import FakeSlack
 from helpers import REPO, Json, kpi_field, run_cli, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.desk import DeskConfig
 from bot.ids import ActionId
-from models import OutboxMessage
+from models import OutboxMessage, SummaryPost
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MINUTE = timedelta(minutes=1)
@@ -278,6 +279,21 @@ def test_each_figure_sets_against_the_day_before_and_the_week_before_it(
     )
     assert kpi_field(summary, "First-contact resolution") == "50% (1/2) ▼50 pt · 7-day 100%"
     assert kpi_field(summary, "Escalation rate") == "33% (1/3) ▲33 pt · 7-day 0%"
+
+
+def test_the_database_refuses_a_second_record_of_one_period(
+    casedesk: Casedesk, clock: ManualClock
+) -> None:
+    """What makes a period post once even when two processes decide at the same moment."""
+    record = {"team_key": "support", "kind": "daily", "period_start": date(2026, 11, 23)}
+    with casedesk.db.unit_of_work() as session:
+        session.add(SummaryPost(**record, decided_at=clock.now()))
+
+    with pytest.raises(IntegrityError), casedesk.db.unit_of_work() as session:
+        session.add(SummaryPost(**record, decided_at=clock.now()))  # flushed on commit
+
+    with casedesk.db.read_only() as session:
+        assert len(session.scalars(select(SummaryPost)).all()) == 1
 
 
 def test_a_team_without_cases_is_told_there_were_none(
