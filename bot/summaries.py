@@ -277,6 +277,7 @@ class SummaryService:
                 previous=kpis(previous),
                 trailing_week=kpis(trailing) if trailing else None,
                 backlog={},
+                backlog_before=None,
                 oldest_open=[],
                 at_risk=[],
                 agents=[],
@@ -288,6 +289,9 @@ class SummaryService:
             return replace(
                 report,
                 backlog=metrics.backlog(session, team_key=team.key, at=end),
+                backlog_before=sum(
+                    metrics.backlog(session, team_key=team.key, at=previous[1]).values()
+                ),
                 oldest_open=metrics.oldest_open(session, team_key=team.key),
                 at_risk=metrics.at_risk(
                     session, team_key=team.key, horizon=self.risk_horizons(team, now)

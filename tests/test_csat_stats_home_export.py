@@ -310,7 +310,7 @@ def test_stats_also_show_the_backlog_and_the_work_of_each_agent(
     sections = [
         b["text"]["text"] for b in reply["blocks"] if "text" in b and b["type"] == "section"
     ]
-    assert "*Backlog at end of period:* 1\nby status: open 1\nby priority: P3 1" in sections
+    assert "*Backlog at end of period:* 1 ▲1\nby status: open 1\nby priority: P3 1" in sections
     agents = next(text for text in sections if text.startswith("*Per agent*"))
     assert agents.splitlines()[1].startswith(f"• <@{AGENT}>: handled 1 · resolved 1 · ")
     assert reply["text"] == "Customer Support: today so far: 2 new, 1 resolved, 1 in backlog"

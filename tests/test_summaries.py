@@ -197,7 +197,7 @@ def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block
     assert kpi_field(summary, "CSAT response rate") == "50% (1/2)"
 
     assert section_starting(summary, "*Backlog at end of period:*") == (
-        "*Backlog at end of period:* 1\nby status: open 1\nby priority: P3 1"
+        "*Backlog at end of period:* 1 ▲1\nby status: open 1\nby priority: P3 1"
     )
     assert "Cannot log in · P3" in section_starting(summary, "*Oldest open cases*")
     assert section_starting(summary, "*Per agent*").splitlines()[1:] == [

@@ -46,6 +46,7 @@ class SummaryReport:
     previous: TeamKpis | None
     trailing_week: TeamKpis | None
     backlog: dict[tuple[str, str], int]
+    backlog_before: int | None  # at the end of the previous period
     oldest_open: list[Case]
     at_risk: list[Case]
     agents: list[AgentRow]
@@ -165,8 +166,9 @@ def _csat(now: TeamKpis, before: TeamKpis | None, week: TeamKpis | None) -> str:
 def _backlog_blocks(report: SummaryReport, desk: DeskConfig) -> list[Block]:
     total = sum(report.backlog.values())
     blocks: list[Block] = [divider()]
+    change = _arrow(total, report.backlog_before)
     if not total:
-        blocks.append(section("*Backlog at end of period:* empty :tada:"))
+        blocks.append(section(f"*Backlog at end of period:* empty{change} :tada:"))
     else:
         by_status: dict[str, int] = {}
         by_priority: dict[str, int] = {}
@@ -179,7 +181,7 @@ def _backlog_blocks(report: SummaryReport, desk: DeskConfig) -> list[Block]:
         priorities = " · ".join(f"{p.upper()} {n}" for p, n in sorted(by_priority.items()))
         blocks.append(
             section(
-                f"*Backlog at end of period:* {total}\n"
+                f"*Backlog at end of period:* {total}{change}\n"
                 f"by status: {statuses}\nby priority: {priorities}"
             )
         )
