@@ -23,7 +23,7 @@ Definitions (also shown in the summary's footnote):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,6 @@ from sqlalchemy import (
     Boolean,
     CompoundSelect,
     RowMapping,
-    Select,
     and_,
     case,
     distinct,
@@ -108,36 +107,42 @@ class AgentRow:
     open_now: int
 
 
-def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime) -> TeamKpis:
-    """Every KPI of a team over [start, end), in five queries: cases opened, events, first
-    responses, closes, and CSAT answers, each counted once over its own index range."""
-    opened, opened_then_escalated = session.execute(
-        select(func.count(Case.id), func.count().filter(Case.escalation_level > 0)).where(
-            _team(team_key), _in(Case.opened_at, start, end)
-        )
-    ).one()
-    activity = _activity(session, team_key, start, end)
-    first_response, first_response_sla, _ = _measured(
+def team_kpis(
+    session: Session,
+    *,
+    team_key: str,
+    start: datetime,
+    end: datetime,
+    followed_until: datetime | None = None,
+) -> TeamKpis:
+    """Every KPI of a team over [start, end), in four queries: events, first responses, closes
+    and CSAT answers, each over its own index range.
+
+    Rates follow the period's cases (escalated since opening, reopened since closing, survey
+    answered since sent) up to `followed_until`, by default until now. To compare periods like
+    for like, give each the same time past its end: a day just over has had one day less to
+    see reopens than the day before it."""
+    activity = _activity(session, team_key, start, end, followed_until)
+    first_response, first_response_sla = _measured(
         session,
         Case.first_response_seconds,
         Case.first_response_breached,
         _team(team_key),
         _in(Case.first_response_at, start, end),
     )
-    resolution, resolution_sla, first_contact = _measured(
+    resolution, resolution_sla = _measured(
         session,
         Case.resolution_seconds,
         Case.resolution_breached,
         _team(team_key),
         _closed_in(start, end),
-        share_of=_first_contact(),
     )
     csat_average, distribution = _csat(session, team_key, start, end)
     return TeamKpis(
         team_key=team_key,
         start=start,
         end=end,
-        opened=int(opened),
+        opened=activity.opened,
         resolved=activity.closes,
         reopened=activity.reopens,
         escalated=activity.escalated_cases,
@@ -146,9 +151,8 @@ def team_kpis(session: Session, *, team_key: str, start: datetime, end: datetime
         first_response_sla=first_response_sla,
         resolution_sla=resolution_sla,
         breaches=activity.breaches,
-        # Over every case closed in the period: one reopened since was no first contact.
-        first_contact_resolution=Ratio(first_contact.part, activity.closed_cases),
-        escalation_rate=Ratio(int(opened_then_escalated), int(opened)),
+        first_contact_resolution=Ratio(activity.closed_at_first_contact, activity.closed_cases),
+        escalation_rate=Ratio(activity.opened_then_escalated, activity.opened),
         reopen_rate=Ratio(activity.closed_cases_reopened, activity.closed_cases),
         csat_average=csat_average,
         csat_distribution=distribution,
@@ -352,13 +356,15 @@ def daily_counts(
         return []
     span = (days[0][0], days[-1][1])
     team = _team(team_key)
-    [opened] = _per_day(session, Case.opened_at, days, [true()], team, span)
+    [opened] = _per_day(
+        session, CaseEvent.at, days, [true()], _events(team_key, CaseAction.OPENED), span
+    )
     [resolved] = _per_day(
         session,
         CaseEvent.at,
         days,
         [true()],
-        and_(CaseEvent.team_key == team_key, CaseEvent.action == CaseAction.CLOSED),
+        _events(team_key, CaseAction.CLOSED),
         span,
     )
     first = Case.first_response_breached
@@ -411,6 +417,10 @@ def _team(team_key: str) -> Condition:
     return Case.team_key == team_key
 
 
+def _events(team_key: str, action: CaseAction) -> Condition:
+    return and_(CaseEvent.team_key == team_key, CaseEvent.action == action)
+
+
 def _in(column: Column, start: datetime, end: datetime) -> Condition:
     return and_(column >= start, column < end)
 
@@ -442,63 +452,70 @@ def _per_actor(
     return {str(actor): int(count) for actor, count in rows}
 
 
-def _count(session: Session, query: Select[int]) -> int:
-    return int(session.scalar(query) or 0)
-
-
 @dataclass(frozen=True)
 class _Activity:
-    """What the audit trail says a team did in a period."""
+    """What the audit trail says a team did in a period, and what became of it since."""
 
+    opened: int
+    opened_then_escalated: int  # of `opened`, those the team escalated since
     closes: int
     reopens: int
     escalated_cases: int  # a case escalated twice is one
     breaches: int
     closed_cases: int
     closed_cases_reopened: int  # of `closed_cases`, those reopened after that close
+    closed_at_first_contact: int  # of `closed_cases`, the first-contact resolutions
     surveys: int  # cases surveyed
-    surveys_answered: int  # of `surveys`, those with an answer by now
+    surveys_answered: int  # of `surveys`, those answered since
 
 
-def _activity(session: Session, team_key: str, start: datetime, end: datetime) -> _Activity:
+def _activity(
+    session: Session, team_key: str, start: datetime, end: datetime, until: datetime | None
+) -> _Activity:
     """The team's counted events in the period, in one pass over the (team, action, time)
-    index. The few correlated lookups (a reopen after a close, an answer to a survey) only run
-    for the rows their action lets through, via the (case, time) and the unique case index."""
-    action = CaseEvent.action
-    closed = action == CaseAction.CLOSED
+    index. The correlated lookups (a reopen after a close, an answer to a survey, ...) only run
+    for the rows whose action needs them, through the (case, time) and unique case indexes."""
+    event, action = CaseEvent, CaseEvent.action
+    opened, closed = action == CaseAction.OPENED, action == CaseAction.CLOSED
     surveyed = action == CaseAction.CSAT_REQUESTED
-    later = aliased(CaseEvent)
-    reopened_since = (
-        select(later.id)
+    escalated_since = _other_event(
+        CaseAction.ESCALATED, until, lambda other: [other.team_key == event.team_key]
+    )
+    reopened_since = _other_event(CaseAction.REOPENED, until, lambda other: [other.id > event.id])
+    answered = (
+        select(CsatResponse.id)
         .where(
-            later.case_id == CaseEvent.case_id,
-            later.action == CaseAction.REOPENED,
-            later.id > CaseEvent.id,
+            CsatResponse.case_id == event.case_id,
+            CsatResponse.updated_at >= event.at,  # this survey's answer, not an earlier one's
+            CsatResponse.answered_at < until if until else true(),
         )
         .exists()
     )
-    answered = select(CsatResponse.id).where(CsatResponse.case_id == CaseEvent.case_id).exists()
-    cases = func.count(distinct(CaseEvent.case_id))
+    cases = func.count(distinct(event.case_id))
     counts = session.execute(
         select(
+            func.count().filter(opened),
+            cases.filter(and_(opened, escalated_since)),
             func.count().filter(closed),
             func.count().filter(action == CaseAction.REOPENED),
             cases.filter(action == CaseAction.ESCALATED),
             func.count().filter(action == CaseAction.SLA_BREACHED),
             cases.filter(closed),
             cases.filter(and_(closed, reopened_since)),
+            cases.filter(and_(closed, _first_contact_close(until))),
             cases.filter(surveyed),
             cases.filter(and_(surveyed, answered)),
         ).where(
-            CaseEvent.team_key == team_key,
+            event.team_key == team_key,
             action.in_(_ACTIVITY),
-            _in(CaseEvent.at, start, end),
+            _in(event.at, start, end),
         )
     ).one()
     return _Activity(*(int(count or 0) for count in counts))
 
 
 _ACTIVITY = (
+    CaseAction.OPENED,
     CaseAction.CLOSED,
     CaseAction.REOPENED,
     CaseAction.ESCALATED,
@@ -507,24 +524,62 @@ _ACTIVITY = (
 )
 
 
+def _other_event(
+    action: CaseAction,
+    until: datetime | None,
+    conditions: Callable[[type[CaseEvent]], list[Condition]] = lambda other: [],
+) -> Condition:
+    """Whether the case of the outer `CaseEvent` has an `action` event before `until` (if
+    given) that meets `conditions` (given that other event, to compare it with the outer)."""
+    other = aliased(CaseEvent)
+    return (
+        select(other.id)
+        .where(
+            other.case_id == CaseEvent.case_id,
+            other.action == action,
+            other.at < until if until else true(),
+            *conditions(other),
+        )
+        .exists()
+    )
+
+
+def _first_contact_close(until: datetime | None) -> Condition:
+    """The outer close event resolved its case at first contact: closed by the case's first
+    assignee (or, never assigned, by whoever closed it), with at most one claim or assignment
+    before, and the case never escalated nor reopened (as far as `until`)."""
+    owners = aliased(CaseEvent)
+    owner_changes = (
+        select(func.count(owners.id))
+        .where(
+            owners.case_id == CaseEvent.case_id,
+            owners.action.in_((CaseAction.CLAIMED, CaseAction.ASSIGNED)),
+            owners.id < CaseEvent.id,
+        )
+        .scalar_subquery()
+    )
+    first_owner = select(Case.first_assignee_id).where(Case.id == CaseEvent.case_id)
+    first_owner_id = first_owner.scalar_subquery()
+    return and_(
+        owner_changes <= 1,
+        or_(first_owner_id.is_(None), first_owner_id == CaseEvent.actor_id),
+        ~_other_event(CaseAction.ESCALATED, until),
+        ~_other_event(CaseAction.REOPENED, until),
+    )
+
+
 def _measured(
-    session: Session,
-    seconds: Column,
-    breached: Column,
-    *conditions: Condition,
-    share_of: Condition | None = None,
-) -> tuple[Spread, Ratio, Ratio]:
-    """Over the cases meeting `conditions`: the spread of `seconds`, the SLA attainment
-    (targets met of those measured), and the share of the cases that meet `share_of`."""
-    median, p90, timed, met, measured, share, cases = session.execute(
+    session: Session, seconds: Column, breached: Column, *conditions: Condition
+) -> tuple[Spread, Ratio]:
+    """Over the cases meeting `conditions`: the spread of `seconds` and the SLA attainment
+    (targets met of those measured)."""
+    median, p90, timed, met, measured = session.execute(
         select(
             percentile(0.5, seconds),
             percentile(0.9, seconds),
             func.count(seconds),
             func.count().filter(breached.is_(False)),
             func.count(breached),
-            func.count().filter(share_of if share_of is not None else false()),
-            func.count(Case.id),
         ).where(*conditions)
     ).one()
     spread = Spread(
@@ -532,11 +587,12 @@ def _measured(
         p90=float(p90) if p90 is not None else None,
         count=int(timed),
     )
-    return spread, Ratio(int(met), int(measured)), Ratio(int(share), int(cases))
+    return spread, Ratio(int(met), int(measured))
 
 
 def _first_contact() -> Condition:
-    """Closed by the first assignee, never escalated, reopened or handed to another owner.
+    """The case, as it stands now, was resolved at first contact (the export's flag): closed
+    by its first assignee, never escalated, reopened or handed to another owner.
 
     The ownership count is a correlated subquery, which the database only runs for the rows
     the other (cheap) conditions let through."""

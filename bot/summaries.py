@@ -265,17 +265,27 @@ class SummaryService:
         now = self.clock.now()
         start, end = window
         with self.db.read_only() as session:
+            # The periods compared are followed for as long past their end as this one has
+            # been, so that a day just over is not set against days that had longer to see
+            # their cases reopened or their surveys answered.
+            age = max(now - end, timedelta(0))
 
-            def kpis(span: tuple[datetime, datetime]) -> metrics.TeamKpis:
-                return metrics.team_kpis(session, team_key=team.key, start=span[0], end=span[1])
+            def kpis(span: tuple[datetime, datetime], *, compared: bool) -> metrics.TeamKpis:
+                return metrics.team_kpis(
+                    session,
+                    team_key=team.key,
+                    start=span[0],
+                    end=span[1],
+                    followed_until=span[1] + age if compared else None,
+                )
 
             report = SummaryReport(
                 team=team,
                 kind=kind,
                 label=label,
-                current=kpis(window),
-                previous=kpis(previous),
-                trailing_week=kpis(trailing) if trailing else None,
+                current=kpis(window, compared=False),
+                previous=kpis(previous, compared=True),
+                trailing_week=kpis(trailing, compared=True) if trailing else None,
                 backlog={},
                 backlog_before=None,
                 oldest_open=[],

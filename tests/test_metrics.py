@@ -170,10 +170,17 @@ class History:
             CsatService(self.cases).rate(session, number=number, actor=actor(by), rating=rating)
 
     def kpis(
-        self, start: datetime = MONDAY, end: datetime = TUESDAY, *, team: str = "support"
+        self,
+        start: datetime = MONDAY,
+        end: datetime = TUESDAY,
+        *,
+        team: str = "support",
+        followed_until: datetime | None = None,
     ) -> metrics.TeamKpis:
         with self.db.read_only() as session:
-            return metrics.team_kpis(session, team_key=team, start=start, end=end)
+            return metrics.team_kpis(
+                session, team_key=team, start=start, end=end, followed_until=followed_until
+            )
 
     def backlog(self, at: datetime, team: str = "support") -> dict[tuple[str, str], int]:
         with self.db.read_only() as session:
@@ -266,8 +273,36 @@ def test_events_count_for_the_team_the_case_was_in_when_they_happened(
 
     support, billing = history.kpis(team="support"), history.kpis(team="billing")
 
-    assert (support.resolved, support.reopened, support.escalated) == (1, 1, 1)
-    assert (billing.resolved, billing.reopened, billing.escalated) == (1, 0, 0)
+    assert (support.opened, support.resolved, support.reopened, support.escalated) == (1, 1, 1, 1)
+    assert (billing.opened, billing.resolved, billing.reopened, billing.escalated) == (0, 1, 0, 0)
+    assert (support.escalation_rate, billing.escalation_rate) == (
+        metrics.Ratio(1, 1),  # support escalated the case it opened
+        metrics.Ratio(0, 0),  # billing opened nothing: it only received the case
+    )
+    assert (support.reopen_rate, billing.reopen_rate) == (metrics.Ratio(1, 1), metrics.Ratio(0, 1))
+
+
+def test_rates_can_be_followed_only_so_far_past_the_period_to_compare_like_for_like(
+    history: History,
+) -> None:
+    history.at(START)
+    number = history.open()
+    history.claim(number)
+    history.escalate(number)
+    history.close(number)
+    history.survey(number)
+    history.at(TUESDAY + 2 * HOUR)
+    history.rate(number, 5)
+    history.reopen(number)
+
+    as_of_tuesday_1am = history.kpis(followed_until=TUESDAY + HOUR)
+    as_of_now = history.kpis()
+
+    assert as_of_tuesday_1am.reopen_rate == metrics.Ratio(0, 1)
+    assert as_of_tuesday_1am.csat_response_rate == metrics.Ratio(0, 1)
+    assert as_of_tuesday_1am.escalation_rate == metrics.Ratio(1, 1)  # escalated on Monday
+    assert as_of_now.reopen_rate == metrics.Ratio(1, 1)
+    assert as_of_now.csat_response_rate == metrics.Ratio(1, 1)
 
 
 # Times
@@ -472,6 +507,24 @@ def test_csat_counts_answers_given_in_the_period(history: History) -> None:
     assert tuesday.csat_average == 3.0
     assert tuesday.csat_distribution == {1: 0, 2: 0, 3: 1, 4: 0, 5: 0}
     assert tuesday.csat_response_rate == metrics.Ratio(0, 0)  # answered Tuesday, asked Monday
+
+
+def test_an_answer_to_an_earlier_survey_does_not_answer_a_later_one(history: History) -> None:
+    history.at(START)
+    number = history.open()
+    history.close(number)
+    history.survey(number)
+    history.wait(HOUR)
+    history.rate(number, 2)
+    history.at(TUESDAY + HOUR)
+    history.reopen(number)
+    history.close(number)
+    history.survey(number)
+
+    monday, tuesday = history.kpis(), history.kpis(TUESDAY, TUESDAY + DAY)
+
+    assert monday.csat_response_rate == metrics.Ratio(1, 1)
+    assert tuesday.csat_response_rate == metrics.Ratio(0, 1)
 
 
 def test_the_requester_closing_their_own_case_is_not_surveyed(history: History) -> None:

@@ -281,6 +281,26 @@ def test_each_figure_sets_against_the_day_before_and_the_week_before_it(
     assert kpi_field(summary, "Escalation rate") == "33% (1/3) ▲33 pt · 7-day 0%"
 
 
+def test_the_day_before_is_followed_no_longer_than_the_day_reported(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    """Sunday's case, closed that evening, is reopened on Monday at 13:00 in Berlin: more than
+    the 10 hours Monday has had by the time its summary goes out on Tuesday at 10:01. Set
+    against Monday, Sunday is seen as Monday is: not reopened (yet)."""
+    clock.set(datetime(2026, 11, 22, 18, 0, tzinfo=UTC))
+    slack.command(REQUESTER, "open Sunday's")
+    slack.command(AGENT, "claim 1")
+    slack.command(AGENT, "close 1 Done")
+    a_day_of_support_from(slack, fake_slack, clock, first=2)
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    slack.command(REQUESTER, "reopen 1 Still broken")
+
+    summary = mondays_summary(fake_slack, casedesk, clock)
+
+    assert kpi_field(summary, "Reopened") == "1 ▲1 · 7-day avg 0.0"
+    assert kpi_field(summary, "Reopen rate") == "0% (0/2) · 7-day 0%"  # Sunday: 0/1 by then
+
+
 def test_the_database_refuses_a_second_record_of_one_period(
     casedesk: Casedesk, clock: ManualClock
 ) -> None:
