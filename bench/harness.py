@@ -64,14 +64,20 @@ def kept_schema(url: str, schema: str) -> Iterator[str]:
 
 
 def already_seeded(db: Database, cases: int) -> bool:
-    """True when a kept schema already holds at least `cases` cases."""
+    """True when a kept database holds exactly `cases` cases (another size is reseeded)."""
     with db.read_only() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0) >= cases
+        held = int(session.scalar(select(func.count()).select_from(Case)) or 0)
+    if held not in (0, cases):
+        raise SystemExit(f"the kept database holds {held:,} cases, not {cases:,}: drop it first")
+    return held == cases
 
 
 def vacuum_analyze(db: Database) -> None:
-    """Fresh statistics and visibility map after a bulk load, as autovacuum would leave them on
-    a live PostgreSQL (index-only scans depend on the visibility map)."""
-    command = "ANALYZE" if db.is_sqlite else "VACUUM ANALYZE"
+    """Fresh statistics (and on PostgreSQL the visibility map) after a bulk load, as autovacuum
+    would leave them on a live database (index-only scans depend on the visibility map)."""
+    if db.is_sqlite:
+        with db.engine.begin() as connection:  # our SQLite engine begins explicitly: commit
+            connection.exec_driver_sql("ANALYZE")
+        return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(command)
+        connection.exec_driver_sql("VACUUM ANALYZE")  # cannot run inside a transaction

@@ -60,11 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"casedesk: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader went away (`export ... | head`): nothing is wrong with the export. Point
-        # stdout at /dev/null so the interpreter's final flush does not raise again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141  # what a shell reports for a process ended by SIGPIPE
     return 1
 
 
@@ -152,25 +147,37 @@ def run_job_now(args: argparse.Namespace) -> int:
 
 
 def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> str:
-    """Post on demand: chosen teams, a chosen period, optionally again."""
+    """Post on demand: chosen teams, a chosen period, optionally again. Every team's period is
+    checked before any is posted, so a refusal leaves nothing half done."""
     desk = casedesk.desk
+    if not desk.summary.enabled:
+        return "summaries are turned off (summary.enabled in app.yaml); nothing posted."
     if args.team and args.team not in desk.teams:
         raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(desk.teams)}")
     teams = [desk.team(args.team)] if args.team else list(desk.teams.values())
     service = casedesk.summaries
-    outcomes = []
-    for team in teams:
-        period = (
+    periods = [
+        (
+            team,
             service.period_of(team, kind, args.date)
             if args.date
-            else service.due_period(team, kind)
+            else service.due_period(team, kind),
         )
+        for team in teams
+    ]
+    for _, period in periods:
         if not service.is_over(period):
             raise UsageError(
                 f"the {kind} summary for {period.label} can only be posted once that period "
                 f"is over ({period.end.astimezone(period.zone):%Y-%m-%d %H:%M %Z})"
             )
-        outcomes.append(service.post(team.key, period, force=args.force))
+    outcomes = []
+    for team, period in periods:
+        try:
+            outcomes.append(service.post(team.key, period, force=args.force))
+        except Exception as error:  # one team's failure must not cost the others their summary
+            log.exception("%s summary failed for team %s", kind, team.key)
+            outcomes.append(f"The {kind} summary of {team.name} failed: {error}.")
     return " ".join(outcomes) + f" ({casedesk.outbox.deliver_due()})"
 
 
@@ -211,9 +218,15 @@ def export_cases(args: argparse.Namespace) -> int:
     zone = casedesk.summaries.zone(casedesk.desk.team(args.team))
     start = datetime.combine(args.start, time(0), tzinfo=zone)
     end = datetime.combine(args.end + timedelta(days=1), time(0), tzinfo=zone)
-    count = write_cases(
-        casedesk.db, team_key=args.team, start=start, end=end, fmt=args.format, out=sys.stdout
-    )
+    try:
+        count = write_cases(
+            casedesk.db, team_key=args.team, start=start, end=end, fmt=args.format, out=sys.stdout
+        )
+    except BrokenPipeError:
+        # The reader went away (`export ... | head`): nothing is wrong with the export. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a process ended by SIGPIPE
     print(f"exported {count} case(s)", file=sys.stderr)
     return 0
 

@@ -239,8 +239,7 @@ def at_risk(
     limit: int = 10,
 ) -> list[Case]:
     """Open cases with a running SLA timer due before `horizon`, soonest first. The horizon
-    may differ by priority (4 business hours end later on an office calendar than on 24x7):
-    then only the priorities it names are looked at."""
+    may differ by priority (4 business hours end later on an office calendar than on 24x7)."""
 
     def due_before(moment: datetime) -> Condition:
         return or_(Case.first_response_due_at < moment, Case.resolution_due_at < moment)
@@ -248,9 +247,15 @@ def at_risk(
     if isinstance(horizon, datetime):
         due = due_before(horizon)
     else:
+        # A priority the mapping does not name (dropped from app.yaml since) gets the
+        # furthest horizon rather than vanishing from the list.
+        furthest = max(horizon.values(), default=None)
         due = or_(
             false(),
             *(and_(Case.priority == key, due_before(moment)) for key, moment in horizon.items()),
+            and_(Case.priority.not_in(list(horizon)), due_before(furthest))
+            if furthest
+            else false(),
         )
     soonest = case(
         (
@@ -646,19 +651,20 @@ def _case_record() -> list[Label[Any]]:
         "escalation_level": Case.escalation_level,
         "reopen_count": Case.reopen_count,
         "opened_at": Case.opened_at,
-        "claimed_at": Case.claimed_at,
         "first_response_at": Case.first_response_at,
         "first_response_seconds": Case.first_response_seconds,
         "first_response_breached": Case.first_response_breached,
-        "last_escalated_at": Case.last_escalated_at,
         "closed_at": Case.closed_at,
         "closed_by": Case.closed_by,
-        "reopened_at": Case.reopened_at,
         "resolution_seconds": Case.resolution_seconds,
         "resolution_breached": Case.resolution_breached,
-        "first_contact_resolution": first_contact_resolution,
         "csat_rating": CsatResponse.rating,
         "csat_comment": CsatResponse.comment,
+        # Added later: new fields go last, so spreadsheets reading by position keep working.
+        "claimed_at": Case.claimed_at,
+        "last_escalated_at": Case.last_escalated_at,
+        "reopened_at": Case.reopened_at,
+        "first_contact_resolution": first_contact_resolution,
         "csat_answered_at": CsatResponse.answered_at,
     }
     return [label(name, column) for name, column in fields.items()]

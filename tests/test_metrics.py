@@ -670,7 +670,7 @@ def test_at_risk_may_look_further_ahead_for_some_priorities_than_for_others(
 ) -> None:
     history.at(START)
     urgent = history.open("P1: first response due at 09:15", priority="p1")
-    history.open("P3: first response due at 09:15", priority="p3")  # beyond the P3 horizon
+    normal = history.open("P3: first response due at 09:15", priority="p3")  # beyond P3's
 
     with database.read_only() as session:
         found = metrics.at_risk(
@@ -680,6 +680,9 @@ def test_at_risk_may_look_further_ahead_for_some_priorities_than_for_others(
         )
 
     assert case_ids(found) == [urgent]
+    with database.read_only() as session:
+        unnamed = metrics.at_risk(session, team_key="support", horizon={"p2": START + 20 * MINUTE})
+    assert sorted(case_ids(unnamed)) == sorted([urgent, normal])  # p1, p3: furthest horizon
 
 
 def test_the_summary_looks_four_business_hours_ahead_on_each_prioritys_calendar(

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
+from bot.db import Database
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from models import OutboxMessage, SummaryPost
@@ -487,6 +488,28 @@ def test_run_job_refuses_a_day_that_is_not_over_and_records_nothing(
         assert (result.returncode, result.stdout) == (1, "")
         assert result.stderr.count("\n") == 1, result.stderr
         assert "can only be posted once that period is over" in result.stderr
+    assert summaries(fake_slack) == []
+    database = Database(cli_env["DATABASE_URL"])
+    try:
+        with database.read_only() as session:
+            assert session.scalars(select(SummaryPost)).all() == []
+            assert session.scalars(select(OutboxMessage)).all() == []
+    finally:
+        database.dispose()
+
+
+def test_run_job_posts_nothing_while_summaries_are_turned_off(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    config = Path(cli_env["SUPPORT_CONFIG"])
+    config.write_text(DESK_YAML + "summary: {enabled: false}\n", encoding="utf-8")
+
+    result = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", "2026-11-23")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "daily-summary: summaries are turned off (summary.enabled in app.yaml); nothing posted.\n"
+    )
     assert summaries(fake_slack) == []
 
 

@@ -28,12 +28,13 @@ from models import Case
 NO_DATA = "_no data_"
 FOOTNOTE = (
     "Times are business time of the team's SLA calendar (pending time excluded from resolution). "
-    "SLA attainment: targets completed in the period that were met. First-contact resolution: "
-    "of the cases closed, those closed by their first assignee, never escalated, reassigned or "
-    "reopened. Escalation rate: of the cases opened, those escalated since; reopen rate: of the "
-    "cases closed, those reopened since; CSAT response rate: of the surveys sent, those "
-    "answered. ▲/▼: change against the previous period; 7-day: the 7 days before the period "
-    "(a daily average for counts)."
+    "SLA attainment: targets completed in the period that were met. Escalated: cases escalated "
+    "in the period; escalation rate: of the cases opened in it, those escalated since. Reopen "
+    "rate: of the cases closed, those reopened since. First-contact resolution: of the cases "
+    "closed, those closed by their first assignee (or, never assigned, by whoever closed them), "
+    "never escalated, reassigned or reopened. CSAT response rate: of the surveys sent, those "
+    "answered since. ▲/▼: change against the previous period, followed as long as this one; "
+    "7-day: the 7 days before the period (a daily average for counts)."
 )
 
 
