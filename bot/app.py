@@ -87,7 +87,8 @@ def build_casedesk(
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
     sync = CaseSync(core)
-    insights = InsightFlows(core, summaries)
+    executor = TrackingExecutor(settings.LISTENER_THREADS)
+    insights = InsightFlows(core, summaries, run_later=executor.submit)
     flows = CaseFlows(core, sync=sync, csat=CsatService(cases), outbox=outbox, insights=insights)
     sla_check = SlaCheck(
         db=db,
@@ -114,7 +115,7 @@ def build_casedesk(
         summaries=summaries,
         outbox=outbox,
         jobs=define_jobs(sla_check, summaries, outbox, sla.policies.config.check_every),
-        executor=TrackingExecutor(settings.LISTENER_THREADS),
+        executor=executor,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 from bot import metrics
 from bot.case_queries import list_cases
@@ -23,11 +25,24 @@ log = logging.getLogger(__name__)
 
 
 class InsightFlows(Flow):
-    def __init__(self, core: Core, summaries: SummaryService) -> None:
+    def __init__(
+        self,
+        core: Core,
+        summaries: SummaryService,
+        *,
+        run_later: Callable[[Callable[[], None]], object] | None = None,
+    ) -> None:
         super().__init__(core)
         self.summaries = summaries
         # Users who opened App Home in this process: their home is refreshed after changes.
         self._home_viewers: set[str] = set()
+        # Homes to republish, drained by one background task (`run_later`) at a time: a
+        # burst of changes publishes each home once, and the person who acted gets their
+        # reply without waiting for anyone's home.
+        self._run_later = run_later or (lambda job: job())
+        self._stale_homes: set[str] = set()
+        self._draining = False
+        self._lock = threading.Lock()
 
     def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
         """`/case stats`: the named team, else the channel's team, else the asker's own."""
@@ -89,6 +104,8 @@ class InsightFlows(Flow):
         """Refresh the App Homes a change shows in: the actor's, the assignees' (before and
         after), and those of the case's team (their unassigned, breaching and manager lists).
         Only homes opened in this process; any other is rebuilt when it is next opened."""
+        if not change.card_changed:  # a note or a later reply: no list on any home changes
+            return
         case, roster = change.case, self.cases.roster
         affected = [change.event.actor_id, case.assignee_id]
         affected += [
@@ -100,8 +117,26 @@ class InsightFlows(Flow):
         teams = [self.desk.teams[key] for key in keys if key in self.desk.teams]
         affected += [
             viewer
-            for viewer in sorted(self._home_viewers)
+            for viewer in self._home_viewers
             if any(roster.is_agent(team, viewer) for team in teams)
         ]
-        for user_id in dict.fromkeys(user for user in affected if user in self._home_viewers):
-            self.publish_home(user_id)
+        with self._lock:
+            self._stale_homes.update(user for user in affected if user in self._home_viewers)
+            start = bool(self._stale_homes) and not self._draining
+            self._draining = self._draining or start
+        if start:
+            self._run_later(self._publish_stale_homes)
+
+    def _publish_stale_homes(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._stale_homes:
+                        return
+                    user_id = self._stale_homes.pop()
+                self.publish_home(user_id)
+        finally:
+            with self._lock:  # homes added while this one was finishing, or after a failure
+                self._draining = restart = bool(self._stale_homes)
+            if restart:
+                self._run_later(self._publish_stale_homes)

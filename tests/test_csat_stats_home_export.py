@@ -490,6 +490,16 @@ def test_a_reassignment_refreshes_the_homes_it_shows_in_and_no_other_team(
     assert fake_slack.home_views[BILLING_AGENT] is billing_home
 
 
+def test_an_internal_note_republishes_no_home(queue: SlackDriver, fake_slack: FakeSlack) -> None:
+    for user in (AGENT, MANAGER):
+        open_home(queue, fake_slack, user)
+    publishes = len(fake_slack.calls_to("views.publish"))
+
+    queue.command(AGENT, "note 1 Called the customer back")
+
+    assert len(fake_slack.calls_to("views.publish")) == publishes
+
+
 def test_a_new_case_shows_up_unassigned_in_the_teams_open_homes(
     queue: SlackDriver, fake_slack: FakeSlack
 ) -> None:
