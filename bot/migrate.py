@@ -24,6 +24,10 @@ def upgrade(database: Database, revision: str = "head") -> None:
     command.upgrade(alembic_config(database), revision)
 
 
+def downgrade(database: Database, revision: str) -> None:
+    command.downgrade(alembic_config(database), revision)
+
+
 def current_revision(database: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -96,28 +96,66 @@ def test_upgrading_files_each_past_event_under_the_team_it_happened_in(
     ]
 
 
-@pytest.mark.parametrize(
-    "statement", ["UPDATE case_events SET team_key = 'x'", "DELETE FROM case_events"]
-)
+COLUMNS = "id, case_id, team_key, at, actor_id, action, source, details"
+REWRITES = {
+    "update": "UPDATE case_events SET team_key = 'x'",
+    "delete": "DELETE FROM case_events",
+    "replace": f"INSERT OR REPLACE INTO case_events ({COLUMNS}) "
+    "SELECT id, case_id, team_key, at, 'U0FORGER', action, source, details FROM case_events",
+    "upsert": f"INSERT INTO case_events ({COLUMNS}) "
+    "SELECT id, case_id, team_key, at, 'U0FORGER', action, source, details FROM case_events "
+    "WHERE true ON CONFLICT (id) DO UPDATE SET actor_id = excluded.actor_id",  # SQLite too
+}
+
+
+@pytest.mark.parametrize("rewrite", REWRITES)
 def test_the_audit_trail_stays_append_only_after_upgrading(
-    empty_database: Database, statement: str
+    empty_database: Database, rewrite: str
 ) -> None:
+    if rewrite == "replace" and not empty_database.is_sqlite:
+        pytest.skip("INSERT OR REPLACE is SQLite's; PostgreSQL has the upsert")
     migrate.upgrade(empty_database)
-    with empty_database.engine.begin() as connection:
-        _insert_case(connection, 1, "support")
-        connection.execute(
-            text(
-                "INSERT INTO case_events (id, case_id, team_key, at, actor_id, action, source, "
-                "details) VALUES (1, 1, 'support', :at, 'U0REQ', 'opened', 'command', '{}')"
-            ),
-            {"at": OPENED.isoformat()},
-        )
+    _insert_opened_case(empty_database)
 
     with (
         pytest.raises(DBAPIError, match="append-only"),
         empty_database.engine.begin() as connection,
     ):
-        connection.execute(text(statement))
+        connection.execute(text(REWRITES[rewrite]))
+
+
+def test_downgrading_and_upgrading_again_keeps_the_trail_and_its_guard(
+    empty_database: Database,
+) -> None:
+    migrate.upgrade(empty_database)
+    _insert_opened_case(empty_database)
+
+    migrate.downgrade(empty_database, "0005")
+    with empty_database.engine.connect() as connection:
+        columns = connection.execute(text("SELECT * FROM case_events")).keys()
+    assert "team_key" not in columns
+    with (
+        pytest.raises(DBAPIError, match="append-only"),
+        empty_database.engine.begin() as connection,
+    ):
+        connection.execute(text("DELETE FROM case_events"))
+
+    migrate.upgrade(empty_database)
+    with empty_database.engine.connect() as connection:
+        teams = connection.execute(text("SELECT team_key FROM case_events")).scalars().all()
+    assert teams == ["support"]
+
+
+def _insert_opened_case(db: Database) -> None:
+    with db.engine.begin() as connection:
+        _insert_case(connection, 1, "support")
+        connection.execute(
+            text(
+                f"INSERT INTO case_events ({COLUMNS}) "
+                "VALUES (1, 1, 'support', :at, 'U0REQ', 'opened', 'command', '{}')"
+            ),
+            {"at": OPENED.isoformat()},
+        )
 
 
 def _insert_case(connection: Connection, number: int, team_key: str) -> None:
