@@ -563,11 +563,13 @@ def _first_contact_close(until: datetime | None) -> Condition:
         )
         .scalar_subquery()
     )
-    first_owner = select(Case.first_assignee_id).where(Case.id == CaseEvent.case_id)
-    first_owner_id = first_owner.scalar_subquery()
+    first_owner = (
+        select(Case.first_assignee_id).where(Case.id == CaseEvent.case_id).scalar_subquery()
+    )
     return and_(
         owner_changes <= 1,
-        or_(first_owner_id.is_(None), first_owner_id == CaseEvent.actor_id),
+        # One lookup: never assigned counts as the closer being the first owner.
+        func.coalesce(first_owner, CaseEvent.actor_id) == CaseEvent.actor_id,
         ~_other_event(CaseAction.ESCALATED, until),
         ~_other_event(CaseAction.REOPENED, until),
     )
