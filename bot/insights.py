@@ -60,7 +60,8 @@ class InsightFlows(Flow):
 
     def publish_home(self, user_id: str) -> None:
         """Build and publish the user's App Home; remembered so changes can refresh it."""
-        self._home_viewers.add(user_id)
+        with self._lock:  # listener threads add viewers while others read them
+            self._home_viewers.add(user_id)
         try:
             self.slack.publish_home(user_id, home_view(self._home_data(user_id), self.clock.now()))
         except SlackDeliveryError as error:
@@ -113,15 +114,17 @@ class InsightFlows(Flow):
             for event in change.events
             if event.action in (CaseAction.ASSIGNED, CaseAction.UNASSIGNED)
         ]
+        with self._lock:
+            viewers = set(self._home_viewers)
         keys = {case.team_key, *(event.team_key for event in change.events)}
         teams = [self.desk.teams[key] for key in keys if key in self.desk.teams]
         affected += [
             viewer
-            for viewer in self._home_viewers
+            for viewer in viewers
             if any(roster.is_agent(team, viewer) for team in teams)
         ]
         with self._lock:
-            self._stale_homes.update(user for user in affected if user in self._home_viewers)
+            self._stale_homes.update(user for user in affected if user in viewers)
             start = bool(self._stale_homes) and not self._draining
             self._draining = self._draining or start
         if start:
