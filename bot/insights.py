@@ -119,16 +119,22 @@ class InsightFlows(Flow):
         keys = {case.team_key, *(event.team_key for event in change.events)}
         teams = [self.desk.teams[key] for key in keys if key in self.desk.teams]
         affected += [
-            viewer
-            for viewer in viewers
-            if any(roster.is_agent(team, viewer) for team in teams)
+            viewer for viewer in viewers if any(roster.is_agent(team, viewer) for team in teams)
         ]
         with self._lock:
             self._stale_homes.update(user for user in affected if user in viewers)
             start = bool(self._stale_homes) and not self._draining
             self._draining = self._draining or start
         if start:
+            self._start_publishing()
+
+    def _start_publishing(self) -> None:
+        try:
             self._run_later(self._publish_stale_homes)
+        except RuntimeError:  # shutting down: the homes are rebuilt when next opened
+            with self._lock:
+                self._draining = False
+                self._stale_homes.clear()
 
     def _publish_stale_homes(self) -> None:
         try:
@@ -142,4 +148,4 @@ class InsightFlows(Flow):
             with self._lock:  # homes added while this one was finishing, or after a failure
                 self._draining = restart = bool(self._stale_homes)
             if restart:
-                self._run_later(self._publish_stale_homes)
+                self._start_publishing()
