@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from bot.db import Database, scratch_schema
+from bot.db import Database, scratch_schema, use_schema
 from models import Case
 
 
@@ -44,23 +44,13 @@ def on_each_database(args: argparse.Namespace, bench: Callable[[str, Database], 
             bench("sqlite", sqlite)
             sqlite.dispose()
     if args.postgres:
-        schema = kept_schema(args.postgres, args.keep) if args.keep else None
-        with schema or scratch_schema(args.postgres, prefix="casedesk_bench") as url:
+        # A kept schema outlives the run: seeding a million cases takes minutes, timing the
+        # queries over them seconds.
+        kept = nullcontext(use_schema(args.postgres, args.keep)) if args.keep else None
+        with kept or scratch_schema(args.postgres, prefix="casedesk_bench") as url:
             postgres = Database(url)
             bench("postgres", postgres)
             postgres.dispose()
-
-
-@contextmanager
-def kept_schema(url: str, schema: str) -> Iterator[str]:
-    """A PostgreSQL schema that outlives the run (made if missing): seeding a million cases
-    takes minutes, timing the queries over them seconds."""
-    admin = Database(url, pool_size=1)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    admin.dispose()
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
 def already_seeded(db: Database, cases: int) -> bool:

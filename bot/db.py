@@ -125,13 +125,24 @@ def scratch_schema(url: str, *, prefix: str) -> Iterator[str]:
     """A throwaway PostgreSQL schema for tests and benchmarks: yields a URL whose connections
     use it (through `search_path`), and drops it with everything in it afterwards."""
     schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = Database(url, pool_size=1)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
+    schema_url = use_schema(url, schema)
     try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        yield schema_url
     finally:
+        admin = Database(url, pool_size=1)
         with admin.engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def use_schema(url: str, schema: str) -> str:
+    """Make the PostgreSQL schema if it is missing; returns a URL whose connections use it
+    (through `search_path`)."""
+    admin = Database(url, pool_size=1)
+    try:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
