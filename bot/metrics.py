@@ -430,6 +430,11 @@ def _in(column: Column, start: datetime, end: datetime) -> Condition:
     return and_(column >= start, column < end)
 
 
+def _before(column: Column, until: datetime | None) -> Condition:
+    """`column` before `until`; no bound without one."""
+    return column < until if until else true()
+
+
 def _closed_in(start: datetime, end: datetime) -> Condition:
     return and_(Case.status == CaseStatus.CLOSED, _in(Case.closed_at, start, end))
 
@@ -492,7 +497,7 @@ def _activity(
         .where(
             CsatResponse.case_id == event.case_id,
             CsatResponse.updated_at >= event.at,  # this survey's answer, not an earlier one's
-            CsatResponse.answered_at < until if until else true(),
+            _before(CsatResponse.answered_at, until),
         )
         .exists()
     )
@@ -542,7 +547,7 @@ def _other_event(
         .where(
             other.case_id == CaseEvent.case_id,
             other.action == action,
-            other.at < until if until else true(),
+            _before(other.at, until),
             *conditions(other),
         )
         .exists()
@@ -553,21 +558,11 @@ def _first_contact_close(until: datetime | None) -> Condition:
     """The outer close event resolved its case at first contact: closed by the case's first
     assignee (or, never assigned, by whoever closed it), with at most one claim or assignment
     before, and the case never escalated nor reopened (as far as `until`)."""
-    owners = aliased(CaseEvent)
-    owner_changes = (
-        select(func.count(owners.id))
-        .where(
-            owners.case_id == CaseEvent.case_id,
-            owners.action.in_((CaseAction.CLAIMED, CaseAction.ASSIGNED)),
-            owners.id < CaseEvent.id,
-        )
-        .scalar_subquery()
-    )
     first_owner = (
         select(Case.first_assignee_id).where(Case.id == CaseEvent.case_id).scalar_subquery()
     )
     return and_(
-        owner_changes <= 1,
+        _owner_changes(CaseEvent.case_id, before=CaseEvent.id) <= 1,
         # One lookup: never assigned counts as the closer being the first owner.
         func.coalesce(first_owner, CaseEvent.actor_id) == CaseEvent.actor_id,
         ~_other_event(CaseAction.ESCALATED, until),
@@ -603,20 +598,26 @@ def _first_contact() -> Condition:
 
     The ownership count is a correlated subquery, which the database only runs for the rows
     the other (cheap) conditions let through."""
-    owners = aliased(CaseEvent)
-    ownership_changes = (
-        select(func.count(owners.id))
-        .where(
-            owners.case_id == Case.id, owners.action.in_((CaseAction.CLAIMED, CaseAction.ASSIGNED))
-        )
-        .scalar_subquery()
-    )
     return and_(
         # Closed straight away, by an agent nobody had to assign it to, counts too.
         or_(Case.first_assignee_id.is_(None), Case.closed_by == Case.first_assignee_id),
         Case.escalation_level == 0,
         Case.reopen_count == 0,
-        ownership_changes <= 1,
+        _owner_changes(Case.id) <= 1,
+    )
+
+
+def _owner_changes(case_id: Column, *, before: Column | None = None) -> ColumnElement[int]:
+    """How many times the case was claimed or assigned (before the event `before`, if given)."""
+    owners = aliased(CaseEvent)
+    return (
+        select(func.count(owners.id))
+        .where(
+            owners.case_id == case_id,
+            owners.action.in_((CaseAction.CLAIMED, CaseAction.ASSIGNED)),
+            owners.id < before if before is not None else true(),
+        )
+        .scalar_subquery()
     )
 
 
