@@ -171,13 +171,7 @@ def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> 
                 f"the {kind} summary for {period.label} can only be posted once that period "
                 f"is over ({period.end.astimezone(period.zone):%Y-%m-%d %H:%M %Z})"
             )
-    outcomes = []
-    for team, period in periods:
-        try:
-            outcomes.append(service.post(team.key, period, force=args.force))
-        except Exception as error:  # one team's failure must not cost the others their summary
-            log.exception("%s summary failed for team %s", kind, team.key)
-            outcomes.append(f"The {kind} summary of {team.name} failed: {error}.")
+    outcomes = service.post_each(periods, force=args.force)
     return " ".join(outcomes) + f" ({casedesk.outbox.deliver_due()})"
 
 

@@ -131,14 +131,23 @@ class SummaryService:
         """The scheduler's job: post each team's latest due period if not posted yet."""
         if not self.desk.summary.enabled:
             return []
+        periods = [(team, self.due_period(team, kind)) for team in self.desk.teams.values()]
+        return [outcome for outcome in self.post_each(periods, quiet=True) if outcome]
+
+    def post_each(
+        self, periods: list[tuple[Team, Period]], *, force: bool = False, quiet: bool = False
+    ) -> list[str]:
+        """`post` for each (team, period); what happened to each, in order."""
         outcomes = []
-        for team in self.desk.teams.values():
-            period = self.due_period(team, kind)
+        for team, period in periods:
             try:
-                outcomes.append(self.post(team.key, period, quiet=True))
-            except Exception:  # one team's failure must not cost the others their summary
-                log.exception("%s summary failed for team %s", kind, team.key)
-        return [outcome for outcome in outcomes if outcome]
+                outcomes.append(self.post(team.key, period, force=force, quiet=quiet))
+            except Exception as error:  # one team's failure must not cost the others theirs
+                log.exception("%s summary failed for team %s", period.kind, team.key)
+                outcomes.append(
+                    "" if quiet else f"The {period.kind} summary of {team.name} failed: {error}."
+                )
+        return outcomes
 
     def post(
         self, team_key: str, period: Period, *, force: bool = False, quiet: bool = False

@@ -34,8 +34,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.db import Database
-from bot.desk import DeskConfig
+from bot.desk import DeskConfig, Team
 from bot.ids import ActionId
+from bot.summaries import Period
+from bot.views.summary import SummaryReport
 from models import OutboxMessage, SummaryPost
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -300,6 +302,28 @@ def test_the_day_before_is_followed_no_longer_than_the_day_reported(
 
     assert kpi_field(summary, "Reopened") == "1 ▲1 · 7-day avg 0.0"
     assert kpi_field(summary, "Reopen rate") == "0% (0/2) · 7-day 0%"  # Sunday: 0/1 by then
+
+
+def test_one_teams_failing_summary_does_not_cost_the_others_theirs(
+    monday: SlackDriver,
+    fake_slack: FakeSlack,
+    casedesk: Casedesk,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = casedesk.summaries.report
+
+    def billing_breaks(team: Team, period: Period) -> SummaryReport:
+        if team.key == "billing":
+            raise RuntimeError("billing's figures broke")
+        return report(team, period)
+
+    monkeypatch.setattr(casedesk.summaries, "report", billing_breaks)
+
+    summary = mondays_summary(fake_slack, casedesk, clock)
+
+    assert title(summary) == f"Customer Support: daily summary for {MONDAY_LABEL}"
+    assert summaries(fake_slack, BILLING_CHANNEL) == []
 
 
 def test_the_database_refuses_a_second_record_of_one_period(
