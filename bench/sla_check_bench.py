@@ -27,6 +27,7 @@ import harness
 from sqlalchemy import insert, select, update
 
 from bot import migrate
+from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import ManualClock
 from bot.db import Database
@@ -127,8 +128,15 @@ def build_check(db: Database) -> SlaCheck:
     roster = Roster(desk, NoGroups(), clock)
     tracker = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, tracker)
+    cards = CaseSync(desk=desk, clock=clock, cases=cases, sla=tracker)
     return SlaCheck(
-        db=db, cases=cases, tracker=tracker, roster=roster, clock=clock, digest_threshold=5
+        db=db,
+        cases=cases,
+        tracker=tracker,
+        roster=roster,
+        clock=clock,
+        digest_threshold=5,
+        cards=cards,
     )
 
 

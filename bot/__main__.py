@@ -10,14 +10,16 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot import migrate
-from bot.db import Database
+from bot.db import Database, mask_credentials
 from bot.desk import ConfigError, load_desk_config
 from bot.scheduler import find_job
 from bot.settings import Settings, SettingsError, load_settings
@@ -256,39 +258,71 @@ def _build(*, require_slack: bool) -> Casedesk:
 
 
 def serve(_args: argparse.Namespace) -> int:
+    """Connect to Slack first (bind the port, or open the Socket Mode connection), and only
+    then start the scheduler: a bot that cannot serve must not run jobs before it exits."""
     from bot.app import build_app
 
     casedesk = _build(require_slack=True)
     app = build_app(casedesk)
+    try:
+        if casedesk.settings.SLACK_APP_TOKEN:
+            _serve_socket_mode(app, casedesk)
+        else:
+            _serve_http(app, casedesk)
+    finally:
+        casedesk.executor.shutdown(wait=True)
+    return 0
+
+
+def _serve_http(app: App, casedesk: Casedesk) -> None:
+    from bot.server import listen, make_wsgi_app
+
+    settings = casedesk.settings
+    application = make_wsgi_app(app, casedesk.db, signing_secret=settings.SLACK_SIGNING_SECRET)
+    try:
+        server = listen(application, host=settings.HOST, port=settings.PORT)
+    except OSError as error:
+        raise UsageError(
+            f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror or error}); "
+            "set PORT to a free port"
+        ) from None
+    log.info("Serving Slack on http://%s:%d/slack/events", settings.HOST, settings.PORT)
+    with _scheduler_running(casedesk):
+        server.run()
+
+
+def _serve_socket_mode(app: App, casedesk: Casedesk) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log.info("Connecting to Slack over Socket Mode")
+    handler = SocketModeHandler(app, casedesk.settings.SLACK_APP_TOKEN)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except Exception as error:  # whatever the network or Slack said: one line, not a traceback
+        raise UsageError(
+            f"cannot connect to Slack over Socket Mode ({_reason(error)}); "
+            "check SLACK_APP_TOKEN and that Slack is reachable"
+        ) from None
+    log.info("Connected to Slack over Socket Mode")
+    with _scheduler_running(casedesk):
+        threading.Event().wait()
+
+
+@contextmanager
+def _scheduler_running(casedesk: Casedesk) -> Iterator[None]:
     scheduler = casedesk.scheduler()
     if casedesk.settings.RUN_SCHEDULER:
         scheduler.start()
     try:
-        return _serve_slack(app, casedesk)
+        yield
     finally:
         scheduler.shutdown()
-        casedesk.executor.shutdown(wait=True)
 
 
-def _serve_slack(app: App, casedesk: Casedesk) -> int:
-    from bot.server import make_wsgi_app, serve_forever
-
-    settings, database = casedesk.settings, casedesk.db
-    if settings.SLACK_APP_TOKEN:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.info("Connecting to Slack over Socket Mode")
-        SocketModeHandler(app, settings.SLACK_APP_TOKEN).start()  # type: ignore[no-untyped-call]
-        return 0
-    log.info("Serving Slack on http://%s:%d/slack/events", settings.HOST, settings.PORT)
-    try:
-        serve_forever(make_wsgi_app(app, database), host=settings.HOST, port=settings.PORT)
-    except OSError as error:
-        raise UsageError(
-            f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror}); "
-            "set PORT to a free port"
-        ) from None
-    return 0
+def _reason(error: Exception) -> str:
+    """An exception as one short line: its message, else its type."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
 
 
 def sandbox(args: argparse.Namespace) -> int:
@@ -309,19 +343,22 @@ def sandbox(args: argparse.Namespace) -> int:
 
 
 def open_database(settings: Settings) -> Database:
+    """The database, connected once; a URL that is wrong or unreachable is one line that
+    never shows its password."""
+    shown = mask_credentials(settings.DATABASE_URL)
     try:
         database = Database(settings.DATABASE_URL)
         with database.engine.connect():
             pass
-    except ArgumentError:
-        raise SettingsError(
-            f"DATABASE_URL: {settings.DATABASE_URL!r} is not a database URL"
-        ) from None
-    except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise SettingsError(f"DATABASE_URL: cannot connect ({reason})") from None
     except ModuleNotFoundError as error:
         raise SettingsError(f"DATABASE_URL: no driver installed for it ({error.name})") from None
+    except (ArgumentError, ValueError):  # unparseable, an unknown dialect, a port like "x"
+        raise SettingsError(f"DATABASE_URL: {shown!r} is not a database URL") from None
+    except DBAPIError as error:  # unreachable, refused, or a connection option it rejects
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise SettingsError(f"DATABASE_URL: cannot connect ({mask_credentials(reason)})") from None
+    except OSError as error:  # SQLite: a folder that cannot be made
+        raise SettingsError(f"DATABASE_URL: cannot open {shown!r} ({error.strerror})") from None
     return database
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 import handlers
+import handlers.inbox
+import handlers.middleware
 from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
@@ -19,21 +21,26 @@ from bot.core import Core
 from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
-from bot.executor import TrackingExecutor
+from bot.executor import ListenerPools
 from bot.flows import CaseFlows
+from bot.inbox import Inbox
 from bot.insights import InsightFlows
 from bot.leader import LeaderLease
 from bot.outbox import OutboxDeliverer
 from bot.roster import Roster
-from bot.scheduler import Job, JobScheduler
+from bot.scheduler import Job, JobScheduler, find_job
 from bot.settings import Settings
+from bot.signature import VERIFIED
 from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
 from bot.sla_tracker import SlaTracker
-from bot.slack import SlackGateway, make_web_client, without_failure_retries
+from bot.slack import SlackGateway, make_web_client, without_retries
 from bot.summaries import DAILY, WEEKLY, SummaryService
+from handlers.acking import tell_it_went_wrong
 
 log = logging.getLogger(__name__)
+
+REPLAY_JOB = "replay-requests"
 
 
 @dataclass
@@ -56,7 +63,8 @@ class Casedesk:
     summaries: SummaryService
     outbox: OutboxDeliverer
     jobs: list[Job]
-    executor: TrackingExecutor
+    executor: ListenerPools
+    inbox: Inbox
 
     def scheduler(self) -> JobScheduler:
         return JobScheduler(self.jobs, LeaderLease(self.db, self.clock))
@@ -78,18 +86,23 @@ def build_casedesk(
     roster = Roster(desk, slack, clock)
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
+    core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
+    sync = CaseSync(desk=desk, clock=clock, cases=cases, sla=sla)
+    executor = ListenerPools(work_threads=settings.LISTENER_THREADS)
     outbox = OutboxDeliverer(
         db,
-        SlackGateway(without_failure_retries(client)),
+        SlackGateway(without_retries(client)),
         clock,
+        cards=sync,
         per_channel_interval=settings.SLACK_CHANNEL_INTERVAL,
+        now_pool=executor.deliver,
     )
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
-    core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
-    sync = CaseSync(core)
-    executor = TrackingExecutor(settings.LISTENER_THREADS)
-    insights = InsightFlows(core, summaries, run_later=executor.submit)
-    flows = CaseFlows(core, sync=sync, csat=CsatService(cases), outbox=outbox, insights=insights)
+    insights = InsightFlows(core, summaries, run_later=executor.work.submit)
+    inbox = Inbox(db, clock)
+    flows = CaseFlows(
+        core, sync=sync, csat=CsatService(cases), outbox=outbox, insights=insights, inbox=inbox
+    )
     sla_check = SlaCheck(
         db=db,
         cases=cases,
@@ -97,7 +110,7 @@ def build_casedesk(
         roster=roster,
         clock=clock,
         digest_threshold=sla.policies.config.digest_threshold,
-        refresh_cards=sync.refresh_cards,
+        cards=sync,
     )
     return Casedesk(
         settings=settings,
@@ -116,6 +129,7 @@ def build_casedesk(
         outbox=outbox,
         jobs=define_jobs(sla_check, summaries, outbox, sla.policies.config.check_every),
         executor=executor,
+        inbox=inbox,
     )
 
 
@@ -160,28 +174,40 @@ def build_app(casedesk: Casedesk) -> App:
         client=casedesk.client,  # carries the bot token and the SLACK_API_URL base URL
         # Start-up must not depend on reaching Slack; the token is checked on first use.
         token_verification_enabled=False,
-        listener_executor=casedesk.executor,
+        # The HTTP edge (bot/server.py) verifies every request before Bolt parses it, and
+        # refuses in one log line; Bolt's own check would run after parsing, raise on a
+        # malformed timestamp and log whole bodies. Socket Mode needs no signature at all.
+        request_verification_enabled=False,
+        listener_executor=casedesk.executor.ack,  # acks only; the work goes to .work
         logger=logging.getLogger("slack_bolt"),
     )
+    handlers.middleware.register(app)
 
     @app.middleware
     def provide_casedesk(context: BoltContext, next: Any) -> Any:
         context["casedesk"] = casedesk
         return next()
 
+    handlers.inbox.register(app)  # needs the casedesk in the context
+    if find_job(casedesk.jobs, REPLAY_JOB) is None:
+        casedesk.jobs.append(
+            Job(
+                REPLAY_JOB,
+                timedelta(seconds=15),
+                lambda: handlers.inbox.replay_unfinished(app, casedesk.inbox),
+                "Carry out requests a process acknowledged but did not finish",
+            )
+        )
+
     @app.error
-    def on_unexpected_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    def on_unexpected_error(
+        error: Exception, request: BoltRequest, body: dict[str, Any], respond: Any
+    ) -> None:
         log.exception("unhandled error in a listener", exc_info=error)
-        if respond is not None and body.get("response_url"):
-            try:
-                respond(
-                    text=":x: Something went wrong on our side; nothing was lost. "
-                    "Please try again, and tell your Casedesk admin if it keeps happening.",
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-            except Exception:
-                log.exception("could not tell the user about the error")
+        # Only a request known to be from Slack may be answered at the URL it names.
+        verified = request.mode == "socket_mode" or request.context.get(VERIFIED) is True
+        if verified:
+            tell_it_went_wrong(body, respond)
 
     handlers.register_all(app)
     return app

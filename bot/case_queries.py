@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.commands import MAX_CASE_NUMBER
 from bot.errors import BadInput
 from bot.text import escape
 from models import OPEN_STATUSES, Case, CaseEvent, CaseStatus
@@ -32,6 +33,8 @@ def list_cases(
     limit: int = 10,
 ) -> CasePage:
     """One page of a list view, newest activity first."""
+    if not 0 <= offset <= MAX_CASE_NUMBER:  # from a button: anything else is not our page
+        raise BadInput("That list is out of date; run `/case list` again.")
     query = _list_query(view, user_id).order_by(Case.last_activity_at.desc(), Case.id.desc())
     if team_key:
         query = query.where(Case.team_key == team_key)

@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.case_repeats import refuse_repeat
 from bot.clock import Clock
 from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CaseNotFound, InvalidMove, NotAllowed
+from bot.replays import record_first
 from bot.roster import Roster
 from bot.sla_tracker import SlaTracker
 from bot.text import escape, mention
@@ -30,7 +31,6 @@ from models import (
     CaseStatus,
     CaseThread,
     EventSource,
-    ProcessedSlackEvent,
 )
 
 # The verb a refusal uses for an action checked before its modal opens.
@@ -142,6 +142,7 @@ class CaseService:
             opened_at=now,
             last_activity_at=now,
         )
+        refuse_repeat(session, case)  # JustOpened: a retry of a case opened moments ago
         session.add(case)
         session.flush()  # assigns the case number
         draft = _Draft(case, actor, now)
@@ -460,12 +461,7 @@ class CaseService:
         return change
 
     def _first_delivery(self, session: Session, event_id: str) -> bool:
-        try:
-            with session.begin_nested():
-                session.add(ProcessedSlackEvent(event_id=event_id, received_at=self.clock.now()))
-        except IntegrityError:
-            return False
-        return True
+        return record_first(session, event_id, self.clock.now())
 
     # Reading
 
@@ -534,9 +530,9 @@ class CaseService:
         return self._team(key)
 
     def _team(self, key: str) -> Team:
-        if key not in self.desk.teams:
+        if not isinstance(key, str) or key not in self.desk.teams:  # keys from buttons too
             known = ", ".join(f"`{team}`" for team in self.desk.teams)
-            raise BadInput(f"There is no team `{escape(key)}`. Teams: {known}.")
+            raise BadInput(f"There is no team `{escape(str(key))}`. Teams: {known}.")
         return self.desk.team(key)
 
     def _check_priority(self, priority: str) -> None:

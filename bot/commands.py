@@ -50,6 +50,8 @@ USAGE = {
 }
 
 _CASE_REFERENCE = re.compile(r"^#?(\d{1,9})$")
+# Case numbers are INTEGER columns: a number past this one points at no case, on any database.
+MAX_CASE_NUMBER = 2**31 - 1
 _TEAM_OPTION = re.compile(r"^team:(\S+)$", re.IGNORECASE)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# `scheme://user:password@` (with or without the scheme), and `password=...` in a query or a
+# libpq conninfo string: what is left to hide in a URL SQLAlchemy cannot parse, or in a driver's
+# error message.
+_CREDENTIALS = re.compile(r"(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/@\s]*:)\S*@")
+_PASSWORD_PARAMETER = re.compile(r"(?P<head>password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_credentials(text: str) -> str:
+    """`text` (a database URL, or a message that may quote one) with every password shown as
+    `***`: for messages and log lines."""
+    try:
+        url = make_url(text)
+    except Exception:  # not a URL at all, or one SQLAlchemy cannot read: mask what looks like one
+        shown = _CREDENTIALS.sub(r"\g<head>***@", text)
+    else:
+        shown = url.render_as_string(hide_password=True) if url.password else text
+    return _PASSWORD_PARAMETER.sub(r"\g<head>***", shown)
 
 
 def normalize_database_url(url: str) -> str:

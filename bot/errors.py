@@ -27,3 +27,10 @@ class InvalidMove(CasedeskError):
 
 class BadInput(CasedeskError):
     """The command text or form input could not be understood."""
+
+
+class AlreadyDone(CasedeskError):
+    """The same request was carried out before; doing it again would do it twice."""
+
+    def __init__(self) -> None:
+        super().__init__("That was done already.")

@@ -1,8 +1,10 @@
-"""The thread pool Bolt runs listeners on, with a way to wait until it is idle.
+"""The thread pools Slack requests run on, with a way to wait until they are idle.
 
-Bolt acks a request as soon as the listener calls `ack()` and keeps running it on this pool,
-so "the request returned" does not mean "the work is done". Graceful shutdown and the tests
-use `wait_idle()` to know when everything already received has finished.
+Bolt runs each listener on the ack pool and answers Slack as soon as the listener calls
+`ack()`; the listener hands everything after the ack to the work pool (handlers/acking.py).
+Work that hangs on a slow Slack so fills only the work pool, never the threads that ack the
+next requests. "The request returned" does not mean "the work is done": graceful shutdown and
+the tests use `wait_idle()` to know when everything already received has finished.
 """
 
 from __future__ import annotations
@@ -15,31 +17,87 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# Acks only parse and hand over; a few threads keep up with any burst.
+ACK_THREADS = 16
+DELIVER_THREADS = 16
 
-class TrackingExecutor(ThreadPoolExecutor):
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="casedesk-listener")
-        self._pending = 0
+
+class PendingTasks:
+    """How many tasks are queued or running, over every pool that shares this count."""
+
+    def __init__(self) -> None:
+        self._count = 0
         self._idle = threading.Condition()
 
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+    def started(self) -> None:
         with self._idle:
-            self._pending += 1
+            self._count += 1
+
+    def finished(self, _future: Any = None) -> None:
+        with self._idle:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    def __init__(
+        self,
+        max_workers: int,
+        *,
+        name: str = "casedesk-listener",
+        pending: PendingTasks | None = None,
+    ) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
+        self._pending = pending or PendingTasks()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        self._pending.started()
         try:
             future = super().submit(fn, *args, **kwargs)
         except BaseException:
-            self._done()
+            self._pending.finished()
             raise
-        future.add_done_callback(self._done)
+        future.add_done_callback(self._pending.finished)
         return future
 
-    def _done(self, _future: Any = None) -> None:
-        with self._idle:
-            self._pending -= 1
-            if self._pending == 0:
-                self._idle.notify_all()
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no task is running or queued; False if `timeout` passed first."""
+        return self._pending.wait_idle(timeout)
+
+
+class ListenerPools:
+    """The ack pool (Bolt's `listener_executor`) and the work pool behind it.
+
+    Both share one count of pending tasks, and an ack task hands its work over before it
+    ends, so the count never touches zero between an ack and its work: `wait_idle()` returns
+    only once both are done, even when the caller saw the HTTP answer before the hand-over."""
+
+    def __init__(
+        self,
+        *,
+        work_threads: int,
+        ack_threads: int = ACK_THREADS,
+        deliver_threads: int = DELIVER_THREADS,
+    ) -> None:
+        pending = PendingTasks()
+        self.ack = TrackingExecutor(ack_threads, name="casedesk-ack", pending=pending)
+        self.work = TrackingExecutor(work_threads, name="casedesk-work", pending=pending)
+        # Deliveries a request waits for only briefly (bot/outbox.py deliver_within).
+        self.deliver = TrackingExecutor(deliver_threads, name="casedesk-deliver", pending=pending)
+        self._pending = pending
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Block until no listener is running or queued; False if `timeout` passed first."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+        """Block until nothing is acked-but-not-done or queued; False on `timeout`."""
+        return self._pending.wait_idle(timeout)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop taking requests; with `wait`, finish the acks (and their hand-overs) first,
+        then the work."""
+        self.ack.shutdown(wait=wait)
+        self.work.shutdown(wait=wait)
+        self.deliver.shutdown(wait=wait)

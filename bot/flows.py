@@ -13,12 +13,14 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from bot.case_queries import latest_events, list_cases
+from bot.case_repeats import JustOpened
 from bot.case_sync import CaseSync
 from bot.cases import CaseChange
-from bot.commands import CaseCommand, parse_case_command
+from bot.commands import MAX_CASE_NUMBER, CaseCommand, parse_case_command
 from bot.core import Core, Flow
 from bot.csat import CsatService
-from bot.errors import BadInput, CasedeskError
+from bot.errors import AlreadyDone, BadInput, CasedeskError
+from bot.inbox import Inbox
 from bot.insights import InsightFlows
 from bot.outbox import OutboxDeliverer
 from bot.requester import Requester
@@ -31,6 +33,7 @@ from bot.views.replies import (
     PAGE_SIZE,
     case_details,
     case_list,
+    delivery_note,
     help_message,
     notice,
     sla_explanation,
@@ -39,6 +42,10 @@ from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
 
+# How long a change waits for Slack before answering the person who acted; what is not out
+# by then stays queued and is delivered as soon as Slack answers.
+DELIVERY_WAIT = 2.0
+
 
 class CaseFlows(Flow):
     def __init__(
@@ -46,15 +53,17 @@ class CaseFlows(Flow):
         core: Core,
         *,
         sync: CaseSync,
-        csat: CsatService | None = None,
-        outbox: OutboxDeliverer | None = None,
-        insights: InsightFlows | None = None,
+        csat: CsatService,
+        outbox: OutboxDeliverer,
+        insights: InsightFlows,
+        inbox: Inbox,
     ) -> None:
         super().__init__(core)
         self.sync = sync
         self.csat = csat
         self.outbox = outbox
         self.insights = insights
+        self.inbox = inbox
 
     # The /case command
 
@@ -111,7 +120,7 @@ class CaseFlows(Flow):
                 return self.show(number)
             case "list":
                 return self.list_cases(who, view=command.view, team_key=command.team)
-            case "stats" if self.insights is not None:
+            case "stats":
                 return self.insights.stats(who, window=command.view, team_key=command.team)
         return help_message(command.text, command.suggestion)
 
@@ -126,30 +135,37 @@ class CaseFlows(Flow):
         priority: str | None = None,
         team_key: str | None = None,
     ) -> SlackMessage:
-        return self._apply(
-            lambda session: self.cases.open(
-                session,
-                actor=who.actor,
-                title=title,
-                description=description,
-                priority=priority,
-                team_key=team_key,
-                channel_id=who.channel_id,
-            ),
-            lambda case: (
-                f"Opened case #{case.id} for {self.desk.team(case.team_key).name} "
-                f"in <#{self.desk.team(case.team_key).channel}>."
-            ),
-        )
+        try:
+            return self._apply(
+                who,
+                lambda session: self.cases.open(
+                    session,
+                    actor=who.actor,
+                    title=title,
+                    description=description,
+                    priority=priority,
+                    team_key=team_key,
+                    channel_id=who.channel_id,
+                ),
+                lambda case: f"Opened case #{case.id} {self._filed_with(case.team_key)}.",
+            )
+        except JustOpened as repeat:
+            return notice(f"You just opened #{repeat.number} {self._filed_with(repeat.team_key)}.")
+
+    def _filed_with(self, team_key: str) -> str:
+        team = self.desk.team(team_key)
+        return f"for {team.name} in <#{team.channel}>"
 
     def claim(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.claim(session, number=number, actor=who.actor),
             lambda case: f"You claimed case #{case.id}.",
         )
 
     def assign(self, who: Requester, number: int, assignee_id: str) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.assign(
                 session, number=number, actor=who.actor, assignee_id=assignee_id
             ),
@@ -158,6 +174,7 @@ class CaseFlows(Flow):
 
     def unassign(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.unassign(session, number=number, actor=who.actor),
             lambda case: f"Case #{case.id} is unassigned now.",
         )
@@ -166,6 +183,7 @@ class CaseFlows(Flow):
         self, who: Requester, number: int, *, reason: str, to_team_key: str | None = None
     ) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.escalate(
                 session, number=number, actor=who.actor, reason=reason, to_team_key=to_team_key
             ),
@@ -177,6 +195,7 @@ class CaseFlows(Flow):
 
     def pending(self, who: Requester, number: int, reason: str) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.pending(
                 session, number=number, actor=who.actor, reason=reason
             ),
@@ -185,37 +204,32 @@ class CaseFlows(Flow):
 
     def resume(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.resume(session, number=number, actor=who.actor),
             lambda case: f"Case #{case.id} is back in progress.",
         )
 
     def close(self, who: Requester, number: int, resolution: str) -> SlackMessage:
-        surveys: list[int] = []
-
-        def close_and_survey(session: Session) -> CaseChange:
+        def close_and_survey(session: Session) -> tuple[CaseChange, list[int]]:
             change = self.cases.close(
                 session, number=number, actor=who.actor, resolution=resolution
             )
-            survey = self.csat.ask_after_close(session, change.case) if self.csat else None
-            if survey is not None:
-                surveys.append(survey)
-            return change
+            survey = self.csat.ask_after_close(session, change.case)
+            # Sent now only if it has no delay; the rest is the scheduler's.
+            return change, [survey] if survey is not None else []
 
-        reply = self._apply(close_and_survey, lambda case: f"You closed case #{case.id}.")
-        if self.outbox is not None and surveys:
-            # Only this survey, and only if it has no delay; the rest is the scheduler's.
-            self.outbox.deliver(surveys)
-        return reply
+        return self._apply_queuing(
+            who, close_and_survey, lambda case: f"You closed case #{case.id}."
+        )
 
     def rate(
         self, who: Requester, number: int, rating: int, comment: str | None = None
     ) -> SlackMessage:
         """The requester answered the CSAT survey (a button, or the comment modal)."""
-        if self.csat is None:
-            return notice("Surveys are turned off.")
         csat = self.csat
         try:
             with self.db.unit_of_work() as session:
+                self._finish_request(session, who)
                 answer = csat.rate(
                     session, number=number, actor=who.actor, rating=rating, comment=comment
                 )
@@ -225,6 +239,7 @@ class CaseFlows(Flow):
 
     def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.reopen(
                 session, number=number, actor=who.actor, reason=reason
             ),
@@ -233,12 +248,14 @@ class CaseFlows(Flow):
 
     def note(self, who: Requester, number: int, text: str) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.note(session, number=number, actor=who.actor, text=text),
             lambda case: f"Note added to case #{case.id}.",
         )
 
     def set_priority(self, who: Requester, number: int, priority: str) -> SlackMessage:
         return self._apply(
+            who,
             lambda session: self.cases.set_priority(
                 session, number=number, actor=who.actor, priority=priority
             ),
@@ -265,8 +282,8 @@ class CaseFlows(Flow):
                 message_ts=message_ts,
                 user_id=user_id,
             )
-        if change is not None:
-            self.sync.publish(change)
+            queued = self.sync.queue(session, change) if change is not None else []
+        self.outbox.deliver_within(queued, DELIVERY_WAIT)
 
     # Modals
 
@@ -367,18 +384,39 @@ class CaseFlows(Flow):
     # Plumbing
 
     def _apply(
-        self, change_case: Callable[[Session], CaseChange], confirm: Callable[[Case], str]
+        self,
+        who: Requester,
+        change_case: Callable[[Session], CaseChange],
+        confirm: Callable[[Case], str],
     ) -> SlackMessage:
+        return self._apply_queuing(who, lambda session: (change_case(session), []), confirm)
+
+    def _apply_queuing(
+        self,
+        who: Requester,
+        change_case: Callable[[Session], tuple[CaseChange, list[int]]],
+        confirm: Callable[[Case], str],
+    ) -> SlackMessage:
+        """One change in one unit of work, with the Slack writes it needs queued and the
+        request that asked for it marked done in the same transaction; then delivered,
+        waiting for Slack only briefly before answering."""
         self.cases.roster.warm()
         try:
             with self.db.unit_of_work() as session:
-                change = change_case(session)
+                self._finish_request(session, who)
+                change, also_queued = change_case(session)
+                queued = self.sync.queue(session, change) + also_queued
         except CasedeskError as error:
             return notice(error.message)
-        problems = self.sync.publish(change)
-        if self.insights is not None:
-            self.insights.refresh_homes_after(change)
-        return notice(confirm(change.case) + "".join(f"\n:warning: {p}" for p in problems))
+        report = self.outbox.deliver_within(queued, DELIVERY_WAIT)
+        self.insights.refresh_homes_after(change)
+        return notice(confirm(change.case) + delivery_note(report))
+
+    def _finish_request(self, session: Session, who: Requester) -> None:
+        """Mark the Slack request done with its change; refused if it was carried out before
+        (a request carried out again after its process died, that had in fact committed)."""
+        if who.request_key is not None and not self.inbox.finish(session, who.request_key):
+            raise AlreadyDone()
 
 
 def parse_case_number(raw: str | None) -> int:
@@ -387,6 +425,6 @@ def parse_case_number(raw: str | None) -> int:
         number = int(raw or "")
     except ValueError:
         raise BadInput("That button does not point at a case any more.") from None
-    if number <= 0:
+    if not 0 < number <= MAX_CASE_NUMBER:
         raise BadInput("That button does not point at a case any more.")
     return number

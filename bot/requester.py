@@ -13,6 +13,9 @@ class Requester:
     user_id: str
     channel_id: str | None  # where to answer them (None: in a DM)
     source: EventSource
+    # The Slack request this person made (bot/inbox.py): a change it causes marks it done in
+    # the same transaction, so it is never carried out twice.
+    request_key: str | None = None
 
     @property
     def actor(self) -> Actor:

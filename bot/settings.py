@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.slack import DEFAULT_API_URL
 
 DEFAULT_DATABASE_URL = "sqlite:///casedesk.db"
+# What people paste into SLACK_BOT_TOKEN instead of the bot token, by prefix.
+_TOKEN_KINDS = {
+    "xoxp-": "a user token",
+    "xapp-": "an app-level token, which goes in SLACK_APP_TOKEN",
+    "xoxe.": "a refresh token",
+    "xoxe-": "a refresh token",
+    "xoxa-": "a workspace app token",
+}
 
 
 class SettingsError(Exception):
@@ -19,11 +27,13 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
 
-    SLACK_BOT_TOKEN: str = ""
-    SLACK_SIGNING_SECRET: str = ""
-    SLACK_APP_TOKEN: str = ""
+    # Secrets (and the database URL, which may hold a password) stay out of the repr, so a
+    # traceback or a log line that shows the settings never shows them.
+    SLACK_BOT_TOKEN: str = Field(default="", repr=False)
+    SLACK_SIGNING_SECRET: str = Field(default="", repr=False)
+    SLACK_APP_TOKEN: str = Field(default="", repr=False)
     SLACK_API_URL: str = DEFAULT_API_URL
-    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    DATABASE_URL: str = Field(default=DEFAULT_DATABASE_URL, repr=False)
     SUPPORT_CONFIG: Path = Path("app.yaml")
     PORT: int = Field(default=3000, ge=1, le=65535)
     HOST: str = "0.0.0.0"
@@ -46,6 +56,12 @@ class Settings(BaseSettings):
         """Serving needs credentials; other commands (check-config, db upgrade) do not."""
         if not self.SLACK_BOT_TOKEN:
             raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...).")
+        if not self.SLACK_BOT_TOKEN.startswith("xoxb-"):
+            kind = _TOKEN_KINDS.get(self.SLACK_BOT_TOKEN[:5], "not a Slack token")
+            raise SettingsError(
+                f"SLACK_BOT_TOKEN must be the bot token starting with xoxb- (this one is {kind}; "
+                "see OAuth & Permissions, Bot User OAuth Token)."
+            )
         if not self.SLACK_APP_TOKEN and not self.SLACK_SIGNING_SECRET:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set (from your Slack app's Basic Information page)."

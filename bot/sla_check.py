@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -19,10 +18,11 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from bot.calendars import BusinessCalendar
+from bot.case_sync import CaseSync
 from bot.cases import Actor, CaseService
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox import enqueue
+from bot.outbox_rows import enqueue
 from bot.roster import Roster
 from bot.sla import TARGET_LABELS
 from bot.sla_tracker import (
@@ -88,7 +88,7 @@ class SlaCheck:
         roster: Roster,
         clock: Clock,
         digest_threshold: int,
-        refresh_cards: Callable[[list[int]], None] | None = None,
+        cards: CaseSync,
     ) -> None:
         self.db = db
         self.cases = cases
@@ -96,7 +96,7 @@ class SlaCheck:
         self.roster = roster
         self.clock = clock
         self.digest_threshold = digest_threshold
-        self.refresh_cards = refresh_cards
+        self.cards = cards
 
     def run(self) -> SlaCheckReport:
         now = self.clock.now()
@@ -107,8 +107,6 @@ class SlaCheck:
                 seen = self._decide_batch(session, now, report, failed)
             if seen < BATCH:
                 break
-        if report.breached_cases and self.refresh_cards is not None:
-            self.refresh_cards(report.breached_cases)
         return report
 
     def _decide_batch(
@@ -203,6 +201,7 @@ class SlaCheck:
             return [_Queued(thread[0], thread[1], content, line, case.id)]
         report.breaches += 1
         report.breached_cases.append(case.id)
+        self.cards.queue_card_update(session, case)  # the card shows the breach
         notify = [case.assignee_id] if case.assignee_id else list(team.managers)
         content = alerts.breach(case, point.target, point.due_at, notify)
         queued = [_Queued(team.alerts_channel, None, content, line, case.id, link_to=thread)]

@@ -12,7 +12,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -65,8 +64,8 @@ def make_web_client(
     retry_failures: bool = True,
 ) -> WebClient:
     """A WebClient that retries 429s after Retry-After and, with `retry_failures`, also
-    connection errors and 5xx. The outbox turns the latter off: after a timeout Slack may
-    have posted already, and only the outbox can check that before posting again."""
+    connection errors and 5xx: for reads and replies to the person who acted. The outbox
+    uses `without_retries` instead."""
     handlers: list[Any] = [RateLimitErrorRetryHandler(max_retry_count=max_retries)]
     if retry_failures:
         handlers += [
@@ -76,16 +75,15 @@ def make_web_client(
     return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
 
 
-def without_failure_retries(client: WebClient) -> WebClient:
-    """The same client, retrying only 429s (see make_web_client)."""
-    handlers: list[RetryHandler] = [
-        h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)
-    ]
+def without_retries(client: WebClient) -> WebClient:
+    """The same client, retrying nothing itself: for the outbox, which must neither sleep out
+    a Retry-After inside a job nor repeat a post whose answer was lost (it records when to
+    try again, and checks Slack's history before posting again)."""
     return WebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
-        retry_handlers=handlers,
+        retry_handlers=[],
     )
 
 

@@ -24,7 +24,7 @@ from bot.charts import daily_chart
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
-from bot.outbox import enqueue
+from bot.outbox_rows import enqueue
 from bot.roster import Roster
 from bot.sla import SlaPolicies
 from bot.views.summary import SummaryReport, summary_message

@@ -1,4 +1,5 @@
-"""Thin Bolt listeners: ack, parse the payload, call a flow, answer. One module per surface."""
+"""Thin Bolt listeners: ack, parse the payload, call a flow, answer. One module per surface;
+each listener is declared with `handlers.acking` (ack at once, work on the work pool, once)."""
 
 from __future__ import annotations
 

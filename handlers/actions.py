@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App
 
 from bot.errors import CasedeskError
 from bot.flows import parse_case_number
@@ -13,7 +13,7 @@ from bot.ids import ActionId
 from bot.requester import Requester
 from bot.views.blocks import SlackMessage, action_id_pattern
 from bot.views.replies import notice
-from handlers.context import casedesk
+from handlers.acking import Interaction, after_ack
 from models import CaseAction, EventSource
 
 _MODAL_BUTTONS = {
@@ -35,45 +35,36 @@ def register(app: App) -> None:
     app.action(ActionId.CSAT_COMMENT.value)(csat_comment_button)
 
 
-def claim_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    flows = casedesk(context).flows
-    number = _case_number(action, body, respond, context)
+@after_ack
+def claim_button(request: Interaction) -> None:
+    number = _case_number(request)
     if number is not None:
-        _answer(body, respond, context, flows.claim(_clicker(body), number))
+        _answer(request, request.app.flows.claim(_clicker(request), number))
 
 
-def modal_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
+@after_ack
+def modal_button(request: Interaction) -> None:
     """Escalate, Close and Reopen ask for a reason in a modal first."""
-    ack()
-    flows = casedesk(context).flows
-    number = _case_number(action, body, respond, context)
+    number = _case_number(request)
     if number is None:
         return
-    case_action = _MODAL_BUTTONS[ActionId(action["action_id"])]
-    reply = flows.open_case_modal(_clicker(body), number, case_action, body.get("trigger_id"))
+    case_action = _MODAL_BUTTONS[ActionId(_action(request)["action_id"])]
+    trigger_id = request.body.get("trigger_id")
+    reply = request.app.flows.open_case_modal(_clicker(request), number, case_action, trigger_id)
     if reply is not None:
-        _answer(body, respond, context, reply)
+        _answer(request, reply)
 
 
-def list_more_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    ack()
+@after_ack
+def list_more_button(request: Interaction) -> None:
     try:
-        page = json.loads(action.get("value") or "{}")
+        page = json.loads(_action(request).get("value") or "{}")
         view, team, offset = str(page["view"]), page.get("team"), int(page["offset"])
     except (ValueError, KeyError, TypeError):
-        _answer(body, respond, context, notice("That list is out of date; run `/case list` again."))
+        _answer(request, notice("That list is out of date; run `/case list` again."))
         return
-    reply = casedesk(context).flows.list_cases(
-        _clicker(body), view=view, team_key=team, offset=offset
-    )
-    respond(**reply.as_kwargs(), response_type="ephemeral", replace_original=True)
+    reply = request.app.flows.list_cases(_clicker(request), view=view, team_key=team, offset=offset)
+    request.reply(reply, replace_original=True)
 
 
 def link_button(ack: Ack) -> None:
@@ -81,54 +72,51 @@ def link_button(ack: Ack) -> None:
     ack()
 
 
-def _clicker(body: dict[str, Any]) -> Requester:
-    channel = (body.get("channel") or {}).get("id")
-    return Requester(body["user"]["id"], channel, EventSource.BUTTON)
+@after_ack
+def csat_rate_button(request: Interaction) -> None:
+    try:
+        number_text, _, rating_text = str(_action(request).get("value") or "").partition(":")
+        number, rating = parse_case_number(number_text), int(rating_text)
+    except (CasedeskError, ValueError):
+        _answer(request, notice("That survey is out of date."))
+        return
+    _answer(request, request.app.flows.rate(_clicker(request), number, rating))
 
 
-def _case_number(
-    action: dict[str, Any], body: dict[str, Any], respond: Respond, context: BoltContext
-) -> int | None:
+@after_ack
+def csat_comment_button(request: Interaction) -> None:
+    number = _case_number(request)
+    if number is None:
+        return
+    reply = request.app.flows.open_rating_modal(number, request.body.get("trigger_id"))
+    if reply is not None:
+        _answer(request, reply)
+
+
+def _action(request: Interaction) -> dict[str, Any]:
+    """The button clicked (Slack sends one action per block_actions request)."""
+    action: dict[str, Any] = request.body["actions"][0]
+    return action
+
+
+def _clicker(request: Interaction) -> Requester:
+    channel = (request.body.get("channel") or {}).get("id")
+    return request.who(request.body["user"]["id"], channel, EventSource.BUTTON)
+
+
+def _case_number(request: Interaction) -> int | None:
     """The case a button points at; None (and the clicker told) if it points at none."""
     try:
-        return parse_case_number(action.get("value"))
+        return parse_case_number(_action(request).get("value"))
     except CasedeskError as error:
-        _answer(body, respond, context, notice(error.message))
+        _answer(request, notice(error.message))
         return None
 
 
-def _answer(
-    body: dict[str, Any], respond: Respond, context: BoltContext, reply: SlackMessage
-) -> None:
+def _answer(request: Interaction, reply: SlackMessage) -> None:
     """Answer the clicker only: through the response URL where Slack gave one (messages),
     else in a DM (App Home has no response URL)."""
-    if body.get("response_url"):
-        respond(**reply.as_kwargs(), response_type="ephemeral", replace_original=False)
+    if request.body.get("response_url"):
+        request.reply(reply, replace_original=False)
     else:
-        casedesk(context).flows.tell(_clicker(body), reply)
-
-
-def csat_rate_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    try:
-        number_text, _, rating_text = str(action.get("value") or "").partition(":")
-        number, rating = parse_case_number(number_text), int(rating_text)
-    except (CasedeskError, ValueError):
-        _answer(body, respond, context, notice("That survey is out of date."))
-        return
-    reply = casedesk(context).flows.rate(_clicker(body), number, rating)
-    _answer(body, respond, context, reply)
-
-
-def csat_comment_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    number = _case_number(action, body, respond, context)
-    if number is None:
-        return
-    reply = casedesk(context).flows.open_rating_modal(number, body.get("trigger_id"))
-    if reply is not None:
-        _answer(body, respond, context, reply)
+        request.app.flows.tell(_clicker(request), reply)

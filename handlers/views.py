@@ -1,10 +1,10 @@
-"""Modal submissions: open a case, escalate, close, reopen."""
+"""Modal submissions: open a case, escalate, close, reopen; a survey's comment."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 
 from bot.flows import CaseFlows
 from bot.ids import BlockId, CallbackId
@@ -12,7 +12,7 @@ from bot.requester import Requester
 from bot.views.blocks import SlackMessage
 from bot.views.modals import ModalContext, submitted_values
 from bot.views.replies import notice
-from handlers.context import casedesk
+from handlers.acking import Interaction, after_checked_ack
 from models import EventSource
 
 # The input each modal cannot do without, and what to say when it is blank.
@@ -30,17 +30,26 @@ def register(app: App) -> None:
     app.view(CallbackId.CSAT_COMMENT.value)(submit_rating)
 
 
-def submit_rating(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-) -> None:
+def missing_rating(view: dict[str, Any]) -> dict[str, str]:
+    if not submitted_values(view).get(BlockId.RATING, "").isdecimal():  # not "²"
+        return {BlockId.RATING.value: "Please pick a rating."}
+    return {}
+
+
+def missing_input(view: dict[str, Any]) -> dict[str, str]:
+    required, problem = _REQUIRED[CallbackId(view["callback_id"])]
+    if not submitted_values(view).get(required, "").strip():
+        return {required.value: problem}
+    return {}
+
+
+@after_checked_ack(missing_rating)
+def submit_rating(request: Interaction) -> None:
+    view = request.body["view"]
     values = submitted_values(view)
     modal = ModalContext.decode(view.get("private_metadata"))
-    if not values.get(BlockId.RATING, "").isdigit():
-        ack(response_action="errors", errors={BlockId.RATING.value: "Please pick a rating."})
-        return
-    ack()
-    who = Requester(body["user"]["id"], None, EventSource.MODAL)
-    flows = casedesk(context).flows
+    who = request.who(request.body["user"]["id"], None, EventSource.MODAL)
+    flows = request.app.flows
     if modal.case_number is None:
         flows.tell(who, notice("That survey no longer points at a case."))
         return
@@ -48,20 +57,14 @@ def submit_rating(
     flows.tell(who, flows.rate(who, modal.case_number, rating, comment))
 
 
-def submit_modal(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-) -> None:
-    callback_id = CallbackId(view["callback_id"])
-    values = submitted_values(view)
-    required, problem = _REQUIRED[callback_id]
-    if not values.get(required, "").strip():
-        ack(response_action="errors", errors={required.value: problem})
-        return
-    ack()
+@after_checked_ack(missing_input)
+def submit_modal(request: Interaction) -> None:
+    view = request.body["view"]
     modal = ModalContext.decode(view.get("private_metadata"))
-    who = Requester(body["user"]["id"], modal.channel_id, EventSource.MODAL)
-    flows = casedesk(context).flows
-    flows.tell(who, _carry_out(flows, callback_id, who, modal, values))
+    who = request.who(request.body["user"]["id"], modal.channel_id, EventSource.MODAL)
+    flows = request.app.flows
+    callback_id = CallbackId(view["callback_id"])
+    flows.tell(who, _carry_out(flows, callback_id, who, modal, submitted_values(view)))
 
 
 def _carry_out(

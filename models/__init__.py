@@ -2,7 +2,7 @@
 
 from models.base import Base, UTCDateTime
 from models.case import OPEN_STATUSES, Case, CaseStatus, CaseThread
-from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent
+from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent, SlackRequest
 from models.metrics import CsatResponse, SummaryPost
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 
@@ -20,6 +20,7 @@ __all__ = [
     "ProcessedSlackEvent",
     "SchedulerLease",
     "SlaAlert",
+    "SlackRequest",
     "SummaryPost",
     "UTCDateTime",
 ]

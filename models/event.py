@@ -82,3 +82,22 @@ class ProcessedSlackEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlackRequest(Base):
+    """A slash command, click or form submission, kept from the moment it arrives until its
+    work is done: so a request is carried out once even when Slack (or an attacker) sends it
+    again, and a request already acknowledged is still carried out after the process died."""
+
+    __tablename__ = "slack_requests"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # from its trigger_id
+    raw_body: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who works on it holds it until then; after that another process may carry it out.
+    claimed_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_slack_requests_done_at_claimed_until", "done_at", "claimed_until"),)

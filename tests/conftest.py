@@ -212,6 +212,8 @@ def casedesk(
 def slack(casedesk: Casedesk, fake_slack: FakeSlack) -> Iterator[SlackDriver]:
     """The real Bolt app served over HTTP, and a driver that talks to it as Slack does."""
     app = build_app(casedesk)
-    server = BackgroundServer(make_wsgi_app(app, casedesk.db)).start()
+    server = BackgroundServer(
+        make_wsgi_app(app, casedesk.db, signing_secret=SIGNING_SECRET)
+    ).start()
     yield SlackDriver(server.url, SIGNING_SECRET, fake_slack, casedesk.executor)
     server.stop()

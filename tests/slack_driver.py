@@ -10,7 +10,7 @@ from typing import Any
 
 from fake_slack import FakeSlack
 
-from bot.executor import TrackingExecutor
+from bot.executor import ListenerPools
 from bot.sandbox.signed import FORM, SignedRequests
 from bot.sandbox.signed import HttpResult as SignedResult
 
@@ -33,7 +33,7 @@ class HttpResult:
 
 class SlackDriver:
     def __init__(
-        self, url: str, signing_secret: str, fake: FakeSlack, executor: TrackingExecutor
+        self, url: str, signing_secret: str, fake: FakeSlack, executor: ListenerPools
     ) -> None:
         self.url = url.rstrip("/")
         self.secret = signing_secret

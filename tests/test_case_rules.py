@@ -943,9 +943,9 @@ def test_a_team_filter_narrows_a_list_to_that_team(
 
 
 def test_activity_on_an_old_case_brings_it_to_the_top(desk: Desk) -> None:
-    for _ in range(3):
+    for n in range(3):
         desk.clock.advance(MINUTE)
-        desk.open()
+        desk.open(f"Case {n + 1}")
     desk.clock.advance(MINUTE)
     desk.claim(1)
 
@@ -962,9 +962,9 @@ def test_lists_come_ten_a_page_and_say_when_there_are_more(
     first_page: tuple[int, bool],
     second_page: tuple[int, bool] | None,
 ) -> None:
-    for _ in range(count):
+    for n in range(count):
         desk.clock.advance(MINUTE)
-        desk.open()
+        desk.open(f"Case {n + 1}")
 
     page = desk.page("open")
     assert (len(page.cases), page.has_more) == first_page

@@ -21,6 +21,7 @@ from conftest import (
 from sqlalchemy import select
 
 from bot import metrics
+from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import ManualClock
 from bot.csat import CsatService
@@ -206,7 +207,7 @@ def test_counts_cases_opened_and_close_reopen_and_escalation_events_in_the_perio
     old = history.open("Opened on Sunday")
     history.escalate(old)
     history.at(START)
-    escalated, reopened, carried_over = history.open(), history.open(), history.open()
+    escalated, reopened, carried_over = (history.open(f"Case {n}") for n in range(3))
     history.close(old)
     history.escalate(escalated)
     history.wait(10 * MINUTE)
@@ -383,7 +384,13 @@ def test_sla_attainment_is_targets_met_of_those_completed_and_breaches_are_alert
 ) -> None:
     assert cases.sla is not None
     check = SlaCheck(
-        db=database, cases=cases, tracker=cases.sla, roster=roster, clock=clock, digest_threshold=5
+        db=database,
+        cases=cases,
+        tracker=cases.sla,
+        roster=roster,
+        clock=clock,
+        digest_threshold=5,
+        cards=CaseSync(desk=cases.desk, clock=clock, cases=cases, sla=cases.sla),
     )
     history.at(START)
     quick, slow, late_close = (history.open(f"Case {n}") for n in range(3))
@@ -721,7 +728,7 @@ def test_agent_table_shows_each_agents_work_in_the_period_and_load_now(
     yesterdays = history.open("Taken on Sunday, still open")
     history.claim(yesterdays, by=AGENT)
     history.at(START)
-    closed, answered_late, untouched = history.open(), history.open(), history.open()
+    closed, answered_late, untouched = (history.open(f"Case {n}") for n in range(3))
     history.claim(closed, by=AGENT)
     history.claim(answered_late, by=AGENT)
     history.claim(untouched, by=AGENT_2)
@@ -812,7 +819,7 @@ def test_percentile_of_no_values_is_null_and_groups_separately(
     history: History, database: Database
 ) -> None:
     history.at(START)
-    support = [history.open(), history.open()]
+    support = [history.open("Printer on fire"), history.open("Printer out of paper")]
     billing = history.open(team="billing")
     with database.unit_of_work() as session:
         for number, seconds in zip([*support, billing], [100, 300, 50], strict=True):

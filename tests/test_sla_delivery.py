@@ -134,8 +134,23 @@ def sla_events(casedesk: Casedesk) -> list[str]:
 
 
 def outbox_rows(casedesk: Casedesk) -> list[OutboxMessage]:
+    """The alerts in the outbox (cards and their updates are queued there too)."""
     with casedesk.db.read_only() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind.like("sla_%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def deliver_card_updates(casedesk: Casedesk) -> None:
+    """Send the card updates a breach queued (the breach marker), so that what follows is
+    about the alerts alone."""
+    with casedesk.db.read_only() as session:
+        ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "card_update"))
+        assert casedesk.outbox.deliver(list(ids)).sent == 1
 
 
 def posts_to(fake: FakeSlack, channel: str) -> int:
@@ -150,7 +165,14 @@ def slack_client(fake: FakeSlack) -> WebClient:
 
 def deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeliverer:
     options.setdefault("per_channel_interval", 0)
-    return OutboxDeliverer(casedesk.db, SlackGateway(slack_client(fake)), casedesk.clock, **options)
+    return OutboxDeliverer(
+        casedesk.db,
+        SlackGateway(slack_client(fake)),
+        casedesk.clock,
+        cards=casedesk.outbox.cards,
+        now_pool=casedesk.executor.deliver,
+        **options,
+    )
 
 
 @contextmanager
@@ -404,7 +426,8 @@ def test_two_concurrent_checks_decide_each_alert_once(
     assert sorted(n for report in reports for n in report.breached_cases) == cases
     assert len(decided(casedesk)) == 2 * len(cases)  # warning (caught up, unsaid) and breach
     assert sla_events(casedesk) == ["sla_breached"] * len(cases)
-    assert casedesk.outbox.deliver_due().sent == 2 * len(cases)  # alert channel and thread
+    # The alert channel, the thread, and the card's breach marker.
+    assert casedesk.outbox.deliver_due().sent == 3 * len(cases)
     assert sorted(texts(fake_slack, ALERTS_CHANNEL)) == sorted(
         f"SLA breached: first response for case #{n}" for n in cases
     )
@@ -465,7 +488,8 @@ def test_a_permanent_error_marks_the_message_failed_and_it_is_not_retried(
     fake_slack.unknown_channels.add(ALERTS_CHANNEL)
     assert decide_alerts(casedesk, clock, after_minutes=61) == "0 warning(s), 1 breach(es)"
 
-    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=1, failed=1)  # thread copy sent
+    # The thread copy and the card's breach marker are sent.
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=2, failed=1)
     clock.advance(timedelta(days=1))
     assert casedesk.outbox.deliver_due() == NOTHING_DELIVERED
 
@@ -481,6 +505,7 @@ def test_an_in_doubt_message_already_in_slack_is_recognised_and_not_posted_again
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     decide_alerts(casedesk, clock, after_minutes=61)
+    deliver_card_updates(casedesk)
     rows = outbox_rows(casedesk)
     assert [(row.channel_id, row.thread_ts is not None) for row in rows] == [
         (ALERTS_CHANNEL, False),
@@ -507,6 +532,7 @@ def test_an_in_doubt_message_is_not_posted_again_while_slack_history_cannot_be_r
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     decide_alerts(casedesk, clock, after_minutes=61)
+    deliver_card_updates(casedesk)
     for row in outbox_rows(casedesk):
         crash_after_posting(casedesk, row)
     fake_slack.fail_next("conversations.history", status=500)
@@ -528,6 +554,7 @@ def test_an_in_doubt_message_missing_from_slack_is_posted_once(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     decide_alerts(casedesk, clock, after_minutes=61)
+    deliver_card_updates(casedesk)
     for row in outbox_rows(casedesk):
         crash_while_sending(casedesk, row.id)  # died before the post reached Slack
 
@@ -562,13 +589,7 @@ def test_posts_to_one_channel_are_paced_about_a_second_apart(
             content = SlackMessage(text=f"message {number}")
             enqueue(session, kind="test", channel_id=channel, content=content, now=START)
     sleeps: list[float] = []
-    paced = OutboxDeliverer(
-        casedesk.db,
-        SlackGateway(slack_client(fake_slack)),
-        casedesk.clock,
-        per_channel_interval=1.0,
-        sleep=sleeps.append,
-    )
+    paced = deliverer(casedesk, fake_slack, per_channel_interval=1.0, sleep=sleeps.append)
 
     assert paced.deliver_due() == DeliveryReport(sent=len(channels))
 
@@ -688,7 +709,8 @@ def test_run_job_sla_check_decides_delivers_and_prints_its_report(
 
     assert (result.returncode, result.stdout) == (
         0,
-        "sla-check: 0 warning(s), 2 breach(es); 4 message(s) sent, 0 to retry, 0 failed\n",
+        # Each breach in the alert channel and the thread, and one update of the card.
+        "sla-check: 0 warning(s), 2 breach(es); 5 message(s) sent, 0 to retry, 0 failed\n",
     ), result.stderr
     assert texts(fake_slack, ALERTS_CHANNEL) == [FIRST_RESPONSE_BREACH, RESOLUTION_BREACH]
 

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
 from bot.app import Casedesk
+from bot.clock import ManualClock
 from bot.ids import ActionId
 from bot.sandbox.signed import HttpResult as SignedResult
 from models import Case, CaseAction, CaseEvent
@@ -278,35 +280,47 @@ def test_a_ten_kilobyte_title_is_kept_whole_and_shortened_where_slack_has_limits
 # The Slack Web API failing
 
 
-def test_a_rate_limited_card_post_is_retried_and_posted_once(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+def test_a_rate_limited_card_post_waits_out_retry_after_and_is_posted_once(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=30)
 
     result = open_case(slack)
+
+    assert "Opened case #1" in result.reply_text
+    assert "Slack is not answering right now (ratelimited), so the card will appear" in (
+        result.reply_text
+    )
+    assert fake_slack.messages(SUPPORT_CHANNEL) == []
+    clock.advance(timedelta(seconds=29))
+    assert casedesk.outbox.deliver_due().sent == 0  # Retry-After is not over
+    clock.advance(timedelta(seconds=2))
+    assert casedesk.outbox.deliver_due().sent == 1
 
     assert [call.failed for call in fake_slack.calls_to("chat.postMessage")] == [True, False]
     [card] = fake_slack.messages(SUPPORT_CHANNEL)
     assert case_row(casedesk).card_ts == card["ts"]
-    assert "Opened case #1" in result.reply_text
-    assert "could not" not in result.reply_text
 
 
 def test_a_card_post_failing_twice_with_a_server_error_is_retried_and_posted_once(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     fake_slack.fail_next("chat.postMessage", status=500, times=2)
 
     result = open_case(slack)
+    for _ in range(2):  # each retry first looks for the card in the channel's history
+        clock.advance(timedelta(minutes=1))
+        casedesk.outbox.deliver_due()
 
+    assert "Slack is not answering right now (internal_error)" in result.reply_text
     assert [call.failed for call in fake_slack.calls_to("chat.postMessage")] == [
         True,
         True,
         False,
     ]
+    assert len(fake_slack.calls_to("conversations.history")) == 2
     [card] = fake_slack.messages(SUPPORT_CHANNEL)
     assert case_row(casedesk).card_ts == card["ts"]
-    assert "could not" not in result.reply_text
 
 
 def test_a_missing_team_channel_keeps_the_case_and_tells_the_requester(

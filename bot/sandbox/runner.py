@@ -366,7 +366,9 @@ def start_sandbox(
     )
     client = make_web_client(SANDBOX_TOKEN, base_url=slack.base_url, timeout=5, max_retries=1)
     casedesk = build_casedesk(settings, desk=desk, db=database, clock=clock, client=client)
-    bot = BackgroundServer(make_wsgi_app(build_app(casedesk), database)).start()
+    bot = BackgroundServer(
+        make_wsgi_app(build_app(casedesk), database, signing_secret=secret)
+    ).start()
     requests = SignedRequests(bot.url, secret)
     sandbox = Sandbox(desk=desk, clock=clock, slack=slack, casedesk=casedesk, requests=requests)
     slack.routes = SandboxPage(sandbox)

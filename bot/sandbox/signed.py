@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -43,7 +44,10 @@ class SignedRequests:
         self._ids = itertools.count(1)
 
     def next_id(self, prefix: str) -> str:
-        return f"{prefix}-{next(self._ids)}"
+        """An id never handed out before, by this or any other instance (a restarted
+        sandbox, a second driver in one test): the app treats a trigger_id or event_id it
+        has seen as a repeated request, as it should for Slack's."""
+        return f"{prefix}-{next(self._ids)}-{secrets.token_hex(6)}"
 
     def slash_command(
         self,
@@ -125,7 +129,7 @@ class SignedRequests:
             "team_id": TEAM_ID,
             "api_app_id": APP_ID,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_id": event_id or f"Ev{next(self._ids):08d}{secrets.token_hex(6).upper()}",
             "event_time": int(time.time()),
             "event": event,
         }

@@ -36,6 +36,7 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T1"
 JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "files")
+RESPONSE_URL = "response_url"  # delay_next() key for posts to response URLs
 Json = dict[str, Any]
 Reply = tuple[int, dict[str, str], bytes]
 StreamingReply = tuple[int, dict[str, str], Iterator[bytes]]
@@ -66,6 +67,8 @@ class _Fault:
     status: int | None
     error: str | None
     retry_after: int | None
+    performed: bool = False  # the call takes effect, then its answer is lost
+    hang: float = 0.0  # ...after being held back this long
 
 
 # --------------------------------------------------------------------------- Block Kit checks
@@ -245,6 +248,7 @@ class SlackStandIn:
         self._file_meta: dict[str, Json] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._release = threading.Event()  # set to answer every held-back request now
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
         self._lock = threading.RLock()
@@ -289,7 +293,8 @@ class SlackStandIn:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._stopping.set()  # wakes up delayed requests
+        self._stopping.set()
+        self.release_delays()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -340,10 +345,35 @@ class SlackStandIn:
             queue = self._faults.setdefault(method, [])
             queue.extend(_Fault(status, error, retry_after) for _ in range(times))
 
+    def clear_faults(self) -> None:
+        """Slack is healthy again: forget the failures not yet used."""
+        with self._lock:
+            self._faults.clear()
+
+    def lose_next_answer(
+        self, method: str, *, status: int = 500, hang: float = 0.0, times: int = 1
+    ) -> None:
+        """Let the next ``times`` calls to ``method`` take effect, then lose their answers:
+        held back ``hang`` seconds (a client with a shorter timeout gives up), then answered
+        with HTTP ``status``. What Slack does when it posts but the answer never arrives."""
+        with self._lock:
+            queue = self._faults.setdefault(method, [])
+            queue.extend(
+                _Fault(status, None, None, performed=True, hang=hang) for _ in range(times)
+            )
+
     def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """Hold the next ``times`` answers to ``method`` back by ``seconds``."""
+        """Hold the next ``times`` answers to ``method`` (a Web API method, or
+        ``RESPONSE_URL`` for posts to response URLs) back by ``seconds``."""
         with self._lock:
             self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def release_delays(self) -> None:
+        """Answer every request held back now, and forget the delays not yet used."""
+        with self._lock:
+            self._delays.clear()
+            released, self._release = self._release, threading.Event()
+        released.set()
 
     # ---- recorded calls and waiting
 
@@ -444,18 +474,23 @@ class SlackStandIn:
             call = ApiCall(method, params, time.time(), token)
             self.calls.append(call)
             fault = self._pop(self._faults, method)
-            delay = self._pop(self._delays, method)
-            call.failed = fault is not None
+            delay, release = self._pop(self._delays, method), self._release
+            call.failed = fault is not None and not fault.performed
         if delay:
-            self._stopping.wait(delay)
+            release.wait(delay)
         with self._lock:
-            if fault is not None:
-                status, headers, body = self._fault_answer(fault)
+            if fault is None or fault.performed:
+                headers: dict[str, str] = {}
+                status, body = 200, self._invoke(method, params, token)
             else:
-                status, headers, body = 200, {}, self._invoke(method, params, token)
+                status, headers, body = self._fault_answer(fault)
             call.error = body.get("error")
             self._bump()
-            return _reply(status, body, headers)
+        if fault is not None and fault.performed:  # done in Slack, but the answer is lost
+            if fault.hang:
+                release.wait(fault.hang)
+            status, headers, body = self._fault_answer(fault)
+        return _reply(status, body, headers)
 
     @staticmethod
     def _pop(queues: dict[str, list[Any]], method: str) -> Any:
@@ -494,6 +529,10 @@ class SlackStandIn:
             payload = json.loads(body or b"{}")
         except ValueError:
             payload = {"_raw": body.decode(errors="replace")}
+        with self._lock:
+            delay, release = self._pop(self._delays, RESPONSE_URL), self._release
+        if delay:
+            release.wait(delay)
         with self._lock:
             self.responses.append({**payload, "_key": key})
             context = self.response_contexts.get(key)

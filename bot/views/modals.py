@@ -4,9 +4,11 @@ the channel the modal was opened from, so the bot can answer there after submiss
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.commands import MAX_CASE_NUMBER
 from bot.desk import DeskConfig, Team
 from bot.ids import BlockId, CallbackId
 from bot.text import fit
@@ -15,6 +17,7 @@ from models import Case
 
 TITLE_MAX = 150
 TEXT_MAX = 3000
+_CHANNEL = re.compile(r"[A-Z0-9]{1,32}")  # a Slack channel id, as we encoded it
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,12 @@ class ModalContext:
             data = {}
         case = data.get("case")
         channel = data.get("channel")
+        # Slack hands back what we encoded; anything else points at no channel and no case.
         return cls(
-            channel_id=channel if isinstance(channel, str) else None,
-            case_number=case if isinstance(case, int) else None,
+            channel_id=channel
+            if isinstance(channel, str) and _CHANNEL.fullmatch(channel)
+            else None,
+            case_number=case if type(case) is int and 0 < case <= MAX_CASE_NUMBER else None,
         )
 
 

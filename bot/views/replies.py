@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.case_queries import CasePage
 from bot.commands import USAGE
@@ -29,7 +30,29 @@ from bot.views.case_card import STATUS_EMOJI, case_card, slack_date
 from bot.views.events import describe_event
 from models import Case, CaseEvent
 
+if TYPE_CHECKING:
+    from bot.outbox import DeliveryReport
+
 PAGE_SIZE = 10
+
+# What each kind of queued Slack write means to the person who acted.
+_SOON = {
+    "card": "the card will appear",
+    "card_update": "the card will be brought up to date",
+    "case_thread": "the thread will be told",
+    "card_moved": "the old card will be marked as moved",
+    "moved_thread": "the old thread will be told",
+    "csat_survey": "the survey will go out",
+}
+_FAILED = {
+    "card": "I could not post the case card in <#{channel}> ({error}). "
+    "The case is saved; its card will be posted with the next change.",
+    "card_update": "I could not update the case card ({error}).",
+    "case_thread": "I could not post in the case thread ({error}).",
+    "card_moved": "I could not mark the old card as moved ({error}).",
+    "moved_thread": "I could not post in the old case thread ({error}).",
+    "csat_survey": "I could not send the satisfaction survey ({error}).",
+}
 
 
 def notice(text: str) -> SlackMessage:
@@ -141,3 +164,40 @@ def _list_line(case: Case, now: datetime) -> str:
 
 def _strip_mrkdwn(text: str) -> str:
     return text.replace("*", "").replace("`", "")
+
+
+def delivery_note(report: DeliveryReport | None) -> str:
+    """What the person who acted should know about Slack after their change was saved:
+    nothing when everything went out, else what is late or could not be done."""
+    if report is None:
+        return (
+            "\n:hourglass_flowing_sand: Saved. Slack is slow to answer; the card and the "
+            "thread will catch up as soon as it does."
+        )
+    late = [unsent for unsent in report.unsent.values() if unsent.retrying and not unsent.waiting]
+    waiting = [unsent for unsent in report.unsent.values() if unsent.waiting]
+    failed = [unsent for unsent in report.unsent.values() if not unsent.retrying]
+    lines = [
+        _FAILED.get(unsent.kind, "I could not tell Slack ({error}).").format(
+            channel=unsent.channel_id, error=unsent.error
+        )
+        for unsent in failed
+    ]
+    if late:
+        soon = list(dict.fromkeys(_SOON.get(unsent.kind, "Slack will catch up") for unsent in late))
+        lines.append(
+            f"Saved. Slack is not answering right now ({late[0].error}), so "
+            f"{_and(soon)} as soon as it does."
+        )
+    elif waiting:
+        soon = list(
+            dict.fromkeys(_SOON.get(unsent.kind, "Slack will catch up") for unsent in waiting)
+        )
+        lines.append(
+            f"Saved. The case's card is not in Slack yet, so {_and(soon)} once it is posted."
+        )
+    return "".join(f"\n:warning: {line}" for line in lines)
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -1,0 +1,138 @@
+"""Interactive requests kept until their work is done.
+
+Slack gives a slash command, a click or a form submission 3 seconds for an answer, so the bot
+acknowledges at once and works afterwards. Between the two, the request lives here: stored
+(keyed by its `trigger_id`) before it is acknowledged, marked done by the change it causes in
+that change's own transaction. So:
+- the same request sent again (a replay, a user's retry of one signed body) does nothing;
+- a request acknowledged by a process that died before finishing it is carried out by the
+  next process that looks (`due` / `take`, the `replay-requests` job), exactly once, since a
+  change that committed also committed its request's `done_at`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.db import Database
+from models import SlackRequest
+
+log = logging.getLogger(__name__)
+
+# A request not done this long after it was taken is carried out again by whoever looks.
+WORK_LEASE = timedelta(minutes=2)
+# A request whose work failed this often is given up (and logged), not retried for ever.
+MAX_ATTEMPTS = 3
+# Done requests are kept this long, to recognise replays (Slack signs for 5 minutes).
+KEEP_DONE = timedelta(days=1)
+_KEY_LENGTH = 64
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """The key of an interactive request (its kind and trigger_id), None for other requests."""
+    trigger = body.get("trigger_id")
+    if not isinstance(trigger, str) or not trigger:
+        return None
+    kind = body.get("type") if isinstance(body.get("type"), str) else "command"
+    key = f"{kind}:{trigger}"
+    if len(key) > _KEY_LENGTH:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()[: _KEY_LENGTH - 7]
+    return key
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def receive(self, key: str, raw_body: str, content_type: str) -> bool:
+        """Keep a request just received; False if it was received before (a replay)."""
+        now = self.clock.now()
+        try:
+            with self.db.unit_of_work() as session:
+                session.add(
+                    SlackRequest(
+                        key=key,
+                        raw_body=raw_body,
+                        content_type=content_type,
+                        received_at=now,
+                        claimed_until=now + WORK_LEASE,
+                        attempts=1,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def finish(self, session: Session, key: str) -> bool:
+        """Mark the request done in the caller's transaction; False if it was done already
+        (then the caller's change must not happen again)."""
+        done = session.execute(
+            update(SlackRequest)
+            .where(SlackRequest.key == key, SlackRequest.done_at.is_(None))
+            .values(done_at=self.clock.now())
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def finish_now(self, key: str) -> None:
+        """The request's work is over (one that changed nothing, or a refusal)."""
+        with self.db.unit_of_work() as session:
+            self.finish(session, key)
+
+    def due(self, limit: int = 50) -> list[str]:
+        """Requests acknowledged but not done, whose worker's lease is over."""
+        with self.db.read_only() as session:
+            return list(
+                session.scalars(
+                    select(SlackRequest.key)
+                    .where(
+                        SlackRequest.done_at.is_(None),
+                        SlackRequest.claimed_until <= self.clock.now(),
+                    )
+                    .order_by(SlackRequest.received_at)
+                    .limit(limit)
+                )
+            )
+
+    def take(self, key: str) -> SlackRequest | None:
+        """Hold a due request for this process; None if another took it, or it was given up
+        after MAX_ATTEMPTS (marked done, logged)."""
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            request = session.scalars(
+                select(SlackRequest)
+                .where(
+                    SlackRequest.key == key,
+                    SlackRequest.done_at.is_(None),
+                    SlackRequest.claimed_until <= now,
+                )
+                .with_for_update(skip_locked=True)
+            ).one_or_none()
+            if request is None:
+                return None
+            if request.attempts >= MAX_ATTEMPTS:
+                request.done_at = now
+                log.error("request %s failed %s times; given up", key, request.attempts)
+                return None
+            request.attempts += 1
+            request.claimed_until = now + WORK_LEASE
+            return request
+
+    def forget_done(self, before: datetime | None = None) -> int:
+        """Drop requests done long enough ago that a replay would be refused anyway."""
+        cutoff = before or self.clock.now() - KEEP_DONE
+        with self.db.unit_of_work() as session:
+            result = session.execute(
+                delete(SlackRequest).where(
+                    SlackRequest.done_at.is_not(None), SlackRequest.done_at < cutoff
+                )
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,120 @@
+"""How every listener here is declared: ack at once, then do the work on the work pool.
+
+Bolt runs a listener on its ack pool and waits (up to Slack's 3 s) for it to call `ack()`. A
+listener declared with `after_ack` only acks and hands the request over to the work pool
+(bot/executor.py), so work stuck on a hanging Slack never delays the ack of the next request.
+`after_checked_ack` first checks a modal's input and answers problems in the modal itself,
+as Slack needs that answer in the ack.
+
+Each request is kept in the inbox before its ack (handlers/inbox.py), so a replayed body is
+dropped there and an acknowledged request whose process died is carried out again; the work
+marks it done when it is over. Work that fails is logged and the user is told, as Bolt's error
+handler does for failures before the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.requester import Requester
+from bot.views.blocks import SlackMessage
+from handlers.context import casedesk
+from handlers.inbox import request_key_of
+from models import EventSource
+
+if TYPE_CHECKING:
+    from bot.app import Casedesk
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = (
+    ":x: Something went wrong on our side; nothing was lost. "
+    "Please try again, and tell your Casedesk admin if it keeps happening."
+)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """What the work of one request gets: Slack's payload, the way to answer, the app."""
+
+    body: dict[str, Any]
+    respond: Respond | None
+    context: BoltContext
+
+    @property
+    def app(self) -> Casedesk:
+        return casedesk(self.context)
+
+    @property
+    def key(self) -> str | None:
+        """The request's key in the inbox (bot/inbox.py), if it is kept there."""
+        return request_key_of(self.context)
+
+    def who(self, user_id: str, channel_id: str | None, source: EventSource) -> Requester:
+        """The person who acted, carrying this request so their change marks it done."""
+        return Requester(user_id, channel_id, source, request_key=self.key)
+
+    def reply(self, message: SlackMessage, *, replace_original: bool | None = None) -> None:
+        """Answer the person who acted, privately, through the request's response URL."""
+        if self.respond is not None and self.body.get("response_url"):
+            self.respond(
+                **message.as_kwargs(), response_type="ephemeral", replace_original=replace_original
+            )
+
+
+Work = Callable[[Interaction], None]
+# The input problems of a modal submission, by block id (empty when there are none).
+Check = Callable[[dict[str, Any]], dict[str, str]]
+Listener = Callable[[Ack, dict[str, Any], Respond, BoltContext], None]
+
+
+def after_ack(work: Work) -> Listener:
+    """A Bolt listener that acks, then runs `work` on the work pool."""
+    return _listener(work, None)
+
+
+def after_checked_ack(check: Check) -> Callable[[Work], Listener]:
+    """Like `after_ack` for modal submissions: `check(view)` finds what to correct first."""
+    return lambda work: _listener(work, check)
+
+
+def _listener(work: Work, check: Check | None) -> Listener:
+    def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        errors = check(body.get("view") or {}) if check is not None else {}
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        interaction = Interaction(body, respond, context)
+        casedesk(context).executor.work.submit(_carry_out, work, interaction)
+
+    listener.__name__ = listener.__qualname__ = work.__name__  # Bolt names listeners in logs
+    listener.__doc__ = work.__doc__
+    return listener
+
+
+def _carry_out(work: Work, interaction: Interaction) -> None:
+    try:
+        work(interaction)
+    except Exception:
+        # Left unfinished in the inbox: carried out again later (a few times at most).
+        log.exception("unhandled error in %s", work.__name__)
+        tell_it_went_wrong(interaction.body, interaction.respond)
+        return
+    if interaction.key is not None:  # a change marked it done already; a reading now does
+        interaction.app.inbox.finish_now(interaction.key)
+
+
+def tell_it_went_wrong(body: dict[str, Any], respond: Respond | None) -> None:
+    """Tell the person who acted that we failed them, where Slack gave a way to."""
+    if respond is None or not body.get("response_url"):
+        return
+    try:
+        respond(text=SOMETHING_WENT_WRONG, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.exception("could not tell the user about the error")

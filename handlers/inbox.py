@@ -1,0 +1,67 @@
+"""Interactive requests are kept (bot/inbox.py) before they are acknowledged: a request seen
+before is acknowledged and dropped, and one whose worker died is dispatched again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+
+from bot.inbox import Inbox, request_key
+from bot.signature import VERIFIED
+from handlers.context import casedesk
+
+log = logging.getLogger(__name__)
+
+# In the Bolt context: the key of the request being carried out, and, on a request dispatched
+# again after its first worker died, that same key.
+REQUEST_KEY = "casedesk_request_key"
+REPLAYED = "casedesk_replayed"
+
+
+def register(app: App) -> None:
+    app.middleware(keep_request)
+
+
+def keep_request(
+    req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse | None]
+) -> Any:
+    key = request_key(req.body) if req.mode == "http" else None
+    if key is None:
+        return next()
+    if context.get(REPLAYED) != key:
+        content_type = (req.headers.get("content-type") or [""])[0]
+        # A raw NUL is no form character, and PostgreSQL cannot store one.
+        raw_body = req.raw_body.replace("\x00", "")
+        if not casedesk(context).inbox.receive(key, raw_body, content_type):
+            log.info("a request received before came again (%s): ignored", key)
+            return BoltResponse(status=200, body="")
+    context[REQUEST_KEY] = key
+    return next()
+
+
+def replay_unfinished(app: App, inbox: Inbox) -> str:
+    """Carry out again the requests acknowledged by a process that did not finish them."""
+    replayed = 0
+    for key in inbox.due():
+        request = inbox.take(key)
+        if request is None:
+            continue
+        log.warning("carrying out request %s again: its first worker did not finish", key)
+        app.dispatch(
+            BoltRequest(
+                body=request.raw_body,
+                headers={"content-type": [request.content_type]},
+                context={REPLAYED: key, VERIFIED: True},  # it was verified when it came
+            )
+        )
+        replayed += 1
+    forgotten = inbox.forget_done()
+    return f"{replayed} request(s) carried out again, {forgotten} old one(s) forgotten"
+
+
+def request_key_of(context: BoltContext) -> str | None:
+    key = context.get(REQUEST_KEY)
+    return key if isinstance(key, str) else None
