@@ -16,10 +16,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import ArgumentError, DBAPIError
-
 from bot import migrate
-from bot.db import Database, mask_credentials
+from bot.db import Database, DatabaseUrlError, connect_database
 from bot.desk import ConfigError, load_desk_config
 from bot.scheduler import find_job
 from bot.settings import Settings, SettingsError, load_settings
@@ -246,7 +244,9 @@ def seed_cases(args: argparse.Namespace) -> int:
 
 
 def _build(*, require_slack: bool) -> Casedesk:
-    from bot.app import build_casedesk
+    """The desk with its Bolt app, so every job (replay-requests dispatches through the app)
+    can be listed and run."""
+    from bot.app import build_app, build_casedesk
 
     settings = load_settings()
     if require_slack:
@@ -254,7 +254,9 @@ def _build(*, require_slack: bool) -> Casedesk:
     desk = load_desk_config(settings.SUPPORT_CONFIG)
     database = open_database(settings)
     _ensure_schema(database)
-    return build_casedesk(settings, desk=desk, db=database)
+    casedesk = build_casedesk(settings, desk=desk, db=database)
+    build_app(casedesk)
+    return casedesk
 
 
 def serve(_args: argparse.Namespace) -> int:
@@ -343,23 +345,10 @@ def sandbox(args: argparse.Namespace) -> int:
 
 
 def open_database(settings: Settings) -> Database:
-    """The database, connected once; a URL that is wrong or unreachable is one line that
-    never shows its password."""
-    shown = mask_credentials(settings.DATABASE_URL)
     try:
-        database = Database(settings.DATABASE_URL)
-        with database.engine.connect():
-            pass
-    except ModuleNotFoundError as error:
-        raise SettingsError(f"DATABASE_URL: no driver installed for it ({error.name})") from None
-    except (ArgumentError, ValueError):  # unparseable, an unknown dialect, a port like "x"
-        raise SettingsError(f"DATABASE_URL: {shown!r} is not a database URL") from None
-    except DBAPIError as error:  # unreachable, refused, or a connection option it rejects
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise SettingsError(f"DATABASE_URL: cannot connect ({mask_credentials(reason)})") from None
-    except OSError as error:  # SQLite: a folder that cannot be made
-        raise SettingsError(f"DATABASE_URL: cannot open {shown!r} ({error.strerror})") from None
-    return database
+        return connect_database(settings.DATABASE_URL)
+    except DatabaseUrlError as error:
+        raise SettingsError(f"DATABASE_URL: {error}") from None
 
 
 def _ensure_schema(database: Database) -> None:

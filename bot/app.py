@@ -28,7 +28,7 @@ from bot.insights import InsightFlows
 from bot.leader import LeaderLease
 from bot.outbox import OutboxDeliverer
 from bot.roster import Roster
-from bot.scheduler import Job, JobScheduler, find_job
+from bot.scheduler import Job, JobScheduler
 from bot.settings import Settings
 from bot.signature import VERIFIED
 from bot.sla import SlaPolicies
@@ -41,6 +41,18 @@ from handlers.acking import tell_it_went_wrong
 log = logging.getLogger(__name__)
 
 REPLAY_JOB = "replay-requests"
+
+
+class _SameTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that the client we
+    hand it wins; that client carries the very same token, so the warning says nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+BOLT_LOG = logging.getLogger("slack_bolt")
+BOLT_LOG.addFilter(_SameTokenNotice())
 
 
 @dataclass
@@ -179,7 +191,7 @@ def build_app(casedesk: Casedesk) -> App:
         # malformed timestamp and log whole bodies. Socket Mode needs no signature at all.
         request_verification_enabled=False,
         listener_executor=casedesk.executor.ack,  # acks only; the work goes to .work
-        logger=logging.getLogger("slack_bolt"),
+        logger=BOLT_LOG,
     )
     handlers.middleware.register(app)
 
@@ -189,15 +201,16 @@ def build_app(casedesk: Casedesk) -> App:
         return next()
 
     handlers.inbox.register(app)  # needs the casedesk in the context
-    if find_job(casedesk.jobs, REPLAY_JOB) is None:
-        casedesk.jobs.append(
-            Job(
-                REPLAY_JOB,
-                timedelta(seconds=15),
-                lambda: handlers.inbox.replay_unfinished(app, casedesk.inbox),
-                "Carry out requests a process acknowledged but did not finish",
-            )
+    # Requests are carried out again through the app that serves them (the latest built).
+    casedesk.jobs[:] = [job for job in casedesk.jobs if job.name != REPLAY_JOB]
+    casedesk.jobs.append(
+        Job(
+            REPLAY_JOB,
+            timedelta(seconds=15),
+            lambda: handlers.inbox.replay_unfinished(app, casedesk.inbox),
+            "Carry out requests a process acknowledged but did not finish",
         )
+    )
 
     @app.error
     def on_unexpected_error(

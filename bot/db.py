@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -67,6 +68,29 @@ def mask_credentials(text: str) -> str:
     else:
         shown = url.render_as_string(hide_password=True) if url.password else text
     return _PASSWORD_PARAMETER.sub(r"\g<head>***", shown)
+
+
+class DatabaseUrlError(Exception):
+    """The URL opens no database; the message says why, and never shows its password."""
+
+
+def connect_database(url: str) -> Database:
+    """The database at `url`, connected to once so that a wrong URL fails here."""
+    shown = mask_credentials(url)
+    try:
+        database = Database(url)
+        with database.engine.connect():
+            pass
+    except ModuleNotFoundError as error:
+        raise DatabaseUrlError(f"no driver installed for it ({error.name})") from None
+    except (ArgumentError, ValueError):  # unparseable, an unknown dialect, a port like "x"
+        raise DatabaseUrlError(f"{shown!r} is not a database URL") from None
+    except DBAPIError as error:  # unreachable, refused, or a connection option it rejects
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUrlError(f"cannot connect ({mask_credentials(reason)})") from None
+    except OSError as error:  # SQLite: a folder that cannot be made
+        raise DatabaseUrlError(f"cannot open {shown!r} ({error.strerror})") from None
+    return database
 
 
 def normalize_database_url(url: str) -> str:

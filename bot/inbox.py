@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database
-from models import SlackRequest
+from models import ProcessedSlackEvent, SlackRequest
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +127,16 @@ class Inbox:
             return request
 
     def forget_done(self, before: datetime | None = None) -> int:
-        """Drop requests done long enough ago that a replay would be refused anyway."""
+        """Drop requests done, and Events API ids received, long enough ago that Slack's
+        signature (five minutes) or retries (an hour at most) cannot bring them again."""
         cutoff = before or self.clock.now() - KEEP_DONE
         with self.db.unit_of_work() as session:
-            result = session.execute(
+            requests = session.execute(
                 delete(SlackRequest).where(
                     SlackRequest.done_at.is_not(None), SlackRequest.done_at < cutoff
                 )
             )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+            events = session.execute(
+                delete(ProcessedSlackEvent).where(ProcessedSlackEvent.received_at < cutoff)
+            )
+        return int(requests.rowcount + events.rowcount)  # type: ignore[attr-defined]

@@ -83,6 +83,22 @@ def test_a_bad_database_url_is_one_line_that_never_shows_its_password(
     assert result.stderr.startswith("casedesk: setting DATABASE_URL: ")
 
 
+def test_the_sandbox_given_a_bad_database_url_says_so_in_one_line_without_its_password(
+    operator_dir: Path,
+) -> None:
+    result = run_bot(
+        "sandbox", "--port", str(closed_port()), "--database", BAD_URLS[0], cwd=operator_dir
+    )
+
+    assert result.returncode == 1
+    assert SECRET not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert casedesk_lines(result.stderr) == [
+        "casedesk: --database: 'postgresql+nodriver://u:***@127.0.0.1/casedesk' "
+        "is not a database URL"
+    ]
+
+
 def test_a_taken_port_stops_the_bot_in_one_line_before_the_scheduler_decides_anything(
     operator_dir: Path,
 ) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot import migrate
 from bot.app import Casedesk, build_app, build_casedesk
 from bot.clock import ManualClock
-from bot.db import Database
+from bot.db import DatabaseUrlError, connect_database
 from bot.desk import ConfigError, DeskConfig, load_desk_config
 from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import Reply, SlackStandIn, StreamingReply
@@ -354,7 +354,11 @@ def start_sandbox(
             "Choose another port with --port"
         ) from None
     url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='casedesk-sandbox-')}/sandbox.db"
-    database = Database(url)
+    try:
+        database = connect_database(url)
+    except DatabaseUrlError as error:
+        slack.stop()
+        raise SandboxError(f"--database: {error}") from None
     migrate.upgrade(database)
     secret = secrets.token_hex(16)
     settings = Settings(

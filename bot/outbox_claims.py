@@ -1,0 +1,300 @@
+"""The outbox's rows in the database: which deliverer holds a row, and what became of it.
+
+A deliverer claims a row (state `sending`, a fresh token, a lease from `sending_since`) and
+renews the lease before every Slack call; every later write is conditional on still holding
+the token, so a slow or stale deliverer can never overwrite a newer state. Results are
+gathered in a `DeliveryReport`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.outbox_rows import CARD, CARD_UPDATE, DELETE, OP_METHODS, POST, CardSource, enqueue
+from bot.slack import SlackDeliveryError
+from models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# A `sending` row older than this belongs to a deliverer that died or hangs; the lease is
+# renewed before every Slack call, and each call times out well within it.
+IN_DOUBT_AFTER = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=15)
+# A thread post or card update whose card is not in Slack yet looks again this much later
+# (at once when the card is posted).
+CARD_WAIT = timedelta(seconds=15)
+BATCH = 200
+TERMINAL = ("sent", "failed", "superseded")
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A row this delivery did not get out: `retrying` says it will be tried again."""
+
+    kind: str
+    channel_id: str
+    error: str
+    retrying: bool
+    waiting: bool = False  # for its case's card, which is not in Slack yet
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0  # in-doubt rows found already posted
+    unsent: dict[int, Unsent] = field(default_factory=dict, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.sent} message(s) sent, {self.retried} to retry, {self.failed} failed" + (
+            f", {self.recovered} found already posted" if self.recovered else ""
+        )
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.recovered += other.recovered
+        self.unsent.update(other.unsent)
+
+
+@dataclass
+class Claim:
+    row: OutboxMessage  # detached: what the row said when it was claimed
+    token: str
+    in_doubt: bool
+
+
+class OutboxClaims:
+    def __init__(self, db: Database, clock: Clock, cards: CardSource) -> None:
+        self.db = db
+        self.clock = clock
+        self.cards = cards
+
+    def due_ids(self) -> list[int]:
+        now = self.clock.now()
+        with self.db.read_only() as session:
+            return list(
+                session.scalars(
+                    select(OutboxMessage.id)
+                    .where(
+                        or_(
+                            (OutboxMessage.state == "pending")
+                            & (OutboxMessage.next_attempt_at <= now),
+                            (OutboxMessage.state == "sending")
+                            & (OutboxMessage.sending_since <= now - IN_DOUBT_AFTER),
+                        )
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(BATCH)
+                )
+            )
+
+    def claim(self, message_id: int, held: set[tuple[str, str]]) -> Claim | None:
+        """Take the row for this deliverer (state `sending`, a fresh token), or None if it is
+        not due, held by a rate limit, or another deliverer has it."""
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            row = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .with_for_update(skip_locked=True)
+            ).one_or_none()
+            if row is None or row.state in TERMINAL or (row.channel_id, row.op) in held:
+                return None
+            in_doubt = row.state == "sending"
+            if in_doubt and row.sending_since and row.sending_since > now - IN_DOUBT_AFTER:
+                return None
+            if not in_doubt and row.next_attempt_at > now:
+                return None
+            token = uuid.uuid4().hex
+            row.state, row.sending_since, row.claim_token = "sending", now, token
+            row.attempts += 1
+            if row.kind == CARD_UPDATE and row.case_id is not None:
+                _supersede_older_updates(session, row)
+            session.flush()
+            return Claim(row, token, in_doubt)
+
+    def renew(self, claim: Claim) -> bool:
+        """Renew the lease before a Slack call; False if another deliverer took the row."""
+        with self.db.unit_of_work() as session:
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claim.row.id, OutboxMessage.claim_token == claim.token)
+                .values(sending_since=self.clock.now())
+            )
+        if renewed.rowcount == 0:  # type: ignore[attr-defined]
+            log.warning("outbox %s: another deliverer took it over; leaving it", claim.row.id)
+            return False
+        return True
+
+    def held_row(self, session: Session, claim: Claim) -> OutboxMessage | None:
+        """The row, locked, if this deliverer still holds it."""
+        return session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id == claim.row.id, OutboxMessage.claim_token == claim.token)
+            .with_for_update()
+        ).one_or_none()
+
+    def set_channel(self, claim: Claim, channel: str) -> str:
+        """Where this row's message goes, remembered before it is sent (so an in-doubt check
+        looks in the right place)."""
+        if channel != claim.row.channel_id:
+            with self.db.unit_of_work() as session:
+                held = self.held_row(session, claim)
+                if held is not None:
+                    held.channel_id = channel
+            claim.row.channel_id = channel
+        return channel
+
+    # Recording what happened (each write conditional on still holding the row)
+
+    def mark_sent(
+        self, claim: Claim, ts: str, report: DeliveryReport, *, recovered: bool = False
+    ) -> None:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            row = self.held_row(session, claim)
+            if row is None:
+                log.warning("outbox %s: sent, but another deliverer holds it now", claim.row.id)
+                return
+            row.state, row.sent_ts, row.sent_at, row.last_error = "sent", ts, now, None
+            row.claim_token = None
+            if row.kind == CARD and row.case_id is not None:
+                if self.cards.card_posted(session, row.case_id, row.channel_id, ts):
+                    _wake_waiting(session, row.case_id, now)
+                else:  # another card won: withdraw this one
+                    enqueue(
+                        session, kind="card_withdrawn", channel_id=row.channel_id, now=now,
+                        op=DELETE, target_ts=ts, case_id=row.case_id,
+                    )  # fmt: skip
+        if recovered:
+            report.recovered += 1
+        else:
+            report.sent += 1
+
+    def settle(
+        self, claim: Claim, state: str, report: DeliveryReport, error: str | None = None
+    ) -> None:
+        with self.db.unit_of_work() as session:
+            row = self.held_row(session, claim)
+            if row is not None:
+                row.state, row.last_error, row.claim_token = state, error, None
+        if state == "failed":
+            report.failed += 1
+            report.unsent[claim.row.id] = Unsent(
+                claim.row.kind, claim.row.channel_id, error or "", False
+            )
+            log.error("outbox %s cannot be delivered: %s", claim.row.id, error)
+
+    def wait_for_card(self, claim: Claim, report: DeliveryReport) -> None:
+        """Give the row back, untried, until its case's card is in Slack."""
+        report.unsent[claim.row.id] = Unsent(
+            claim.row.kind, claim.row.channel_id, "", retrying=True, waiting=True
+        )
+        with self.db.unit_of_work() as session:
+            row = self.held_row(session, claim)
+            if row is not None:
+                row.state, row.claim_token = "pending", None
+                row.attempts -= 1
+                row.next_attempt_at = self.clock.now() + CARD_WAIT
+
+    def failed_attempt(
+        self,
+        claim: Claim,
+        error: SlackDeliveryError,
+        report: DeliveryReport,
+        held: set[tuple[str, str]],
+    ) -> None:
+        now = self.clock.now()
+        retrying = error.retryable
+        with self.db.unit_of_work() as session:
+            row = self.held_row(session, claim)
+            if row is None:
+                return
+            row.last_error, row.claim_token = str(error), None
+            if error.rate_limited:
+                # Slack refused before doing anything: hold this channel and method until
+                # Retry-After has passed, for every row waiting on them.
+                not_before = now + timedelta(seconds=error.retry_after or 1)
+                row.state, row.next_attempt_at = "pending", not_before
+                if claim.in_doubt:  # the earlier attempt's fate is still unknown
+                    row.state, row.sending_since = "sending", not_before - IN_DOUBT_AFTER
+                if error.method == OP_METHODS[row.op]:
+                    _hold(session, row.channel_id, row.op, not_before)
+                    held.add((row.channel_id, row.op))
+                log.info("outbox %s: rate limited until %s", row.id, not_before)
+            elif retrying:
+                backoff = _backoff(row.attempts)
+                row.next_attempt_at = now + backoff
+                if row.op == POST:
+                    # A timeout or 5xx may come after Slack posted: stay in doubt, so the next
+                    # try looks for the message in the history before posting again.
+                    row.state, row.sending_since = "sending", now - IN_DOUBT_AFTER + backoff
+                else:  # updates and deletes can simply be repeated
+                    row.state = "pending"
+                log.info("outbox %s: %s; retrying in %s", row.id, error, backoff)
+            else:
+                row.state = "failed"
+                log.error("outbox %s cannot be delivered: %s", row.id, error)
+        if retrying:
+            report.retried += 1
+        else:
+            report.failed += 1
+        report.unsent[claim.row.id] = Unsent(
+            claim.row.kind, claim.row.channel_id, error.error, retrying
+        )
+
+
+def _supersede_older_updates(session: Session, row: OutboxMessage) -> None:
+    """This update renders the card as it is now: older queued updates have nothing to add."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.case_id == row.case_id,
+            OutboxMessage.kind == CARD_UPDATE,
+            OutboxMessage.state == "pending",
+            OutboxMessage.id < row.id,
+        )
+        .values(state="superseded")
+    )
+
+
+def _wake_waiting(session: Session, case_id: int, now: datetime) -> None:
+    """The case's card is in Slack: its thread posts and card updates may go at once."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.case_id == case_id,
+            OutboxMessage.state == "pending",
+            OutboxMessage.next_attempt_at > now,
+            or_(OutboxMessage.in_case_thread.is_(True), OutboxMessage.kind == CARD_UPDATE),
+        )
+        .values(next_attempt_at=now)
+    )
+
+
+def _hold(session: Session, channel_id: str, op: str, not_before: datetime) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel_id == channel_id,
+            OutboxMessage.op == op,
+            OutboxMessage.state == "pending",
+            OutboxMessage.next_attempt_at < not_before,
+        )
+        .values(next_attempt_at=not_before)
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=15 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)

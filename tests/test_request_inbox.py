@@ -1,0 +1,143 @@
+"""A request the bot acknowledged is carried out once: kept before the ack, marked done by
+the change it causes, and carried out again by the next process when the first one died
+before finishing it (tests/test_slack_outages.py kills a real process for this)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from conftest import REQUESTER, SUPPORT_CHANNEL
+from fake_slack import FakeSlack
+from helpers import case_row, run_job
+from slack_driver import SlackDriver
+from sqlalchemy import select
+
+from bot.app import Casedesk
+from bot.clock import ManualClock
+from bot.inbox import KEEP_DONE, MAX_ATTEMPTS, WORK_LEASE, request_key
+from models import Case, ProcessedSlackEvent, SlackRequest
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def open_command(fake: FakeSlack, key: str, title: str) -> str:
+    return urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": SUPPORT_CHANNEL,
+            "user_id": REQUESTER,
+            "command": "/case",
+            "text": f"open {title}",
+            "response_url": fake.response_url(key),
+            "trigger_id": f"13345224609.738474920.{key}",
+        }
+    )
+
+
+def acknowledged_then_died(casedesk: Casedesk, body: str) -> str:
+    """What a process leaves when it acknowledged a request and died before its work."""
+    key = request_key({"trigger_id": body.rsplit("trigger_id=", 1)[1]})
+    assert key is not None
+    assert casedesk.inbox.receive(key, body, FORM)
+    return key
+
+
+def requests(casedesk: Casedesk) -> list[SlackRequest]:
+    with casedesk.db.read_only() as session:
+        return list(session.scalars(select(SlackRequest)))
+
+
+def titles(casedesk: Casedesk) -> list[str]:
+    with casedesk.db.read_only() as session:
+        return list(session.scalars(select(Case.title).order_by(Case.id)))
+
+
+def test_a_request_whose_process_died_is_carried_out_once_when_its_lease_is_over(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    acknowledged_then_died(casedesk, open_command(fake_slack, "lost", "Printer on fire"))
+
+    assert run_job(casedesk, "replay-requests").startswith("0 request(s)")  # maybe still working
+    clock.advance(WORK_LEASE)
+    assert run_job(casedesk, "replay-requests").startswith("1 request(s) carried out again")
+    assert slack.executor.wait_idle(timeout=30)
+    clock.advance(WORK_LEASE)
+    assert run_job(casedesk, "replay-requests").startswith("0 request(s)")
+
+    assert titles(casedesk) == ["Printer on fire"]
+    assert case_row(casedesk).card_ts is not None
+    [reply] = fake_slack.responses_for("lost")
+    assert reply["text"].startswith("Opened case #1")
+    assert all(request.done_at is not None for request in requests(casedesk))
+
+
+def test_a_request_carried_out_is_done_and_never_carried_out_again(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "show 1")  # a reading is done when it was answered
+
+    clock.advance(WORK_LEASE * 3)
+    assert run_job(casedesk, "replay-requests").startswith("0 request(s)")
+    assert titles(casedesk) == ["Printer on fire"]
+    assert [request.done_at is not None for request in requests(casedesk)] == [True, True]
+
+
+def test_a_change_that_committed_is_not_made_again_by_a_late_second_run(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    # The first run committed its change (and so its done mark); a second run of the same
+    # request that raced it (a replica that thought the first had died) must change nothing.
+    body = open_command(fake_slack, "twice", "Printer on fire")
+    key = acknowledged_then_died(casedesk, body)
+    clock.advance(WORK_LEASE)
+    run_job(casedesk, "replay-requests")
+    assert slack.executor.wait_idle(timeout=30)
+    with casedesk.db.unit_of_work() as session:
+        row = session.get(SlackRequest, key)
+        assert row is not None
+        row.done_at = None  # as the racing run saw it
+    clock.advance(WORK_LEASE)
+    run_job(casedesk, "replay-requests")
+    assert slack.executor.wait_idle(timeout=30)
+
+    assert titles(casedesk) == ["Printer on fire"]
+
+
+def test_a_request_that_fails_every_time_is_given_up_after_a_few_tries(
+    casedesk: Casedesk, clock: ManualClock
+) -> None:
+    assert casedesk.inbox.receive("command:poison", "not a Slack request", FORM)
+    taken = 0
+    for _ in range(MAX_ATTEMPTS + 2):
+        clock.advance(WORK_LEASE)
+        if casedesk.inbox.take("command:poison") is not None:
+            taken += 1
+
+    assert taken == MAX_ATTEMPTS - 1  # it was tried once when it came
+    assert casedesk.inbox.due() == []
+
+
+def test_old_requests_and_event_ids_are_forgotten_recent_ones_kept(
+    slack: SlackDriver, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    clock.advance(KEEP_DONE + timedelta(minutes=1))
+    slack.command(REQUESTER, "open Scanner jammed")
+    with casedesk.db.unit_of_work() as session:
+        session.add(ProcessedSlackEvent(event_id="Ev-old", received_at=clock.now() - 2 * KEEP_DONE))
+        session.add(ProcessedSlackEvent(event_id="Ev-new", received_at=clock.now()))
+
+    assert casedesk.inbox.forget_done() == 2
+
+    assert len(requests(casedesk)) == 1
+    with casedesk.db.read_only() as session:
+        assert list(session.scalars(select(ProcessedSlackEvent.event_id))) == ["Ev-new"]
+
+
+def test_a_long_trigger_id_gets_a_key_that_fits() -> None:
+    key = request_key({"type": "block_actions", "trigger_id": "9" * 500})
+    assert key is not None
+    assert len(key) <= 64
+    assert key != request_key({"type": "block_actions", "trigger_id": "9" * 499})
