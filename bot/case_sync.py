@@ -65,16 +65,6 @@ class CaseSync:
         return row.id
 
     def _row(self, session: Session, case: Case, kind: str, now: datetime) -> OutboxMessage:
-        if kind == CARD_UPDATE:
-            queued = session.scalars(  # it renders the card as it is when sent: one is enough
-                select(OutboxMessage).where(
-                    OutboxMessage.case_id == case.id,
-                    OutboxMessage.kind == CARD_UPDATE,
-                    OutboxMessage.state == "pending",
-                )
-            ).first()
-            if queued is not None:
-                return queued
         channel = case.channel_id or self.desk.team(case.team_key).channel
         op = UPDATE if kind == CARD_UPDATE else "post"
         return enqueue(session, kind=kind, op=op, channel_id=channel, now=now, case_id=case.id)
@@ -142,5 +132,11 @@ class CaseSync:
         return pending is not None
 
     def card_posted(self, session: Session, case_id: int, channel_id: str, ts: str) -> bool:
+        case = self.cases.lock(session, case_id)
+        if channel_id != self.desk.team(case.team_key).channel:
+            # The case moved teams while this card was on its way (an in-doubt post found
+            # later): it goes, and the case's card is posted where its team is now.
+            self._row(session, case, CARD, self.clock.now())
+            return False
         earlier = self.cases.attach_card(session, number=case_id, channel_id=channel_id, card_ts=ts)
         return earlier is None

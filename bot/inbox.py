@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from models import ProcessedSlackEvent, SlackRequest
 log = logging.getLogger(__name__)
 
 # A request not done this long after it was taken is carried out again by whoever looks.
-WORK_LEASE = timedelta(minutes=2)
+WORK_LEASE = timedelta(minutes=10)
 # A request whose work failed this often is given up (and logged), not retried for ever.
 MAX_ATTEMPTS = 3
 # Done requests are kept this long, to recognise replays (Slack signs for 5 minutes).
@@ -87,6 +87,15 @@ class Inbox:
         with self.db.unit_of_work() as session:
             self.finish(session, key)
 
+    def renew(self, key: str) -> None:
+        """Hold the request again for WORK_LEASE: its work starts only now."""
+        with self.db.unit_of_work() as session:
+            session.execute(
+                update(SlackRequest)
+                .where(SlackRequest.key == key, SlackRequest.done_at.is_(None))
+                .values(claimed_until=self.clock.now() + WORK_LEASE)
+            )
+
     def due(self, limit: int = 50) -> list[str]:
         """Requests acknowledged but not done, whose worker's lease is over."""
         with self.db.read_only() as session:
@@ -96,6 +105,7 @@ class Inbox:
                     .where(
                         SlackRequest.done_at.is_(None),
                         SlackRequest.claimed_until <= self.clock.now(),
+                        SlackRequest.attempts <= MAX_ATTEMPTS,
                     )
                     .order_by(SlackRequest.received_at)
                     .limit(limit)
@@ -103,8 +113,8 @@ class Inbox:
             )
 
     def take(self, key: str) -> SlackRequest | None:
-        """Hold a due request for this process; None if another took it, or it was given up
-        after MAX_ATTEMPTS (marked done, logged)."""
+        """Hold a due request for this process; None if another took it, or it was started
+        MAX_ATTEMPTS times already (given up, logged)."""
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             request = session.scalars(
@@ -118,11 +128,12 @@ class Inbox:
             ).one_or_none()
             if request is None:
                 return None
-            if request.attempts >= MAX_ATTEMPTS:
-                request.done_at = now
-                log.error("request %s failed %s times; given up", key, request.attempts)
-                return None
             request.attempts += 1
+            if request.attempts > MAX_ATTEMPTS:
+                # No longer carried out again; not marked done, so a run still going can
+                # finish it.
+                log.error("request %s was started %s times; given up", key, MAX_ATTEMPTS)
+                return None
             request.claimed_until = now + WORK_LEASE
             return request
 
@@ -133,7 +144,11 @@ class Inbox:
         with self.db.unit_of_work() as session:
             requests = session.execute(
                 delete(SlackRequest).where(
-                    SlackRequest.done_at.is_not(None), SlackRequest.done_at < cutoff
+                    or_(
+                        SlackRequest.done_at < cutoff,
+                        (SlackRequest.attempts > MAX_ATTEMPTS)
+                        & (SlackRequest.received_at < cutoff),
+                    )
                 )
             )
             events = session.execute(

@@ -25,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from bot.clock import Clock
 from bot.db import Database
 from bot.executor import TrackingExecutor
-from bot.outbox_claims import BATCH, Claim, DeliveryReport, OutboxClaims, Unsent
+from bot.outbox_claims import Claim, DeliveryReport, OutboxClaims, Unsent
 from bot.outbox_rows import (
     CARD,
     CARD_UPDATE,
@@ -76,12 +76,9 @@ class OutboxDeliverer:
         report = DeliveryReport()
         for _ in range(5):  # a card wakes its thread rows: go round again, a few times at most
             ids = self.claims.due_ids()
-            before = report.sent + report.recovered
+            if not ids:
+                break
             self._deliver_ids(ids, report, paced=True)
-            if len(ids) < BATCH and report.sent + report.recovered == before:
-                break
-            if len(ids) < BATCH and not self.claims.due_ids():
-                break
         return report
 
     def deliver(self, message_ids: Iterable[int]) -> DeliveryReport:
@@ -95,10 +92,12 @@ class OutboxDeliverer:
         the rows are still on their way (they stay queued and are retried if need be)."""
         if not message_ids:
             return DeliveryReport()
-        future = self._now_pool.submit(self.deliver, message_ids)
         try:
-            return future.result(timeout=seconds)
+            return self._now_pool.submit(self.deliver, message_ids).result(timeout=seconds)
         except FutureTimeout:
+            return None
+        except Exception:  # the change is saved; what is queued goes out with the job
+            log.exception("delivering %s failed; the job will", message_ids)
             return None
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
@@ -108,9 +107,13 @@ class OutboxDeliverer:
     def _deliver_ids(self, ids: list[int], report: DeliveryReport, *, paced: bool) -> None:
         held: set[tuple[str, str]] = set()  # (channel, op) rate limited in this pass
         for message_id in ids:
-            claim = self.claims.claim(message_id, held)
-            if claim is not None:
-                self._deliver(claim, report, held, paced=paced)
+            try:
+                claim = self.claims.claim(message_id, held)
+                if claim is not None:
+                    self._deliver(claim, report, held, paced=paced)
+            except Exception:  # the database, or a bug: this row waits, the others go on
+                log.exception("outbox %s: delivery failed; it stays queued", message_id)
+                report.unsent[message_id] = Unsent("", "", "an error on our side", True)
 
     # Claiming
 
@@ -131,10 +134,13 @@ class OutboxDeliverer:
                 return
             channel, thread_ts, content = target
             if claim.in_doubt and row.op == POST:
-                found = self._already_posted(row, channel, thread_ts)
+                # Looked for where the earlier attempt went (a card's team may have changed).
+                found = self._already_posted(row, row.channel_id, thread_ts)
                 if found:
                     self.claims.mark_sent(claim, found, report, recovered=True)
                     return
+            if row.kind == CARD:
+                self.claims.set_channel(claim, channel)
             if not self.claims.renew(claim):
                 return
             if paced and row.op == POST:
@@ -163,12 +169,7 @@ class OutboxDeliverer:
             if card is None or card.card_ts:
                 self.claims.settle(claim, "superseded", report)  # case gone, or it has a card
                 return None
-            # A new card goes to the case's team channel now; a card that may have been posted
-            # already is looked for where it went.
-            channel = (
-                row.channel_id if claim.in_doubt else self.claims.set_channel(claim, card.channel)
-            )
-            return channel, None, card.content
+            return card.channel, None, card.content  # the case's team channel now
         if row.kind == CARD_UPDATE or row.in_case_thread:
             if card is None or not (card.card_ts and card.card_channel):
                 if outstanding:

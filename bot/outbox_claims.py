@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox_rows import CARD, CARD_UPDATE, DELETE, OP_METHODS, POST, CardSource, enqueue
+from bot.outbox_rows import (
+    CARD,
+    CARD_UPDATE,
+    CARD_WITHDRAWN,
+    DELETE,
+    OP_METHODS,
+    POST,
+    CardSource,
+    enqueue,
+)
 from bot.slack import SlackDeliveryError
 from models import OutboxMessage
 
@@ -31,6 +40,8 @@ MAX_BACKOFF = timedelta(minutes=15)
 # A thread post or card update whose card is not in Slack yet looks again this much later
 # (at once when the card is posted).
 CARD_WAIT = timedelta(seconds=15)
+# A card update waiting for another update of the same card to finish looks again this much later.
+UPDATE_WAIT = timedelta(seconds=5)
 BATCH = 200
 TERMINAL = ("sent", "failed", "superseded")
 
@@ -116,11 +127,15 @@ class OutboxClaims:
                 return None
             if not in_doubt and row.next_attempt_at > now:
                 return None
+            if row.kind == CARD_UPDATE and _update_in_flight(session, row, now):
+                # One update of a card at a time, so they reach Slack in order.
+                row.next_attempt_at = now + UPDATE_WAIT
+                return None
             token = uuid.uuid4().hex
             row.state, row.sending_since, row.claim_token = "sending", now, token
             row.attempts += 1
-            if row.kind == CARD_UPDATE and row.case_id is not None:
-                _supersede_older_updates(session, row)
+            if row.kind == CARD_UPDATE:
+                _supersede_other_updates(session, row)
             session.flush()
             return Claim(row, token, in_doubt)
 
@@ -174,7 +189,7 @@ class OutboxClaims:
                     _wake_waiting(session, row.case_id, now)
                 else:  # another card won: withdraw this one
                     enqueue(
-                        session, kind="card_withdrawn", channel_id=row.channel_id, now=now,
+                        session, kind=CARD_WITHDRAWN, channel_id=row.channel_id, now=now,
                         op=DELETE, target_ts=ts, case_id=row.case_id,
                     )  # fmt: skip
         if recovered:
@@ -255,18 +270,35 @@ class OutboxClaims:
         )
 
 
-def _supersede_older_updates(session: Session, row: OutboxMessage) -> None:
-    """This update renders the card as it is now: older queued updates have nothing to add."""
+def _supersede_other_updates(session: Session, row: OutboxMessage) -> None:
+    """This update renders the card as it is after every change committed so far: the other
+    queued updates of the card (each committed with its change) have nothing to add."""
     session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.case_id == row.case_id,
             OutboxMessage.kind == CARD_UPDATE,
             OutboxMessage.state == "pending",
-            OutboxMessage.id < row.id,
+            OutboxMessage.id != row.id,
         )
         .values(state="superseded")
     )
+
+
+def _update_in_flight(session: Session, row: OutboxMessage, now: datetime) -> bool:
+    """Whether another deliverer is updating the same card right now."""
+    other = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.case_id == row.case_id,
+            OutboxMessage.kind == CARD_UPDATE,
+            OutboxMessage.state == "sending",
+            OutboxMessage.sending_since > now - IN_DOUBT_AFTER,
+            OutboxMessage.id != row.id,
+        )
+        .limit(1)
+    )
+    return other is not None
 
 
 def _wake_waiting(session: Session, case_id: int, now: datetime) -> None:

@@ -25,6 +25,7 @@ OP_METHODS = {POST: "chat.postMessage", UPDATE: "chat.update", DELETE: "chat.del
 # Rows rendered from the case when delivered.
 CARD = "card"  # post the case's card in its team's channel
 CARD_UPDATE = "card_update"  # bring the posted card up to date
+CARD_WITHDRAWN = "card_withdrawn"  # take back a card that must not stay (a second one, a moved one)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class CardSource(Protocol):
         """Whether a card post for the case is still on its way."""
 
     def card_posted(self, session: Session, case_id: int, channel_id: str, ts: str) -> bool:
-        """Record the posted card on the case; False if the case already had another one."""
+        """Record the posted card on the case; False if it must be taken back (the case has
+        another card, or moved to another team's channel meanwhile)."""
 
 
 def enqueue(

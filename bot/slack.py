@@ -115,7 +115,8 @@ class SlackGateway:
     def recent_messages(
         self, channel: str, *, thread_ts: str | None = None, pages: int = 5
     ) -> list[dict[str, Any]]:
-        """The channel's (or thread's) latest messages, newest pages first, with metadata.
+        """The channel's latest messages (newest first) or the thread's (oldest first), with
+        their metadata.
 
         Only Slack's own timestamps order messages, so this pages back through up to
         `pages` x 200 messages rather than filtering by our clock, which may differ."""

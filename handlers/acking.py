@@ -15,6 +15,7 @@ handler does for failures before the ack.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A request that waited this long for a worker renews its hold in the inbox before its work.
+RENEW_AFTER = 30.0
+
 SOMETHING_WENT_WRONG = (
     ":x: Something went wrong on our side; nothing was lost. "
     "Please try again, and tell your Casedesk admin if it keeps happening."
@@ -45,6 +49,7 @@ class Interaction:
     body: dict[str, Any]
     respond: Respond | None
     context: BoltContext
+    received: float  # time.monotonic() when it was acknowledged
 
     @property
     def app(self) -> Casedesk:
@@ -54,6 +59,16 @@ class Interaction:
     def key(self) -> str | None:
         """The request's key in the inbox (bot/inbox.py), if it is kept there."""
         return request_key_of(self.context)
+
+    def finish(self) -> None:
+        """The request's work is over (a change marked it done already; a reading, a
+        refusal or a failure does here)."""
+        if self.key is None:
+            return
+        try:
+            self.app.inbox.finish_now(self.key)
+        except Exception:  # e.g. the database is gone: it is carried out again later
+            log.exception("could not mark request %s done", self.key)
 
     def who(self, user_id: str, channel_id: str | None, source: EventSource) -> Requester:
         """The person who acted, carrying this request so their change marks it done."""
@@ -85,12 +100,13 @@ def after_checked_ack(check: Check) -> Callable[[Work], Listener]:
 
 def _listener(work: Work, check: Check | None) -> Listener:
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        interaction = Interaction(body, respond, context, received=time.monotonic())
         errors = check(body.get("view") or {}) if check is not None else {}
         if errors:
             ack(response_action="errors", errors=errors)
+            interaction.finish()  # the person corrects the form: a new request
             return
         ack()
-        interaction = Interaction(body, respond, context)
         casedesk(context).executor.work.submit(_carry_out, work, interaction)
 
     listener.__name__ = listener.__qualname__ = work.__name__  # Bolt names listeners in logs
@@ -99,15 +115,18 @@ def _listener(work: Work, check: Check | None) -> Listener:
 
 
 def _carry_out(work: Work, interaction: Interaction) -> None:
+    if interaction.key is not None and time.monotonic() - interaction.received > RENEW_AFTER:
+        # It waited long in the queue (Slack hangs): hold it again before working on it.
+        interaction.app.inbox.renew(interaction.key)
     try:
         work(interaction)
     except Exception:
-        # Left unfinished in the inbox: carried out again later (a few times at most).
+        # Done all the same: the person is told to try again, so it must not also be
+        # carried out again by itself.
         log.exception("unhandled error in %s", work.__name__)
         tell_it_went_wrong(interaction.body, interaction.respond)
-        return
-    if interaction.key is not None:  # a change marked it done already; a reading now does
-        interaction.app.inbox.finish_now(interaction.key)
+    finally:
+        interaction.finish()
 
 
 def tell_it_went_wrong(body: dict[str, Any], respond: Respond | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.errors import CasedeskError
 from bot.flows import parse_case_number
@@ -67,9 +67,9 @@ def list_more_button(request: Interaction) -> None:
     request.reply(reply, replace_original=True)
 
 
-def link_button(ack: Ack) -> None:
-    """A URL button: Slack opens the link itself, we only acknowledge the click."""
-    ack()
+@after_ack
+def link_button(request: Interaction) -> None:
+    """A URL button: Slack opens the link itself; there is nothing to do but be done."""
 
 
 @after_ack

@@ -39,7 +39,10 @@ def keep_request(
             log.info("a request received before came again (%s): ignored", key)
             return BoltResponse(status=200, body="")
     context[REQUEST_KEY] = key
-    return next()
+    response = next()
+    if response is not None and response.status == 404:  # no listener: nothing will follow
+        casedesk(context).inbox.finish_now(key)
+    return response
 
 
 def replay_unfinished(app: App, inbox: Inbox) -> str:

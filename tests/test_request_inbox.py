@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from conftest import REQUESTER, SUPPORT_CHANNEL
+from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
 from helpers import case_row, run_job
 from slack_driver import SlackDriver
@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from bot.app import Casedesk
 from bot.clock import ManualClock
+from bot.ids import ActionId
 from bot.inbox import KEEP_DONE, MAX_ATTEMPTS, WORK_LEASE, request_key
-from models import Case, ProcessedSlackEvent, SlackRequest
+from bot.requester import Requester
+from models import Case, EventSource, ProcessedSlackEvent, SlackRequest
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -87,21 +89,17 @@ def test_a_request_carried_out_is_done_and_never_carried_out_again(
 def test_a_change_that_committed_is_not_made_again_by_a_late_second_run(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    # The first run committed its change (and so its done mark); a second run of the same
-    # request that raced it (a replica that thought the first had died) must change nothing.
-    body = open_command(fake_slack, "twice", "Printer on fire")
-    key = acknowledged_then_died(casedesk, body)
-    clock.advance(WORK_LEASE)
-    run_job(casedesk, "replay-requests")
-    assert slack.executor.wait_idle(timeout=30)
-    with casedesk.db.unit_of_work() as session:
-        row = session.get(SlackRequest, key)
-        assert row is not None
-        row.done_at = None  # as the racing run saw it
+    # Two runs of one request (a replica thought the first had died): the first commits its
+    # change and the request's done mark together, so the second changes nothing.
+    key = acknowledged_then_died(casedesk, open_command(fake_slack, "twice", "Printer on fire"))
     clock.advance(WORK_LEASE)
     run_job(casedesk, "replay-requests")
     assert slack.executor.wait_idle(timeout=30)
 
+    late = Requester(REQUESTER, SUPPORT_CHANNEL, EventSource.COMMAND, request_key=key)
+    reply = casedesk.flows.open_case(late, title="Printer on fire")
+
+    assert reply.text == "That was done already."
     assert titles(casedesk) == ["Printer on fire"]
 
 
@@ -141,3 +139,17 @@ def test_a_long_trigger_id_gets_a_key_that_fits() -> None:
     assert key is not None
     assert len(key) <= 64
     assert key != request_key({"type": "block_actions", "trigger_id": "9" * 499})
+
+
+def test_a_link_click_and_a_form_sent_back_for_correction_are_done_at_once(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.click(AGENT, ActionId.OPEN_LINK, "1")
+    slack.command(AGENT, "close 1")  # opens the close form
+    form = fake_slack.opened_views()[-1]
+    slack.submit(AGENT, form, {})  # no resolution: the form asks for one
+
+    assert all(request.done_at is not None for request in requests(casedesk))
+    clock.advance(WORK_LEASE)
+    assert run_job(casedesk, "replay-requests").startswith("0 request(s)")

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import pytest
 from conftest import (
     AGENT,
+    BILLING_CHANNEL,
     BOT_TOKEN,
     DESK_YAML,
     REQUESTER,
@@ -39,6 +40,7 @@ from sqlalchemy import select
 from bot.app import Casedesk, build_app, build_casedesk
 from bot.clock import ManualClock
 from bot.db import Database
+from bot.inbox import WORK_LEASE
 from bot.outbox import DeliveryReport, enqueue
 from bot.sandbox.signed import SignedRequests
 from bot.views.blocks import SlackMessage
@@ -134,6 +136,48 @@ def test_a_card_update_failing_for_a_while_ends_with_the_latest_state_on_the_car
     updates = [call for call in fake_slack.calls_to("chat.update") if not call.failed]
     assert len(updates) == 1  # the queued updates were folded into one, the latest
     assert len(thread_of(fake_slack, casedesk, 1)) == 2
+
+
+def test_a_change_once_slack_is_back_updates_the_card_at_once_not_after_the_backoff(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open Printer on fire")
+    fake_slack.fail_next("chat.update", status=503, times=5)
+    slack.command(AGENT, "claim 1")
+    for _ in range(5):  # the job keeps trying while Slack is down; the backoff grows
+        clock.advance(timedelta(minutes=16))
+        casedesk.outbox.deliver_due()
+    fake_slack.clear_faults()
+
+    reply = slack.command(AGENT, "pending 1 the model number")
+
+    assert "Slack" not in reply.reply_text  # nothing is late
+    [card] = fake_slack.messages(SUPPORT_CHANNEL)
+    assert "pending" in card["text"].lower()
+
+
+@pytest.mark.parametrize("posted", [False, True], ids=["not-posted", "posted-answer-lost"])
+def test_a_card_in_doubt_when_its_case_moves_team_ends_up_only_in_the_new_team_channel(
+    slack: SlackDriver,
+    fake_slack: FakeSlack,
+    casedesk: Casedesk,
+    clock: ManualClock,
+    posted: bool,
+) -> None:
+    if posted:
+        fake_slack.lose_next_answer("chat.postMessage", status=500)
+    else:
+        fake_slack.fail_next("chat.postMessage", status=500)
+    slack.command(REQUESTER, "open Refund missing")
+    slack.command(AGENT, "escalate 1 team:billing they own refunds")
+    recover(casedesk, clock)
+
+    case = case_row(casedesk)
+    assert (case.team_key, case.channel_id) == ("billing", BILLING_CHANNEL)
+    assert fake_slack.messages(SUPPORT_CHANNEL) == []  # a card found there was taken back
+    [card] = fake_slack.messages(BILLING_CHANNEL)
+    assert card["ts"] == case.card_ts
+    assert_nothing_posted_twice(fake_slack, BILLING_CHANNEL)
 
 
 # Answers lost after Slack did the work
@@ -353,7 +397,7 @@ def test_after_a_kill_mid_burst_every_acknowledged_case_gets_exactly_one_card(
 
     # The next process carries out what the dead one acknowledged but did not finish, and
     # delivers what it had queued.
-    later = ManualClock(datetime.now(UTC) + timedelta(minutes=3))
+    later = ManualClock(datetime.now(UTC) + WORK_LEASE + timedelta(minutes=1))
     restarted = build_casedesk(casedesk.settings, desk=casedesk.desk, db=casedesk.db, clock=later)
     try:
         build_app(restarted)

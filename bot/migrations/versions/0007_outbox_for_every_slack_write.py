@@ -49,6 +49,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Code before 0007 takes every queued row for a post of its payload: rows it cannot
+    # deliver so (updates, deletes, cards rendered on delivery, posts in a case's thread)
+    # must not go out as posts.
+    op.execute(
+        "UPDATE outbox SET state = 'failed', last_error = 'not deliverable before 0007' "
+        "WHERE state IN ('pending', 'sending') AND (op <> 'post' OR in_case_thread "
+        "OR kind IN ('card', 'card_update'))"
+    )
     op.drop_table("slack_requests")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_case_id_kind")
