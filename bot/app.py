@@ -163,7 +163,9 @@ def define_jobs(
         return post_due_summaries
 
     def deliver_outbox() -> str:
-        return str(outbox.deliver_due())
+        report = str(outbox.deliver_due())
+        pruned = outbox.claims.prune()
+        return report + (f"; {pruned} old row(s) pruned" if pruned else "")
 
     every_5_minutes = timedelta(minutes=5)
     return [

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ class Database:
         self.url = normalize_database_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         self.engine = _create_engine(self.url, pool_size=pool_size, echo=echo)
+        # SQLite has one writer at a time. Threads of this process wait their turn here, in
+        # order, instead of in SQLite's busy handler, which sleeps in growing steps (up to
+        # 100 ms) and so lets a waiting ack stall for a second or more under load.
+        self._write_turn: AbstractContextManager[object] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         # Reads on SQLite take a deferred (shared) transaction instead of the write lock.
         self._reader = sessionmaker(
@@ -37,7 +44,7 @@ class Database:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A transaction that commits when the block ends and rolls back if it raises."""
-        with self._writer() as session, session.begin():
+        with self._write_turn, self._writer() as session, session.begin():
             yield session
 
     @contextmanager

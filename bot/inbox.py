@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,14 +53,17 @@ class Inbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._finishing: list[str] = []
+        self._finishing_lock = threading.Lock()
+        self._flush_scheduled = False
 
     def receive(self, key: str, raw_body: str, content_type: str) -> bool:
         """Keep a request just received; False if it was received before (a replay)."""
         now = self.clock.now()
         try:
-            with self.db.unit_of_work() as session:
-                session.add(
-                    SlackRequest(
+            with self.db.unit_of_work() as session:  # one INSERT: this is on the ack's path
+                session.execute(
+                    insert(SlackRequest).values(
                         key=key,
                         raw_body=raw_body,
                         content_type=content_type,
@@ -82,10 +86,38 @@ class Inbox:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    def finish_soon(self, key: str) -> bool:
+        """Mark the request done with the next `flush`, together with others finishing about
+        now: one write for many, so finishing work keeps out of the way of the acks' writes.
+        True if the caller should schedule a flush (none is scheduled yet)."""
+        with self._finishing_lock:
+            self._finishing.append(key)
+            schedule, self._flush_scheduled = not self._flush_scheduled, True
+        return schedule
+
+    def flush(self) -> None:
+        """Mark done every request handed to `finish_soon` so far."""
+        with self._finishing_lock:
+            keys, self._finishing, self._flush_scheduled = self._finishing, [], False
+        for start in range(0, len(keys), 500):
+            with self.db.unit_of_work() as session:
+                session.execute(
+                    update(SlackRequest)
+                    .where(
+                        SlackRequest.key.in_(keys[start : start + 500]),
+                        SlackRequest.done_at.is_(None),
+                    )
+                    .values(done_at=self.clock.now())
+                )
+
     def finish_now(self, key: str) -> None:
-        """The request's work is over (one that changed nothing, or a refusal)."""
-        with self.db.unit_of_work() as session:
-            self.finish(session, key)
+        """The request's work is over (one that changed nothing, or a refusal). A change
+        marked it done already: then only a read, which takes no write lock."""
+        with self.db.read_only() as session:
+            done = session.scalar(select(SlackRequest.done_at).where(SlackRequest.key == key))
+        if done is None:
+            with self.db.unit_of_work() as session:
+                self.finish(session, key)
 
     def renew(self, key: str) -> None:
         """Hold the request again for WORK_LEASE: its work starts only now."""
@@ -98,6 +130,7 @@ class Inbox:
 
     def due(self, limit: int = 50) -> list[str]:
         """Requests acknowledged but not done, whose worker's lease is over."""
+        self.flush()
         with self.db.read_only() as session:
             return list(
                 session.scalars(

@@ -9,11 +9,12 @@ gathered in a `DeliveryReport`.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -29,7 +30,7 @@ from bot.outbox_rows import (
     enqueue,
 )
 from bot.slack import SlackDeliveryError
-from models import OutboxMessage
+from models import OutboxMessage, SummaryPost
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ MAX_BACKOFF = timedelta(minutes=15)
 CARD_WAIT = timedelta(seconds=15)
 # A card update waiting for another update of the same card to finish looks again this much later.
 UPDATE_WAIT = timedelta(seconds=5)
+# Settled rows (sent, failed, superseded) are kept this long, for looking into what happened.
+KEEP_SETTLED = timedelta(days=30)
+# A claim older than this renews its lease before the Slack call (a lookup took long).
+RENEW_AFTER_SECONDS = 5.0
 BATCH = 200
 TERMINAL = ("sent", "failed", "superseded")
 
@@ -83,6 +88,7 @@ class Claim:
     row: OutboxMessage  # detached: what the row said when it was claimed
     token: str
     in_doubt: bool
+    claimed: float = field(default_factory=time.monotonic)
 
 
 class OutboxClaims:
@@ -140,7 +146,10 @@ class OutboxClaims:
             return Claim(row, token, in_doubt)
 
     def renew(self, claim: Claim) -> bool:
-        """Renew the lease before a Slack call; False if another deliverer took the row."""
+        """Renew the lease before a Slack call, unless it was taken moments ago; False if
+        another deliverer took the row."""
+        if time.monotonic() - claim.claimed < RENEW_AFTER_SECONDS:
+            return True  # the lease is all but whole (and every later write checks the token)
         with self.db.unit_of_work() as session:
             renewed = session.execute(
                 update(OutboxMessage)
@@ -151,6 +160,22 @@ class OutboxClaims:
             log.warning("outbox %s: another deliverer took it over; leaving it", claim.row.id)
             return False
         return True
+
+    def prune(self) -> int:
+        """Drop rows settled more than KEEP_SETTLED ago (a summary's row stays: its record
+        points at it)."""
+        cutoff = self.clock.now() - KEEP_SETTLED
+        with self.db.unit_of_work() as session:
+            pruned = session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.state.in_(TERMINAL),
+                    OutboxMessage.next_attempt_at < cutoff,
+                    OutboxMessage.id.not_in(
+                        select(SummaryPost.outbox_id).where(SummaryPost.outbox_id.is_not(None))
+                    ),
+                )
+            )
+        return int(pruned.rowcount)  # type: ignore[attr-defined]
 
     def held_row(self, session: Session, claim: Claim) -> OutboxMessage | None:
         """The row, locked, if this deliverer still holds it."""

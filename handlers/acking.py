@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.inbox import Inbox
 from bot.requester import Requester
 from bot.views.blocks import SlackMessage
 from handlers.context import casedesk
@@ -65,10 +66,9 @@ class Interaction:
         refusal or a failure does here)."""
         if self.key is None:
             return
-        try:
-            self.app.inbox.finish_now(self.key)
-        except Exception:  # e.g. the database is gone: it is carried out again later
-            log.exception("could not mark request %s done", self.key)
+        inbox = self.app.inbox
+        if inbox.finish_soon(self.key):  # the flush is work too: wait_idle() waits for it
+            self.app.executor.work.submit(_flush, inbox)
 
     def who(self, user_id: str, channel_id: str | None, source: EventSource) -> Requester:
         """The person who acted, carrying this request so their change marks it done."""
@@ -127,6 +127,13 @@ def _carry_out(work: Work, interaction: Interaction) -> None:
         tell_it_went_wrong(interaction.body, interaction.respond)
     finally:
         interaction.finish()
+
+
+def _flush(inbox: Inbox) -> None:
+    try:
+        inbox.flush()
+    except Exception:  # e.g. the database is gone: those requests are carried out again later
+        log.exception("could not mark finished requests done")
 
 
 def tell_it_went_wrong(body: dict[str, Any], respond: Respond | None) -> None:

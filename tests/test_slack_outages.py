@@ -416,3 +416,22 @@ def test_after_a_kill_mid_burst_every_acknowledged_case_gets_exactly_one_card(
     cards = fake_slack.messages(SUPPORT_CHANNEL)
     assert sorted(card["ts"] for card in cards) == sorted(str(case.card_ts) for case in cases)
     assert_nothing_posted_twice(fake_slack)
+
+
+def test_settled_rows_are_pruned_after_a_month_and_waiting_ones_kept(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    queue_messages(casedesk, "C0ALERTS", "C0ALERTS")
+    fake_slack.unknown_channels.add("C0GONE")
+    queue_messages(casedesk, "C0GONE")  # fails for good
+    assert casedesk.outbox.deliver_due() == DeliveryReport(sent=2, failed=1)
+    clock.advance(timedelta(days=29))
+    [waiting] = queue_messages(casedesk, "C0ALERTS")
+    fake_slack.fail_next("chat.postMessage", status=500, times=OUTAGE)
+    casedesk.outbox.deliver_due()  # still to retry
+
+    clock.advance(timedelta(days=2))
+    assert run_job(casedesk, "deliver-outbox").endswith("; 3 old row(s) pruned")
+
+    with casedesk.db.read_only() as session:
+        assert list(session.scalars(select(OutboxMessage.id))) == [waiting]
