@@ -34,7 +34,7 @@ from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import SlackStandIn
 from bot.server import BackgroundServer, make_wsgi_app
 from bot.settings import Settings
-from bot.slack import make_web_client
+from bot.slack.gateway import make_web_client
 from models import EventSource
 
 SECRET = "bench-signing-secret"

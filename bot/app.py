@@ -26,15 +26,15 @@ from bot.flows import CaseFlows
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
 from bot.leader import LeaderLease
-from bot.outbox import OutboxDeliverer
 from bot.roster import Roster
 from bot.scheduler import Job, JobScheduler
 from bot.settings import Settings
-from bot.signature import VERIFIED
 from bot.sla import SlaPolicies
 from bot.sla_check import SlaCheck
 from bot.sla_tracker import SlaTracker
-from bot.slack import SlackGateway, make_web_client, without_retries
+from bot.slack.gateway import SlackGateway, make_web_client, without_retries
+from bot.slack.outbox import OutboxDeliverer
+from bot.slack.signature import VERIFIED
 from bot.summaries import DAILY, WEEKLY, SummaryService
 from handlers.acking import tell_it_went_wrong
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.cases import CaseChange, CaseService
 from bot.clock import Clock
 from bot.desk import DeskConfig
-from bot.outbox_rows import CARD, CARD_UPDATE, UPDATE, CardRender, enqueue
 from bot.sla_tracker import SlaTracker
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
+from bot.slack.queue import CARD, CARD_UPDATE, UPDATE, CardRender, enqueue
 from bot.views.case_card import case_card, description_message, moved_card, thread_update
 from models import Case, CaseAction, OutboxMessage
 
@@ -107,7 +107,7 @@ class CaseSync:
             ),
         ]
 
-    # The deliverer's view of cards (bot/outbox_rows.CardSource)
+    # The deliverer's view of cards (bot/slack/queue.py CardSource)
 
     def render_card(self, session: Session, case_id: int) -> CardRender | None:
         case = session.get(Case, case_id)

@@ -9,7 +9,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.sla_tracker import SlaTracker
-from bot.slack import SlackGateway
+from bot.slack.gateway import SlackGateway
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases import Actor, CaseService
 from bot.errors import BadInput, NotAllowed
-from bot.outbox_rows import enqueue
+from bot.slack.queue import enqueue
 from bot.views.csat import survey
 from models import Case, CaseAction, CsatResponse
 

@@ -87,7 +87,7 @@ class ListenerPools:
         pending = PendingTasks()
         self.ack = TrackingExecutor(ack_threads, name="casedesk-ack", pending=pending)
         self.work = TrackingExecutor(work_threads, name="casedesk-work", pending=pending)
-        # Deliveries a request waits for only briefly (bot/outbox.py deliver_within).
+        # Deliveries a request waits for only briefly (bot/slack/outbox.py deliver_within).
         self.deliver = TrackingExecutor(deliver_threads, name="casedesk-deliver", pending=pending)
         self._pending = pending
 

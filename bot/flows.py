@@ -22,12 +22,12 @@ from bot.csat import CsatService
 from bot.errors import AlreadyDone, BadInput, CasedeskError
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
-from bot.outbox import OutboxDeliverer
 from bot.requester import Requester
-from bot.slack import SlackDeliveryError
+from bot.slack.blocks import SlackMessage
+from bot.slack.gateway import SlackDeliveryError
+from bot.slack.outbox import OutboxDeliverer
 from bot.text import mention
 from bot.views import modals
-from bot.views.blocks import SlackMessage
 from bot.views.csat import comment_modal, thanks
 from bot.views.replies import (
     PAGE_SIZE,

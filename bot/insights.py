@@ -12,10 +12,10 @@ from bot.cases import CaseChange
 from bot.core import Core, Flow
 from bot.desk import Team
 from bot.requester import Requester
-from bot.slack import SlackDeliveryError
+from bot.slack.blocks import SlackMessage
+from bot.slack.gateway import SlackDeliveryError
 from bot.summaries import SummaryService
 from bot.text import escape
-from bot.views.blocks import SlackMessage
 from bot.views.home import HomeData, ManagerPanel, home_view
 from bot.views.replies import notice
 from bot.views.summary import stats_message

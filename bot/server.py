@@ -15,7 +15,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import text
 
 from bot.db import Database
-from bot.signature import VERIFIED, signature_problem
+from bot.slack.signature import VERIFIED, signature_problem
 from handlers.middleware import payload_problem
 
 if TYPE_CHECKING:

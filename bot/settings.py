@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.slack import DEFAULT_API_URL
+from bot.slack.gateway import DEFAULT_API_URL
 
 DEFAULT_DATABASE_URL = "sqlite:///casedesk.db"
 # What people paste into SLACK_BOT_TOKEN instead of the bot token, by prefix.

@@ -3,7 +3,7 @@
 One pass reads only the cases whose `sla_next_check_at` has come (an indexed range query),
 decides each alert under a unique key (case, target, kind, due time) so concurrent passes and
 processes cannot decide it twice, records it in the case's audit trail, and queues the Slack
-messages in the same transaction. Delivery happens after commit (see `bot.outbox`).
+messages in the same transaction. Delivery happens after commit (see `bot.slack.outbox`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from bot.case_sync import CaseSync
 from bot.cases import Actor, CaseService
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox_rows import enqueue
 from bot.roster import Roster
 from bot.sla import TARGET_LABELS
 from bot.sla_tracker import (
@@ -35,9 +34,10 @@ from bot.sla_tracker import (
     alert_points,
     next_check,
 )
+from bot.slack.blocks import SlackMessage
+from bot.slack.queue import enqueue
 from bot.sqlfuncs import insert_unless_exists
 from bot.views import alerts
-from bot.views.blocks import SlackMessage
 from bot.views.case_card import thread_update
 from models import Case, CaseAction, EventSource, SlaAlert
 

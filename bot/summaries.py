@@ -24,9 +24,9 @@ from bot.charts import daily_chart
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
-from bot.outbox_rows import enqueue
 from bot.roster import Roster
 from bot.sla import SlaPolicies
+from bot.slack.queue import enqueue
 from bot.views.summary import SummaryReport, summary_message
 from models import SummaryPost
 

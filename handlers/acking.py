@@ -24,7 +24,7 @@ from slack_bolt import Ack, BoltContext, Respond
 
 from bot.inbox import Inbox
 from bot.requester import Requester
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
 from handlers.context import casedesk
 from handlers.inbox import request_key_of
 from models import EventSource

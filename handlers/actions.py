@@ -11,7 +11,7 @@ from bot.errors import CasedeskError
 from bot.flows import parse_case_number
 from bot.ids import ActionId
 from bot.requester import Requester
-from bot.views.blocks import SlackMessage, action_id_pattern
+from bot.slack.blocks import SlackMessage, action_id_pattern
 from bot.views.replies import notice
 from handlers.acking import Interaction, after_ack
 from models import CaseAction, EventSource

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.inbox import Inbox, request_key
-from bot.signature import VERIFIED
+from bot.slack.signature import VERIFIED
 from handlers.context import casedesk
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from bot.signature import VERIFIED
+from bot.slack.signature import VERIFIED
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.flows import CaseFlows
 from bot.ids import BlockId, CallbackId
 from bot.requester import Requester
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
 from bot.views.modals import ModalContext, submitted_values
 from bot.views.replies import notice
 from handlers.acking import Interaction, after_checked_ack

@@ -28,7 +28,7 @@ from bot.desk import DeskConfig, parse_desk_config
 from bot.roster import Roster, UsergroupLookupError
 from bot.server import BackgroundServer, make_wsgi_app
 from bot.settings import Settings
-from bot.slack import make_web_client
+from bot.slack.gateway import make_web_client
 from models import Base, EventSource
 
 SIGNING_SECRET = "test-signing-secret"

@@ -6,13 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from conftest import REQUESTER, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
+from slack_sdk import WebClient
 
-from bot.app import Casedesk
+from bot.app import Casedesk, build_casedesk
+from bot.db import Database
 from bot.scheduler import find_job
 from models import Case
 
@@ -55,6 +60,32 @@ def kpi_field(message: Json, name: str) -> str:
     raise AssertionError(f"no field {name!r} in {all_text(message)}")
 
 
+# What Slack sends
+
+
+def command_form(
+    text: str,
+    *,
+    user: str = REQUESTER,
+    response_url: str = "",
+    trigger_id: str = "13345224609.738474920.raw",
+    channel: str = SUPPORT_CHANNEL,
+) -> str:
+    """A `/case` slash command as Slack form-encodes it (sign it with SlackDriver.post or
+    SignedRequests.post)."""
+    return urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/case",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
+
+
 # The app behind Slack
 
 
@@ -70,6 +101,21 @@ def case_row(casedesk: Casedesk, number: int = 1) -> Case:
         case = session.get(Case, number)
     assert case is not None, f"case #{number} was not saved"
     return case
+
+
+@contextmanager
+def another_process(casedesk: Casedesk, client: WebClient | None = None) -> Iterator[Casedesk]:
+    """A second Casedesk on the same database, as after a restart or on another replica
+    (with `client`, its Slack client; else one built from the settings)."""
+    database = Database(casedesk.db.url)
+    other = build_casedesk(
+        casedesk.settings, desk=casedesk.desk, db=database, clock=casedesk.clock, client=client
+    )
+    try:
+        yield other
+    finally:
+        other.executor.shutdown(wait=True)
+        database.dispose()
 
 
 def run_job(casedesk: Casedesk, name: str) -> str:

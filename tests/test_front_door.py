@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from conftest import AGENT, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row
+from helpers import case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
@@ -30,20 +30,6 @@ from bot.sandbox.signed import sign
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
 ZEROS = "v0=" + "0" * 64
-
-
-def command_form(text: str, response_url: str, user: str = REQUESTER) -> str:
-    return urlencode(
-        {
-            "team_id": "T1",
-            "channel_id": SUPPORT_CHANNEL,
-            "user_id": user,
-            "command": "/case",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "trigger-front-door",
-        }
-    )
 
 
 def post_raw(
@@ -122,7 +108,7 @@ def forged_headers(body: str) -> list[dict[str, str]]:
 def test_a_request_that_fails_verification_in_any_way_gets_401_and_nothing_is_sent_anywhere(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
 ) -> None:
-    body = command_form("open Forged", fake_slack.response_url("forged"))
+    body = command_form("open Forged", response_url=fake_slack.response_url("forged"))
 
     results = [post_raw(slack, body, headers) for headers in forged_headers(body)]
 
@@ -141,7 +127,7 @@ def test_forged_requests_naming_a_response_url_that_hangs_hold_up_nothing(
     with socket.create_server(("127.0.0.1", 0), backlog=64) as tarpit:
         tarpit.setblocking(False)
         hanging_url = f"http://127.0.0.1:{tarpit.getsockname()[1]}/hook"
-        body = command_form("open Forged", hanging_url)
+        body = command_form("open Forged", response_url=hanging_url)
         headers = {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": ZEROS}
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=20) as pool:
@@ -162,7 +148,7 @@ def test_forged_requests_naming_a_response_url_that_hangs_hold_up_nothing(
 def test_ten_forged_megabyte_bodies_add_ten_short_lines_to_the_log(
     slack: SlackDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = command_form("open " + "x" * 1_000_000, "https://hooks.example/forged")
+    body = command_form("open " + "x" * 1_000_000, response_url="https://hooks.example/forged")
     caplog.set_level(logging.DEBUG)
 
     results = [
@@ -187,7 +173,7 @@ def test_the_error_handler_answers_only_requests_the_edge_verified(
     from slack_bolt import BoltRequest
 
     from bot.app import build_app
-    from bot.signature import VERIFIED
+    from bot.slack.signature import VERIFIED
 
     app = build_app(casedesk)
 

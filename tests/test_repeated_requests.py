@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from conftest import AGENT, HELP_CHANNEL, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row
+from helpers import case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
@@ -35,16 +35,8 @@ def replay(slack: SlackDriver, body: str) -> tuple[HttpResult, HttpResult]:
 
 
 def slash_command_body(key: str, fake: FakeSlack, text: str) -> str:
-    return urlencode(
-        {
-            "team_id": "T1",
-            "channel_id": SUPPORT_CHANNEL,
-            "user_id": REQUESTER,
-            "command": "/case",
-            "text": text,
-            "response_url": fake.response_url(key),
-            "trigger_id": f"13345224609.738474920.{key}",
-        }
+    return command_form(
+        text, response_url=fake.response_url(key), trigger_id=f"13345224609.738474920.{key}"
     )
 
 

@@ -5,11 +5,10 @@ before finishing it (tests/test_slack_outages.py kills a real process for this).
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row, run_job
+from helpers import case_row, command_form, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
@@ -24,16 +23,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def open_command(fake: FakeSlack, key: str, title: str) -> str:
-    return urlencode(
-        {
-            "team_id": "T1",
-            "channel_id": SUPPORT_CHANNEL,
-            "user_id": REQUESTER,
-            "command": "/case",
-            "text": f"open {title}",
-            "response_url": fake.response_url(key),
-            "trigger_id": f"13345224609.738474920.{key}",
-        }
+    return command_form(
+        f"open {title}",
+        response_url=fake.response_url(key),
+        trigger_id=f"13345224609.738474920.{key}",
     )
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from conftest import (
     sla_desk_yaml,
 )
 from fake_slack import FakeSlack
-from helpers import case_row, run_bot
+from helpers import another_process, case_row, run_bot
 from helpers import run_sla_check as check
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
@@ -42,13 +40,13 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.leader import LeaderLease
-from bot.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue
 from bot.requester import Requester
 from bot.settings import Settings
 from bot.sla import FIRST_RESPONSE, RESOLUTION
 from bot.sla_check import SlaCheckReport
-from bot.slack import SlackGateway, make_web_client
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
+from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue
 from models import CaseAction, CaseEvent, EventSource, OutboxMessage, SlaAlert
 
 ALERTS_CHANNEL = "C0ALERTS"  # the support team's alert_channel in DESK_YAML
@@ -175,24 +173,6 @@ def deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeli
     )
 
 
-@contextmanager
-def another_process(casedesk: Casedesk, fake: FakeSlack) -> Iterator[Casedesk]:
-    """A second Casedesk on the same database, as after a restart or on another replica."""
-    database = Database(casedesk.db.url)
-    other = build_casedesk(
-        casedesk.settings,
-        desk=casedesk.desk,
-        db=database,
-        clock=casedesk.clock,
-        client=slack_client(fake),
-    )
-    try:
-        yield other
-    finally:
-        other.executor.shutdown(wait=True)
-        database.dispose()
-
-
 def crash_while_sending(casedesk: Casedesk, row_id: int) -> None:
     """Leave a row as a deliverer that died mid-post leaves it."""
     with casedesk.db.unit_of_work() as session:
@@ -287,7 +267,7 @@ def test_each_alert_is_posted_once_across_repeated_runs_and_a_restart(
     clock.advance(timedelta(minutes=46))
     assert check(casedesk) == "1 warning(s), 0 breach(es)"
     assert check(casedesk) == "0 warning(s), 0 breach(es)"
-    with another_process(casedesk, fake_slack) as restarted:
+    with another_process(casedesk, slack_client(fake_slack)) as restarted:
         assert check(restarted) == "0 warning(s), 0 breach(es)"
         clock.advance(timedelta(minutes=15))
         assert check(restarted) == "0 warning(s), 1 breach(es)"
@@ -410,7 +390,7 @@ def test_two_concurrent_checks_decide_each_alert_once(
     clock.advance(timedelta(minutes=61))
     barrier = threading.Barrier(2)
 
-    with another_process(casedesk, fake_slack) as other:
+    with another_process(casedesk, slack_client(fake_slack)) as other:
 
         def run(desk: Casedesk) -> SlaCheckReport:
             barrier.wait(timeout=10)

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from conftest import (
@@ -33,17 +32,16 @@ from conftest import (
     SUPPORT_CHANNEL,
 )
 from fake_slack import FakeSlack
-from helpers import REPO, Json, case_row, run_job
+from helpers import REPO, Json, another_process, case_row, command_form, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
 from bot.app import Casedesk, build_app, build_casedesk
 from bot.clock import ManualClock
-from bot.db import Database
 from bot.inbox import WORK_LEASE
-from bot.outbox import DeliveryReport, enqueue
 from bot.sandbox.signed import SignedRequests
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
+from bot.slack.outbox import DeliveryReport, enqueue
 from models import Case, OutboxMessage
 
 OUTAGE = 10_000  # more failures than any test makes calls
@@ -272,17 +270,6 @@ def test_a_rate_limit_holds_its_channel_without_the_job_sleeping_and_others_go_o
     ]
 
 
-@contextmanager
-def second_replica(casedesk: Casedesk) -> Iterator[Casedesk]:
-    database = Database(casedesk.db.url)
-    other = build_casedesk(casedesk.settings, desk=casedesk.desk, db=database, clock=casedesk.clock)
-    try:
-        yield other
-    finally:
-        other.executor.shutdown(wait=True)
-        database.dispose()
-
-
 def test_a_slow_attempt_cannot_overwrite_what_a_newer_deliverer_recorded(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
@@ -294,7 +281,7 @@ def test_a_slow_attempt_cannot_overwrite_what_a_newer_deliverer_recorded(
     fake_slack.wait_for(lambda fake: fake.calls_to("chat.postMessage"))
 
     clock.advance(timedelta(minutes=3))  # its lease is over: another replica takes the row
-    with second_replica(casedesk) as other:
+    with another_process(casedesk) as other:
         assert other.outbox.deliver_due() == DeliveryReport(sent=1)
     slow.join(timeout=30)
 
@@ -374,16 +361,12 @@ def test_after_a_kill_mid_burst_every_acknowledged_case_gets_exactly_one_card(
         requests = SignedRequests(url, SIGNING_SECRET)
 
         def open_one(n: int) -> int:
-            form = {
-                "command": "/case",
-                "text": f"open Burst case {n}",
-                "user_id": REQUESTER,
-                "channel_id": SUPPORT_CHANNEL,
-                "team_id": "T1",
-                "response_url": fake_slack.response_url(f"burst-{n}"),
-                "trigger_id": f"burst-trigger-{n}-{time.time_ns()}",
-            }
-            return requests.post(urlencode(form)).status
+            form = command_form(
+                f"open Burst case {n}",
+                response_url=fake_slack.response_url(f"burst-{n}"),
+                trigger_id=f"burst-trigger-{n}-{time.time_ns()}",
+            )
+            return requests.post(form).status
 
         with ThreadPoolExecutor(max_workers=burst) as pool:
             statuses = list(pool.map(open_one, range(1, burst + 1)))

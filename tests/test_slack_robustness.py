@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from conftest import AGENT, AGENT_2, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack, validate_blocks
-from helpers import Json, case_row
+from helpers import Json, case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
@@ -35,20 +35,6 @@ RAW_MARKUP = ("<!channel>", "<@U123>", "<https://evil")
 MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 # Helpers
-
-
-def command_form(user: str, text: str, response_url: str = "") -> str:
-    return urlencode(
-        {
-            "team_id": "T1",
-            "channel_id": SUPPORT_CHANNEL,
-            "user_id": user,
-            "command": "/case",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "trigger-raw",
-        }
-    )
 
 
 def post_unsigned(slack: SlackDriver, body: str) -> HttpResult:
@@ -151,7 +137,7 @@ class TimedDriver(SlackDriver):
 def test_a_forged_signature_is_refused_and_changes_nothing(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
 ) -> None:
-    result = slack.post(command_form(REQUESTER, "open Forged"), signature="v0=" + "0" * 64)
+    result = slack.post(command_form("open Forged"), signature="v0=" + "0" * 64)
 
     assert result.status == 401
     assert case_count(casedesk) == 0
@@ -161,14 +147,14 @@ def test_a_forged_signature_is_refused_and_changes_nothing(
 def test_a_correctly_signed_request_ten_minutes_old_is_refused(
     slack: SlackDriver, casedesk: Casedesk
 ) -> None:
-    result = slack.post(command_form(REQUESTER, "open Replayed"), timestamp=int(time.time()) - 600)
+    result = slack.post(command_form("open Replayed"), timestamp=int(time.time()) - 600)
 
     assert result.status == 401
     assert case_count(casedesk) == 0
 
 
 def test_a_request_without_slack_headers_is_refused(slack: SlackDriver, casedesk: Casedesk) -> None:
-    result = post_unsigned(slack, command_form(REQUESTER, "open Unsigned"))
+    result = post_unsigned(slack, command_form("open Unsigned"))
 
     assert result.status == 401
     assert case_count(casedesk) == 0

@@ -33,7 +33,7 @@ from bot.sandbox.slack_api import Reply, SlackStandIn, StreamingReply
 from bot.sandbox.workspace import Persona, channel_directory, personas
 from bot.server import BackgroundServer, make_wsgi_app
 from bot.settings import Settings
-from bot.slack import make_web_client
+from bot.slack.gateway import make_web_client
 
 log = logging.getLogger(__name__)
 

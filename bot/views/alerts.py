@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.ids import ActionId
 from bot.sla import TARGET_LABELS
-from bot.text import mention
-from bot.timefmt import duration
-from bot.views.blocks import (
+from bot.slack.blocks import (
     Block,
     SlackMessage,
     actions,
@@ -20,6 +18,8 @@ from bot.views.blocks import (
     section,
     user_text,
 )
+from bot.text import mention
+from bot.timefmt import duration
 from bot.views.case_card import slack_date
 from models import Case
 

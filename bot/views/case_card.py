@@ -10,9 +10,7 @@ from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla import TARGET_LABELS
 from bot.sla_tracker import TimerStatus
-from bot.text import escape, mention
-from bot.timefmt import ago, duration
-from bot.views.blocks import (
+from bot.slack.blocks import (
     HEADER_LIMIT,
     Block,
     SlackMessage,
@@ -25,6 +23,8 @@ from bot.views.blocks import (
     section,
     user_text,
 )
+from bot.text import escape, mention
+from bot.timefmt import ago, duration
 from bot.views.events import describe_event
 from models import Case, CaseEvent, CaseStatus
 

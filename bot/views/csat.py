@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.views.blocks import (
+from bot.slack.blocks import (
     SlackMessage,
     actions,
     button,

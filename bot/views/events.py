@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.desk import DeskConfig
+from bot.slack.blocks import user_text
 from bot.text import mention
-from bot.views.blocks import user_text
 from models import CaseAction, CaseEvent
 
 _TEXT_LIMIT = 2500

@@ -9,9 +9,7 @@ from typing import Any
 from bot.desk import Team
 from bot.ids import ActionId
 from bot.metrics import AgentRow
-from bot.text import mention
-from bot.timefmt import ago
-from bot.views.blocks import (
+from bot.slack.blocks import (
     MAX_MODAL_BLOCKS,
     Block,
     button,
@@ -21,6 +19,8 @@ from bot.views.blocks import (
     section,
     user_text,
 )
+from bot.text import mention
+from bot.timefmt import ago
 from bot.views.case_card import STATUS_EMOJI
 from bot.views.summary import SummaryReport, kpi_blocks
 from models import Case

@@ -11,8 +11,8 @@ from typing import Any
 from bot.commands import MAX_CASE_NUMBER
 from bot.desk import DeskConfig, Team
 from bot.ids import BlockId, CallbackId
+from bot.slack.blocks import Block, plain, section, user_text
 from bot.text import fit
-from bot.views.blocks import Block, plain, section, user_text
 from models import Case
 
 TITLE_MAX = 150

@@ -11,9 +11,7 @@ from bot.commands import USAGE
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla import TARGET_LABELS, SlaPolicy, Timer
-from bot.text import mention
-from bot.timefmt import ago, duration
-from bot.views.blocks import (
+from bot.slack.blocks import (
     SECTION_LIMIT,
     Block,
     SlackMessage,
@@ -26,12 +24,14 @@ from bot.views.blocks import (
     section,
     user_text,
 )
+from bot.text import mention
+from bot.timefmt import ago, duration
 from bot.views.case_card import STATUS_EMOJI, case_card, slack_date
 from bot.views.events import describe_event
 from models import Case, CaseEvent
 
 if TYPE_CHECKING:
-    from bot.outbox import DeliveryReport
+    from bot.slack.outbox import DeliveryReport
 
 PAGE_SIZE = 10
 

@@ -9,9 +9,7 @@ from datetime import datetime, timedelta
 from bot.desk import DeskConfig, Team
 from bot.ids import ActionId
 from bot.metrics import AgentRow, Ratio, Spread, TeamKpis
-from bot.text import mention
-from bot.timefmt import ago, duration
-from bot.views.blocks import (
+from bot.slack.blocks import (
     Block,
     SlackMessage,
     button,
@@ -23,6 +21,8 @@ from bot.views.blocks import (
     section,
     user_text,
 )
+from bot.text import mention
+from bot.timefmt import ago, duration
 from models import Case
 
 NO_DATA = "_no data_"

@@ -1,6 +1,6 @@
 """Outbox rows: what a change queues for Slack, in the change's own transaction.
 
-`enqueue` writes one row; the deliverer (bot/outbox.py) sends it after commit. Cards are
+`enqueue` writes one row; the deliverer (bot/slack/outbox.py) sends it after commit. Cards are
 queued without content: `CardSource` renders them from the case when they are delivered.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from bot.ids import ActionId
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
 from models import OutboxMessage
 
 METADATA_EVENT_TYPE = "casedesk_outbox"

@@ -25,8 +25,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from bot.clock import Clock
 from bot.db import Database
 from bot.executor import TrackingExecutor
-from bot.outbox_claims import Claim, DeliveryReport, OutboxClaims, Unsent
-from bot.outbox_rows import (
+from bot.slack.blocks import SlackMessage
+from bot.slack.claims import Claim, DeliveryReport, OutboxClaims, Unsent
+from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.queue import (
     CARD,
     CARD_UPDATE,
     DELETE,
@@ -37,8 +39,6 @@ from bot.outbox_rows import (
     enqueue,
     slack_content,
 )
-from bot.slack import SlackDeliveryError, SlackGateway
-from bot.views.blocks import SlackMessage
 from models import OutboxMessage
 
 __all__ = ["METADATA_EVENT_TYPE", "DeliveryReport", "OutboxDeliverer", "Unsent", "enqueue"]

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox_rows import (
+from bot.slack.gateway import SlackDeliveryError
+from bot.slack.queue import (
     CARD,
     CARD_UPDATE,
     CARD_WITHDRAWN,
@@ -29,7 +30,6 @@ from bot.outbox_rows import (
     CardSource,
     enqueue,
 )
-from bot.slack import SlackDeliveryError
 from models import OutboxMessage, SummaryPost
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.roster import UsergroupLookupError
-from bot.views.blocks import SlackMessage
+from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
 
