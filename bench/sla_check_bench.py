@@ -33,9 +33,9 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.roster import Roster
-from bot.sla import SlaPolicies
-from bot.sla_check import SlaCheck
-from bot.sla_tracker import SlaTracker
+from bot.sla.check import SlaCheck
+from bot.sla.policies import SlaPolicies
+from bot.sla.timers import SlaTracker
 from models import Case
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -34,7 +34,7 @@ from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.roster import Roster
 from bot.seed import seed_cases
-from bot.sla import SlaPolicies
+from bot.sla.policies import SlaPolicies
 from bot.summaries import DAILY, SummaryService
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -29,9 +29,9 @@ from bot.leader import LeaderLease
 from bot.roster import Roster
 from bot.scheduler import Job, JobScheduler
 from bot.settings import Settings
-from bot.sla import SlaPolicies
-from bot.sla_check import SlaCheck
-from bot.sla_tracker import SlaTracker
+from bot.sla.check import SlaCheck
+from bot.sla.policies import SlaPolicies
+from bot.sla.timers import SlaTracker
 from bot.slack.gateway import SlackGateway, make_web_client, without_retries
 from bot.slack.outbox import OutboxDeliverer
 from bot.slack.signature import VERIFIED

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.cases import CaseChange, CaseService
 from bot.clock import Clock
 from bot.desk import DeskConfig
-from bot.sla_tracker import SlaTracker
+from bot.sla.timers import SlaTracker
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import CARD, CARD_UPDATE, UPDATE, CardRender, enqueue
 from bot.views.case_card import case_card, description_message, moved_card, thread_update

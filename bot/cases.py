@@ -21,7 +21,7 @@ from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CaseNotFound, InvalidMove, NotAllowed
 from bot.replays import record_first
 from bot.roster import Roster
-from bot.sla_tracker import SlaTracker
+from bot.sla.timers import SlaTracker
 from bot.text import escape, mention
 from bot.timefmt import ago
 from models import (

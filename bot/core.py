@@ -8,7 +8,7 @@ from bot.cases import CaseService
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig
-from bot.sla_tracker import SlaTracker
+from bot.sla.timers import SlaTracker
 from bot.slack.gateway import SlackGateway
 
 

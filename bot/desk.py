@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.calendars import ALWAYS, CalendarConfig
-from bot.sla import Duration, SlaConfig
+from bot.sla.calendars import ALWAYS, CalendarConfig
+from bot.sla.policies import Duration, SlaConfig
 
 PRIORITY_KEYS = ("p1", "p2", "p3", "p4")
 DEFAULT_PRIORITY_LABELS = {"p1": "Urgent", "p2": "High", "p3": "Normal", "p4": "Low"}

@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
 from bot.roster import Roster
-from bot.sla import SlaPolicies
+from bot.sla.policies import SlaPolicies
 from bot.slack.queue import enqueue
 from bot.views.summary import SummaryReport, summary_message
 from models import SummaryPost

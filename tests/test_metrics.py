@@ -28,9 +28,9 @@ from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.roster import Roster
-from bot.sla import SlaPolicies
-from bot.sla_check import SlaCheck
-from bot.sla_tracker import SlaTracker
+from bot.sla.check import SlaCheck
+from bot.sla.policies import SlaPolicies
+from bot.sla.timers import SlaTracker
 from bot.sqlfuncs import percentile
 from bot.summaries import SummaryService
 from models import Case

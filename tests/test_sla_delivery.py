@@ -42,8 +42,8 @@ from bot.desk import DeskConfig
 from bot.leader import LeaderLease
 from bot.requester import Requester
 from bot.settings import Settings
-from bot.sla import FIRST_RESPONSE, RESOLUTION
-from bot.sla_check import SlaCheckReport
+from bot.sla.check import SlaCheckReport
+from bot.sla.policies import FIRST_RESPONSE, RESOLUTION
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackGateway, make_web_client
 from bot.slack.outbox import METADATA_EVENT_TYPE, DeliveryReport, OutboxDeliverer, enqueue

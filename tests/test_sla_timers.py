@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import AGENT, DESK_YAML, REQUESTER
 
-from bot.calendars import BusinessCalendar, CalendarConfig
 from bot.desk import ConfigError, parse_desk_config
-from bot.sla import (
+from bot.sla.calendars import BusinessCalendar, CalendarConfig
+from bot.sla.policies import (
     FIRST_RESPONSE,
     RESOLUTION,
     ClockStep,

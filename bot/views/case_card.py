@@ -8,8 +8,8 @@ from datetime import datetime
 
 from bot.desk import DeskConfig
 from bot.ids import ActionId
-from bot.sla import TARGET_LABELS
-from bot.sla_tracker import TimerStatus
+from bot.sla.policies import TARGET_LABELS
+from bot.sla.timers import TimerStatus
 from bot.slack.blocks import (
     HEADER_LIMIT,
     Block,

@@ -10,7 +10,7 @@ from bot.case_queries import CasePage
 from bot.commands import USAGE
 from bot.desk import DeskConfig
 from bot.ids import ActionId
-from bot.sla import TARGET_LABELS, SlaPolicy, Timer
+from bot.sla.policies import TARGET_LABELS, SlaPolicy, Timer
 from bot.slack.blocks import (
     SECTION_LIMIT,
     Block,

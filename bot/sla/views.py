@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.ids import ActionId
-from bot.sla import TARGET_LABELS
+from bot.sla.policies import TARGET_LABELS
 from bot.slack.blocks import (
     Block,
     SlackMessage,

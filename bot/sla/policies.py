@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.calendars import ALWAYS, BusinessCalendar, CalendarConfig
+from bot.sla.calendars import ALWAYS, BusinessCalendar, CalendarConfig
 from models import Case, CaseAction, CaseEvent, CaseStatus
 
 FIRST_RESPONSE = "first_response"

@@ -8,8 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.calendars import BusinessCalendar
-from bot.sla import FIRST_RESPONSE, RESOLUTION, SlaPolicies, SlaPolicy, Timer, compute_timers
+from bot.sla.calendars import BusinessCalendar
+from bot.sla.policies import (
+    FIRST_RESPONSE,
+    RESOLUTION,
+    SlaPolicies,
+    SlaPolicy,
+    Timer,
+    compute_timers,
+)
 from models import Case, CaseEvent, SlaAlert
 
 WARN = "warn"

@@ -17,14 +17,15 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from bot.calendars import BusinessCalendar
 from bot.case_sync import CaseSync
 from bot.cases import Actor, CaseService
 from bot.clock import Clock
 from bot.db import Database
 from bot.roster import Roster
-from bot.sla import TARGET_LABELS
-from bot.sla_tracker import (
+from bot.sla import views as alerts
+from bot.sla.calendars import BusinessCalendar
+from bot.sla.policies import TARGET_LABELS
+from bot.sla.timers import (
     BREACH,
     WARN,
     AlertKey,
@@ -37,7 +38,6 @@ from bot.sla_tracker import (
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import enqueue
 from bot.sqlfuncs import insert_unless_exists
-from bot.views import alerts
 from bot.views.case_card import thread_update
 from models import Case, CaseAction, EventSource, SlaAlert
 
