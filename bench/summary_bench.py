@@ -32,10 +32,10 @@ from bot import migrate
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config
+from bot.metrics.summaries import DAILY, SummaryService
 from bot.roster import Roster
 from bot.seed import seed_cases
 from bot.sla.policies import SlaPolicies
-from bot.summaries import DAILY, SummaryService
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 DESK = """

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from bot import migrate
 from bot.db import Database, DatabaseUrlError, connect_database
 from bot.desk import ConfigError, load_desk_config
+from bot.metrics.summaries import DAILY, WEEKLY
 from bot.scheduler import find_job
 from bot.settings import Settings, SettingsError, load_settings
-from bot.summaries import DAILY, WEEKLY
 from bot.timefmt import duration
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def list_jobs(_args: argparse.Namespace) -> int:
 
 
 def export_cases(args: argparse.Namespace) -> int:
-    from bot.export import export_cases as write_cases
+    from bot.metrics.export import export_cases as write_cases
 
     desk = load_desk_config(load_settings().SUPPORT_CONFIG)
     if args.team not in desk.teams:  # checked before any database is opened (or created)

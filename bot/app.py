@@ -26,6 +26,7 @@ from bot.flows import CaseFlows
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
 from bot.leader import LeaderLease
+from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
 from bot.scheduler import Job, JobScheduler
 from bot.settings import Settings
@@ -35,7 +36,6 @@ from bot.sla.timers import SlaTracker
 from bot.slack.gateway import SlackGateway, make_web_client, without_retries
 from bot.slack.outbox import OutboxDeliverer
 from bot.slack.signature import VERIFIED
-from bot.summaries import DAILY, WEEKLY, SummaryService
 from handlers.acking import tell_it_went_wrong
 
 log = logging.getLogger(__name__)

@@ -11,14 +11,14 @@ from bot.case_queries import list_cases
 from bot.cases import CaseChange
 from bot.core import Core, Flow
 from bot.desk import Team
+from bot.metrics.summaries import SummaryService
+from bot.metrics.views import stats_message
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
-from bot.summaries import SummaryService
 from bot.text import escape
 from bot.views.home import HomeData, ManagerPanel, home_view
 from bot.views.replies import notice
-from bot.views.summary import stats_message
 from models import Case, CaseAction
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, parse_desk_config
-from bot.export import FIELDS
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.metrics.export import FIELDS
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
 MINUTE = timedelta(minutes=1)

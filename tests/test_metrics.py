@@ -27,12 +27,12 @@ from bot.clock import ManualClock
 from bot.csat import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig
+from bot.metrics.summaries import SummaryService
 from bot.roster import Roster
 from bot.sla.check import SlaCheck
 from bot.sla.policies import SlaPolicies
 from bot.sla.timers import SlaTracker
 from bot.sqlfuncs import percentile
-from bot.summaries import SummaryService
 from models import Case
 
 MINUTE = timedelta(minutes=1)

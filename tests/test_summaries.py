@@ -36,8 +36,8 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
 from bot.ids import ActionId
-from bot.summaries import Period
-from bot.views.summary import SummaryReport
+from bot.metrics.summaries import Period
+from bot.metrics.views import SummaryReport
 from models import OutboxMessage, SummaryPost
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

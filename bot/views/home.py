@@ -9,6 +9,7 @@ from typing import Any
 from bot.desk import Team
 from bot.ids import ActionId
 from bot.metrics import AgentRow
+from bot.metrics.views import SummaryReport, kpi_blocks
 from bot.slack.blocks import (
     MAX_MODAL_BLOCKS,
     Block,
@@ -22,7 +23,6 @@ from bot.slack.blocks import (
 from bot.text import mention
 from bot.timefmt import ago
 from bot.views.case_card import STATUS_EMOJI
-from bot.views.summary import SummaryReport, kpi_blocks
 from models import Case
 
 LIST_LIMIT = 8

@@ -20,14 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.charts import daily_chart
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
+from bot.metrics.chart import daily_chart
+from bot.metrics.views import SummaryReport, summary_message
 from bot.roster import Roster
 from bot.sla.policies import SlaPolicies
 from bot.slack.queue import enqueue
-from bot.views.summary import SummaryReport, summary_message
 from models import SummaryPost
 
 log = logging.getLogger(__name__)

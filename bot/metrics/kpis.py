@@ -1,0 +1,262 @@
+"""The team KPIs of a period: volumes, times, SLA attainment, rates and CSAT (definitions in
+bot/metrics/__init__.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import (
+    and_,
+    distinct,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from bot.metrics.sql import Column, Condition, before, closed_in, for_team, owner_changes, within
+from bot.sqlfuncs import percentile
+from models import Case, CaseAction, CaseEvent, CsatResponse
+
+# The windows `/case stats` offers, with their length in days (today: since local midnight).
+STATS_WINDOWS = {"today": 0, "yesterday": 1, "7d": 7, "30d": 30}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    part: int
+    whole: int
+
+    @property
+    def value(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of durations, in seconds; None where nothing was measured."""
+
+    median: float | None
+    p90: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class TeamKpis:
+    team_key: str
+    start: datetime
+    end: datetime
+    opened: int
+    resolved: int
+    reopened: int
+    escalated: int
+    first_response: Spread
+    resolution: Spread
+    first_response_sla: Ratio
+    resolution_sla: Ratio
+    breaches: int
+    first_contact_resolution: Ratio
+    escalation_rate: Ratio
+    reopen_rate: Ratio
+    csat_average: float | None
+    csat_distribution: dict[int, int] = field(default_factory=dict)
+    csat_response_rate: Ratio = Ratio(0, 0)
+
+
+def team_kpis(
+    session: Session,
+    *,
+    team_key: str,
+    start: datetime,
+    end: datetime,
+    followed_until: datetime | None = None,
+) -> TeamKpis:
+    """Every KPI of a team over [start, end), in four queries: events, first responses, closes
+    and CSAT answers, each over its own index range.
+
+    Rates follow the period's cases (escalated since opening, reopened since closing, survey
+    answered since sent) up to `followed_until`, by default until now. To compare periods like
+    for like, give each the same time past its end: a day just over has had one day less to
+    see reopens than the day before it."""
+    activity = _activity(session, team_key, start, end, followed_until)
+    first_response, first_response_sla = _measured(
+        session,
+        Case.first_response_seconds,
+        Case.first_response_breached,
+        for_team(team_key),
+        within(Case.first_response_at, start, end),
+    )
+    resolution, resolution_sla = _measured(
+        session,
+        Case.resolution_seconds,
+        Case.resolution_breached,
+        for_team(team_key),
+        closed_in(start, end),
+    )
+    csat_average, distribution = _csat(session, team_key, start, end)
+    return TeamKpis(
+        team_key=team_key,
+        start=start,
+        end=end,
+        opened=activity.opened,
+        resolved=activity.closes,
+        reopened=activity.reopens,
+        escalated=activity.escalated_cases,
+        first_response=first_response,
+        resolution=resolution,
+        first_response_sla=first_response_sla,
+        resolution_sla=resolution_sla,
+        breaches=activity.breaches,
+        first_contact_resolution=Ratio(activity.closed_at_first_contact, activity.closed_cases),
+        escalation_rate=Ratio(activity.opened_then_escalated, activity.opened),
+        reopen_rate=Ratio(activity.closed_cases_reopened, activity.closed_cases),
+        csat_average=csat_average,
+        csat_distribution=distribution,
+        csat_response_rate=Ratio(activity.surveys_answered, activity.surveys),
+    )
+
+
+@dataclass(frozen=True)
+class _Activity:
+    """What the audit trail says a team did in a period, and what became of it since."""
+
+    opened: int
+    opened_then_escalated: int  # of `opened`, those the team escalated since
+    closes: int
+    reopens: int
+    escalated_cases: int  # a case escalated twice is one
+    breaches: int
+    closed_cases: int
+    closed_cases_reopened: int  # of `closed_cases`, those reopened after that close
+    closed_at_first_contact: int  # of `closed_cases`, the first-contact resolutions
+    surveys: int  # cases surveyed
+    surveys_answered: int  # of `surveys`, those answered since
+
+
+def _activity(
+    session: Session, team_key: str, start: datetime, end: datetime, until: datetime | None
+) -> _Activity:
+    """The team's counted events in the period, in one pass over the (team, action, time)
+    index. The correlated lookups (a reopen after a close, an answer to a survey, ...) only run
+    for the rows whose action needs them, through the (case, time) and unique case indexes."""
+    event, action = CaseEvent, CaseEvent.action
+    opened, closed = action == CaseAction.OPENED, action == CaseAction.CLOSED
+    surveyed = action == CaseAction.CSAT_REQUESTED
+    escalated_since = _other_event(
+        CaseAction.ESCALATED, until, lambda other: [other.team_key == event.team_key]
+    )
+    reopened_since = _other_event(CaseAction.REOPENED, until, lambda other: [other.id > event.id])
+    answered = (
+        select(CsatResponse.id)
+        .where(
+            CsatResponse.case_id == event.case_id,
+            CsatResponse.updated_at >= event.at,  # this survey's answer, not an earlier one's
+            before(CsatResponse.answered_at, until),
+        )
+        .exists()
+    )
+    cases = func.count(distinct(event.case_id))
+    counts = session.execute(
+        select(
+            func.count().filter(opened),
+            cases.filter(and_(opened, escalated_since)),
+            func.count().filter(closed),
+            func.count().filter(action == CaseAction.REOPENED),
+            cases.filter(action == CaseAction.ESCALATED),
+            func.count().filter(action == CaseAction.SLA_BREACHED),
+            cases.filter(closed),
+            cases.filter(and_(closed, reopened_since)),
+            cases.filter(and_(closed, _first_contact_close(until))),
+            cases.filter(surveyed),
+            cases.filter(and_(surveyed, answered)),
+        ).where(
+            event.team_key == team_key,
+            action.in_(_ACTIVITY),
+            within(event.at, start, end),
+        )
+    ).one()
+    return _Activity(*(int(count or 0) for count in counts))
+
+
+_ACTIVITY = (
+    CaseAction.OPENED,
+    CaseAction.CLOSED,
+    CaseAction.REOPENED,
+    CaseAction.ESCALATED,
+    CaseAction.SLA_BREACHED,
+    CaseAction.CSAT_REQUESTED,
+)
+
+
+def _other_event(
+    action: CaseAction,
+    until: datetime | None,
+    conditions: Callable[[type[CaseEvent]], list[Condition]] = lambda other: [],
+) -> Condition:
+    """Whether the case of the outer `CaseEvent` has an `action` event before `until` (if
+    given) that meets `conditions` (given that other event, to compare it with the outer)."""
+    other = aliased(CaseEvent)
+    return (
+        select(other.id)
+        .where(
+            other.case_id == CaseEvent.case_id,
+            other.action == action,
+            before(other.at, until),
+            *conditions(other),
+        )
+        .exists()
+    )
+
+
+def _first_contact_close(until: datetime | None) -> Condition:
+    """The outer close event resolved its case at first contact: closed by the case's first
+    assignee (or, never assigned, by whoever closed it), with at most one claim or assignment
+    before, and the case never escalated nor reopened (as far as `until`)."""
+    first_owner = (
+        select(Case.first_assignee_id).where(Case.id == CaseEvent.case_id).scalar_subquery()
+    )
+    return and_(
+        owner_changes(CaseEvent.case_id, before=CaseEvent.id) <= 1,
+        # One lookup: never assigned counts as the closer being the first owner.
+        func.coalesce(first_owner, CaseEvent.actor_id) == CaseEvent.actor_id,
+        ~_other_event(CaseAction.ESCALATED, until),
+        ~_other_event(CaseAction.REOPENED, until),
+    )
+
+
+def _measured(
+    session: Session, seconds: Column, breached: Column, *conditions: Condition
+) -> tuple[Spread, Ratio]:
+    """Over the cases meeting `conditions`: the spread of `seconds` and the SLA attainment
+    (targets met of those measured)."""
+    median, p90, timed, met, measured = session.execute(
+        select(
+            percentile(0.5, seconds),
+            percentile(0.9, seconds),
+            func.count(seconds),
+            func.count().filter(breached.is_(False)),
+            func.count(breached),
+        ).where(*conditions)
+    ).one()
+    spread = Spread(
+        median=float(median) if median is not None else None,
+        p90=float(p90) if p90 is not None else None,
+        count=int(timed),
+    )
+    return spread, Ratio(int(met), int(measured))
+
+
+def _csat(
+    session: Session, team_key: str, start: datetime, end: datetime
+) -> tuple[float | None, dict[int, int]]:
+    """The average rating and how many of each rating (1-5) were given in the period."""
+    ratings = range(1, 6)
+    average, *counts = session.execute(
+        select(
+            func.avg(CsatResponse.rating),
+            *(func.count().filter(CsatResponse.rating == rating) for rating in ratings),
+        ).where(CsatResponse.team_key == team_key, within(CsatResponse.answered_at, start, end))
+    ).one()
+    distribution = {rating: int(count) for rating, count in zip(ratings, counts, strict=True)}
+    return (float(average) if average is not None else None), distribution
