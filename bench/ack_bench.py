@@ -24,16 +24,16 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import migrate
-from bot.app import build_app, build_casedesk
 from bot.cases import Actor, CaseService
 from bot.clock import SystemClock
 from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.roster import Roster
+from bot.runtime.assembly import build_app, build_casedesk
+from bot.runtime.server import BackgroundServer, make_wsgi_app
+from bot.runtime.settings import Settings
 from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import SlackStandIn
-from bot.server import BackgroundServer, make_wsgi_app
-from bot.settings import Settings
 from bot.slack.gateway import make_web_client
 from models import EventSource
 

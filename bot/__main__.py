@@ -20,14 +20,14 @@ from bot import migrate
 from bot.db import Database, DatabaseUrlError, connect_database
 from bot.desk import ConfigError, load_desk_config
 from bot.metrics.summaries import DAILY, WEEKLY
-from bot.scheduler import find_job
-from bot.settings import Settings, SettingsError, load_settings
+from bot.runtime.scheduler import find_job
+from bot.runtime.settings import Settings, SettingsError, load_settings
 from bot.timefmt import duration
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.app import Casedesk
+    from bot.runtime.assembly import Casedesk
 
 log = logging.getLogger("casedesk")
 
@@ -246,7 +246,7 @@ def seed_cases(args: argparse.Namespace) -> int:
 def _build(*, require_slack: bool) -> Casedesk:
     """The desk with its Bolt app, so every job (replay-requests dispatches through the app)
     can be listed and run."""
-    from bot.app import build_app, build_casedesk
+    from bot.runtime.assembly import build_app, build_casedesk
 
     settings = load_settings()
     if require_slack:
@@ -262,7 +262,7 @@ def _build(*, require_slack: bool) -> Casedesk:
 def serve(_args: argparse.Namespace) -> int:
     """Connect to Slack first (bind the port, or open the Socket Mode connection), and only
     then start the scheduler: a bot that cannot serve must not run jobs before it exits."""
-    from bot.app import build_app
+    from bot.runtime.assembly import build_app
 
     casedesk = _build(require_slack=True)
     app = build_app(casedesk)
@@ -277,7 +277,7 @@ def serve(_args: argparse.Namespace) -> int:
 
 
 def _serve_http(app: App, casedesk: Casedesk) -> None:
-    from bot.server import listen, make_wsgi_app
+    from bot.runtime.server import listen, make_wsgi_app
 
     settings = casedesk.settings
     application = make_wsgi_app(app, casedesk.db, signing_secret=settings.SLACK_SIGNING_SECRET)

@@ -18,7 +18,8 @@ from bot.case_sync import CaseSync
 from bot.cases import CaseChange
 from bot.commands import MAX_CASE_NUMBER, CaseCommand, parse_case_command
 from bot.core import Core, Flow
-from bot.csat import CsatService
+from bot.csat.service import CsatService
+from bot.csat.views import comment_modal, thanks
 from bot.errors import AlreadyDone, BadInput, CasedeskError
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
@@ -28,7 +29,6 @@ from bot.slack.gateway import SlackDeliveryError
 from bot.slack.outbox import OutboxDeliverer
 from bot.text import mention
 from bot.views import modals
-from bot.views.csat import comment_modal, thanks
 from bot.views.replies import (
     PAGE_SIZE,
     case_details,

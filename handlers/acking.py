@@ -2,7 +2,8 @@
 
 Bolt runs a listener on its ack pool and waits (up to Slack's 3 s) for it to call `ack()`. A
 listener declared with `after_ack` only acks and hands the request over to the work pool
-(bot/executor.py), so work stuck on a hanging Slack never delays the ack of the next request.
+(bot/runtime/executor.py), so work stuck on a hanging Slack never delays the ack of the next
+request.
 `after_checked_ack` first checks a modal's input and answers problems in the modal itself,
 as Slack needs that answer in the ack.
 
@@ -30,7 +31,7 @@ from handlers.inbox import request_key_of
 from models import EventSource
 
 if TYPE_CHECKING:
-    from bot.app import Casedesk
+    from bot.runtime.assembly import Casedesk
 
 log = logging.getLogger(__name__)
 

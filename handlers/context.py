@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import BoltContext
 
 if TYPE_CHECKING:
-    from bot.app import Casedesk
+    from bot.runtime.assembly import Casedesk
 
 
 def casedesk(context: BoltContext) -> Casedesk:

@@ -2,10 +2,10 @@
 
 `payload_problem` says why a body does not have the shape Slack gives each kind of request
 (the fields Bolt itself and our listeners read, with their types and sizes); the HTTP edge
-(bot/server.py) refuses such a body with 400 before Bolt parses it. `clean_user_text` is a Bolt
-global middleware that removes control characters from every string of the body, in place: a
-NUL cannot be stored by PostgreSQL, and no other control character (except newline and tab)
-means anything in a title, a note or a reason.
+(bot/runtime/server.py) refuses such a body with 400 before Bolt parses it. `clean_user_text`
+is a Bolt global middleware that removes control characters from every string of the body, in
+place: a NUL cannot be stored by PostgreSQL, and no other control character (except newline
+and tab) means anything in a title, a note or a reason.
 """
 
 from __future__ import annotations

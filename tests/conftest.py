@@ -20,14 +20,14 @@ from slack_driver import SlackDriver
 from sqlalchemy import text
 
 from bot import migrate
-from bot.app import Casedesk, build_app, build_casedesk
 from bot.cases import Actor, CaseService
 from bot.clock import ManualClock
 from bot.db import Database, scratch_schema
 from bot.desk import DeskConfig, parse_desk_config
 from bot.roster import Roster, UsergroupLookupError
-from bot.server import BackgroundServer, make_wsgi_app
-from bot.settings import Settings
+from bot.runtime.assembly import Casedesk, build_app, build_casedesk
+from bot.runtime.server import BackgroundServer, make_wsgi_app
+from bot.runtime.settings import Settings
 from bot.slack.gateway import make_web_client
 from models import Base, EventSource
 

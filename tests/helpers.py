@@ -16,9 +16,9 @@ from conftest import REQUESTER, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 
-from bot.app import Casedesk, build_casedesk
 from bot.db import Database
-from bot.scheduler import find_job
+from bot.runtime.assembly import Casedesk, build_casedesk
+from bot.runtime.scheduler import find_job
 from models import Case
 
 Json = dict[str, Any]

@@ -10,7 +10,7 @@ from typing import Any
 
 from fake_slack import FakeSlack
 
-from bot.executor import ListenerPools
+from bot.runtime.executor import ListenerPools
 from bot.sandbox.signed import FORM, SignedRequests
 from bot.sandbox.signed import HttpResult as SignedResult
 

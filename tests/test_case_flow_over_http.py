@@ -7,8 +7,8 @@ from fake_slack import FakeSlack
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
-from bot.app import Casedesk
 from bot.ids import ActionId
+from bot.runtime.assembly import Casedesk
 from models import Case, CaseEvent
 
 

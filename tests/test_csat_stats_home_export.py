@@ -34,12 +34,12 @@ from helpers import REPO, Json, all_text, button_elements, kpi_field, run_cli, r
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, parse_desk_config
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.metrics.export import FIELDS
+from bot.runtime.assembly import Casedesk
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
 MINUTE = timedelta(minutes=1)

@@ -24,8 +24,8 @@ from helpers import case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.ids import ActionId
+from bot.runtime.assembly import Casedesk
 from bot.sandbox.signed import sign
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
@@ -172,7 +172,7 @@ def test_the_error_handler_answers_only_requests_the_edge_verified(
     the edge's mark, keeps quiet."""
     from slack_bolt import BoltRequest
 
-    from bot.app import build_app
+    from bot.runtime.assembly import build_app
     from bot.slack.signature import VERIFIED
 
     app = build_app(casedesk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.executor import ListenerPools
+from bot.runtime.executor import ListenerPools
 
 
 def test_idle_waits_for_work_an_ack_hands_over_after_answering() -> None:

@@ -24,7 +24,7 @@ from bot import metrics
 from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import ManualClock
-from bot.csat import CsatService
+from bot.csat.service import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.metrics.summaries import SummaryService

@@ -16,10 +16,10 @@ from helpers import case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.case_repeats import REPEAT_OPEN_WINDOW
 from bot.clock import ManualClock
 from bot.ids import ActionId
+from bot.runtime.assembly import Casedesk
 from models import Case, CaseAction, CaseEvent
 
 

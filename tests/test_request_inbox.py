@@ -12,11 +12,11 @@ from helpers import case_row, command_form, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.ids import ActionId
 from bot.inbox import KEEP_DONE, MAX_ATTEMPTS, WORK_LEASE, request_key
 from bot.requester import Requester
+from bot.runtime.assembly import Casedesk
 from models import Case, EventSource, ProcessedSlackEvent, SlackRequest
 
 FORM = "application/x-www-form-urlencoded"

@@ -12,9 +12,9 @@ from helpers import case_row, open_case, run_sla_check
 from slack_driver import SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.desk import DeskConfig
+from bot.runtime.assembly import Casedesk
 from models import CaseEvent, SlaAlert
 
 SLA_YAML = """

@@ -35,13 +35,13 @@ from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.app import Casedesk, build_casedesk
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig
-from bot.leader import LeaderLease
 from bot.requester import Requester
-from bot.settings import Settings
+from bot.runtime.assembly import Casedesk, build_casedesk
+from bot.runtime.lease import LeaderLease
+from bot.runtime.settings import Settings
 from bot.sla.check import SlaCheckReport
 from bot.sla.policies import FIRST_RESPONSE, RESOLUTION
 from bot.slack.blocks import SlackMessage

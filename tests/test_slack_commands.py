@@ -26,9 +26,9 @@ from helpers import Json, all_text, button_elements, case_row, open_case
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.ids import ActionId
+from bot.runtime.assembly import Casedesk
 from models import CaseEvent, CaseStatus
 
 # Helpers: what people see

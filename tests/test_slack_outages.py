@@ -36,9 +36,9 @@ from helpers import REPO, Json, another_process, case_row, command_form, run_job
 from slack_driver import SlackDriver
 from sqlalchemy import select
 
-from bot.app import Casedesk, build_app, build_casedesk
 from bot.clock import ManualClock
 from bot.inbox import WORK_LEASE
+from bot.runtime.assembly import Casedesk, build_app, build_casedesk
 from bot.sandbox.signed import SignedRequests
 from bot.slack.blocks import SlackMessage
 from bot.slack.outbox import DeliveryReport, enqueue

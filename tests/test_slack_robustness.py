@@ -21,9 +21,9 @@ from helpers import Json, case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.ids import ActionId
+from bot.runtime.assembly import Casedesk
 from bot.sandbox.signed import HttpResult as SignedResult
 from models import Case, CaseAction, CaseEvent
 

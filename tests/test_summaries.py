@@ -31,13 +31,13 @@ from slack_driver import SlackDriver
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.app import Casedesk
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
 from bot.ids import ActionId
 from bot.metrics.summaries import Period
 from bot.metrics.views import SummaryReport
+from bot.runtime.assembly import Casedesk
 from models import OutboxMessage, SummaryPost
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from bot.db import Database
-from bot.settings import DEFAULT_DATABASE_URL
+from bot.runtime.settings import DEFAULT_DATABASE_URL
 from models import Base
 
 config = context.config

@@ -24,15 +24,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot import migrate
-from bot.app import Casedesk, build_app, build_casedesk
 from bot.clock import ManualClock
 from bot.db import DatabaseUrlError, connect_database
 from bot.desk import ConfigError, DeskConfig, load_desk_config
+from bot.runtime.assembly import Casedesk, build_app, build_casedesk
+from bot.runtime.server import BackgroundServer, make_wsgi_app
+from bot.runtime.settings import Settings
 from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import Reply, SlackStandIn, StreamingReply
 from bot.sandbox.workspace import Persona, channel_directory, personas
-from bot.server import BackgroundServer, make_wsgi_app
-from bot.settings import Settings
 from bot.slack.gateway import make_web_client
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.executor import TrackingExecutor
+from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
 from bot.slack.claims import Claim, DeliveryReport, OutboxClaims, Unsent
 from bot.slack.gateway import SlackDeliveryError, SlackGateway

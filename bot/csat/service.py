@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases import Actor, CaseService
+from bot.csat.views import survey
 from bot.errors import BadInput, NotAllowed
 from bot.slack.queue import enqueue
-from bot.views.csat import survey
 from models import Case, CaseAction, CsatResponse
 
 

@@ -18,18 +18,18 @@ from bot.case_sync import CaseSync
 from bot.cases import CaseService
 from bot.clock import Clock, SystemClock
 from bot.core import Core
-from bot.csat import CsatService
+from bot.csat.service import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
-from bot.executor import ListenerPools
 from bot.flows import CaseFlows
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
-from bot.leader import LeaderLease
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
-from bot.scheduler import Job, JobScheduler
-from bot.settings import Settings
+from bot.runtime.executor import ListenerPools
+from bot.runtime.lease import LeaderLease
+from bot.runtime.scheduler import Job, JobScheduler
+from bot.runtime.settings import Settings
 from bot.sla.check import SlaCheck
 from bot.sla.policies import SlaPolicies
 from bot.sla.timers import SlaTracker
@@ -188,7 +188,7 @@ def build_app(casedesk: Casedesk) -> App:
         client=casedesk.client,  # carries the bot token and the SLACK_API_URL base URL
         # Start-up must not depend on reaching Slack; the token is checked on first use.
         token_verification_enabled=False,
-        # The HTTP edge (bot/server.py) verifies every request before Bolt parses it, and
+        # The HTTP edge (bot/runtime/server.py) verifies every request before Bolt parses it, and
         # refuses in one log line; Bolt's own check would run after parsing, raise on a
         # malformed timestamp and log whole bodies. Socket Mode needs no signature at all.
         request_verification_enabled=False,

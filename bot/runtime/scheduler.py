@@ -16,7 +16,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.leader import LeaderLease
+from bot.runtime.lease import LeaderLease
 
 log = logging.getLogger(__name__)
 

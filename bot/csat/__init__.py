@@ -1,0 +1,1 @@
+"""Customer satisfaction: the survey after a close, its answers, and their messages."""
