@@ -24,7 +24,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import migrate
-from bot.cases import Actor, CaseService
+from bot.cases.rules import Actor, CaseService
 from bot.clock import SystemClock
 from bot.db import Database
 from bot.desk import parse_desk_config

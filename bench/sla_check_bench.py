@@ -27,8 +27,8 @@ import harness
 from sqlalchemy import insert, select, update
 
 from bot import migrate
-from bot.case_sync import CaseSync
-from bot.cases import CaseService
+from bot.cases.rules import CaseService
+from bot.cases.sync import CaseSync
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config

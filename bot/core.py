@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cases import CaseService
+from bot.cases.rules import CaseService
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig

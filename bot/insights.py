@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 
 from bot import metrics
-from bot.case_queries import list_cases
-from bot.cases import CaseChange
+from bot.cases.queries import list_cases
+from bot.cases.rules import CaseChange
 from bot.core import Core, Flow
 from bot.desk import Team
 from bot.metrics.summaries import SummaryService

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.cases.flow import parse_case_number
 from bot.errors import CasedeskError
-from bot.flows import parse_case_number
 from bot.ids import ActionId
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage, action_id_pattern

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.flows import CaseFlows
+from bot.cases.flow import CaseFlows
 from bot.ids import BlockId, CallbackId
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage

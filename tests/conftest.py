@@ -20,7 +20,7 @@ from slack_driver import SlackDriver
 from sqlalchemy import text
 
 from bot import migrate
-from bot.cases import Actor, CaseService
+from bot.cases.rules import Actor, CaseService
 from bot.clock import ManualClock
 from bot.db import Database, scratch_schema
 from bot.desk import DeskConfig, parse_desk_config

@@ -26,8 +26,8 @@ from conftest import (
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.case_queries import CasePage, list_cases
-from bot.cases import CaseChange, CaseService
+from bot.cases.queries import CasePage, list_cases
+from bot.cases.rules import CaseChange, CaseService
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import CaseCommand, parse_case_command
+from bot.cases.commands import CaseCommand, parse_case_command
 from bot.errors import BadInput
 
 

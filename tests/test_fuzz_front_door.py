@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_driver import SlackDriver
 
-from bot.commands import USAGE
+from bot.cases.commands import USAGE
 from bot.ids import ActionId, BlockId, CallbackId
 
 Json = dict[str, Any]

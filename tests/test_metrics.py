@@ -21,8 +21,8 @@ from conftest import (
 from sqlalchemy import select
 
 from bot import metrics
-from bot.case_sync import CaseSync
-from bot.cases import CaseService
+from bot.cases.rules import CaseService
+from bot.cases.sync import CaseSync
 from bot.clock import ManualClock
 from bot.csat.service import CsatService
 from bot.db import Database

@@ -16,7 +16,7 @@ from helpers import case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
-from bot.case_repeats import REPEAT_OPEN_WINDOW
+from bot.cases.repeats import REPEAT_OPEN_WINDOW
 from bot.clock import ManualClock
 from bot.ids import ActionId
 from bot.runtime.assembly import Casedesk

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases import Actor, CaseService
+from bot.cases.rules import Actor, CaseService
 from bot.csat.views import survey
 from bot.errors import BadInput, NotAllowed
 from bot.slack.queue import enqueue

@@ -14,14 +14,14 @@ from slack_sdk import WebClient
 import handlers
 import handlers.inbox
 import handlers.middleware
-from bot.case_sync import CaseSync
-from bot.cases import CaseService
+from bot.cases.flow import CaseFlows
+from bot.cases.rules import CaseService
+from bot.cases.sync import CaseSync
 from bot.clock import Clock, SystemClock
 from bot.core import Core
 from bot.csat.service import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
-from bot.flows import CaseFlows
 from bot.inbox import Inbox
 from bot.insights import InsightFlows
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService

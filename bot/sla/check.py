@@ -17,8 +17,8 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from bot.case_sync import CaseSync
-from bot.cases import Actor, CaseService
+from bot.cases.rules import Actor, CaseService
+from bot.cases.sync import CaseSync
 from bot.clock import Clock
 from bot.db import Database
 from bot.roster import Roster

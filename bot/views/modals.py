@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import MAX_CASE_NUMBER
+from bot.cases.commands import MAX_CASE_NUMBER
 from bot.desk import DeskConfig, Team
 from bot.ids import BlockId, CallbackId
 from bot.slack.blocks import Block, plain, section, user_text

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.case_queries import CasePage
-from bot.commands import USAGE
+from bot.cases.commands import USAGE
+from bot.cases.queries import CasePage
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS, SlaPolicy, Timer

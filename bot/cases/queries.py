@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.commands import MAX_CASE_NUMBER
+from bot.cases.commands import MAX_CASE_NUMBER
 from bot.errors import BadInput
 from bot.text import escape
 from models import OPEN_STATUSES, Case, CaseEvent, CaseStatus

@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from bot.case_queries import latest_events, list_cases
-from bot.case_repeats import JustOpened
-from bot.case_sync import CaseSync
-from bot.cases import CaseChange
-from bot.commands import MAX_CASE_NUMBER, CaseCommand, parse_case_command
+from bot.cases.commands import MAX_CASE_NUMBER, CaseCommand, parse_case_command
+from bot.cases.queries import latest_events, list_cases
+from bot.cases.repeats import JustOpened
+from bot.cases.rules import CaseChange
+from bot.cases.sync import CaseSync
 from bot.core import Core, Flow
 from bot.csat.service import CsatService
 from bot.csat.views import comment_modal, thanks

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.case_repeats import refuse_repeat
+from bot.cases.repeats import refuse_repeat
 from bot.clock import Clock
 from bot.desk import DeskConfig, Team
 from bot.errors import BadInput, CaseNotFound, InvalidMove, NotAllowed

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases import CaseChange, CaseService
+from bot.cases.rules import CaseChange, CaseService
 from bot.clock import Clock
 from bot.desk import DeskConfig
 from bot.sla.timers import SlaTracker
