@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.cases.flow import parse_case_number
+from bot.cases.views.replies import notice
 from bot.errors import CasedeskError
 from bot.ids import ActionId
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage, action_id_pattern
-from bot.views.replies import notice
 from handlers.acking import Interaction, after_ack
 from models import CaseAction, EventSource
 

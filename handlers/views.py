@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.cases.flow import CaseFlows
+from bot.cases.views.modals import ModalContext, submitted_values
+from bot.cases.views.replies import notice
 from bot.ids import BlockId, CallbackId
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
-from bot.views.modals import ModalContext, submitted_values
-from bot.views.replies import notice
 from handlers.acking import Interaction, after_checked_ack
 from models import EventSource
 

@@ -17,19 +17,8 @@ from bot.cases.queries import latest_events, list_cases
 from bot.cases.repeats import JustOpened
 from bot.cases.rules import CaseChange
 from bot.cases.sync import CaseSync
-from bot.core import Core, Flow
-from bot.csat.service import CsatService
-from bot.csat.views import comment_modal, thanks
-from bot.errors import AlreadyDone, BadInput, CasedeskError
-from bot.inbox import Inbox
-from bot.insights import InsightFlows
-from bot.requester import Requester
-from bot.slack.blocks import SlackMessage
-from bot.slack.gateway import SlackDeliveryError
-from bot.slack.outbox import OutboxDeliverer
-from bot.text import mention
-from bot.views import modals
-from bot.views.replies import (
+from bot.cases.views import modals
+from bot.cases.views.replies import (
     PAGE_SIZE,
     case_details,
     case_list,
@@ -38,6 +27,17 @@ from bot.views.replies import (
     notice,
     sla_explanation,
 )
+from bot.core import Core, Flow
+from bot.csat.service import CsatService
+from bot.csat.views import comment_modal, thanks
+from bot.errors import AlreadyDone, BadInput, CasedeskError
+from bot.home.flow import InsightFlows
+from bot.inbox import Inbox
+from bot.requester import Requester
+from bot.slack.blocks import SlackMessage
+from bot.slack.gateway import SlackDeliveryError
+from bot.slack.outbox import OutboxDeliverer
+from bot.text import mention
 from models import Case, CaseAction
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases.rules import CaseChange, CaseService
+from bot.cases.views.card import case_card, description_message, moved_card, thread_update
 from bot.clock import Clock
 from bot.desk import DeskConfig
 from bot.sla.timers import SlaTracker
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import CARD, CARD_UPDATE, UPDATE, CardRender, enqueue
-from bot.views.case_card import case_card, description_message, moved_card, thread_update
 from models import Case, CaseAction, OutboxMessage
 
 # Conversation in the thread is already visible there; the bot does not echo it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.cases.views.modals import ModalContext
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.slack.blocks import (
     SlackMessage,
@@ -16,7 +17,6 @@ from bot.slack.blocks import (
     section,
     user_text,
 )
-from bot.views.modals import ModalContext
 from models import Case
 
 STARS = {1: "1 · Poor", 2: "2", 3: "3 · OK", 4: "4", 5: "5 · Great"}

@@ -22,8 +22,8 @@ from bot.core import Core
 from bot.csat.service import CsatService
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
+from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
-from bot.insights import InsightFlows
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
 from bot.runtime.executor import ListenerPools

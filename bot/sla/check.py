@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.cases.rules import Actor, CaseService
 from bot.cases.sync import CaseSync
+from bot.cases.views.card import thread_update
 from bot.clock import Clock
 from bot.db import Database
 from bot.roster import Roster
@@ -38,7 +39,6 @@ from bot.sla.timers import (
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import enqueue
 from bot.sqlfuncs import insert_unless_exists
-from bot.views.case_card import thread_update
 from models import Case, CaseAction, EventSource, SlaAlert
 
 log = logging.getLogger(__name__)

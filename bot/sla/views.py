@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.cases.views.card import slack_date
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
 from bot.slack.blocks import (
@@ -20,7 +21,6 @@ from bot.slack.blocks import (
 )
 from bot.text import mention
 from bot.timefmt import duration
-from bot.views.case_card import slack_date
 from models import Case
 
 DIGEST_WORST = 10

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.cases.views.card import STATUS_EMOJI
 from bot.desk import Team
 from bot.ids import ActionId
 from bot.metrics import AgentRow
@@ -22,7 +23,6 @@ from bot.slack.blocks import (
 )
 from bot.text import mention
 from bot.timefmt import ago
-from bot.views.case_card import STATUS_EMOJI
 from models import Case
 
 LIST_LIMIT = 8

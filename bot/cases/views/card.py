@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.cases.views.events import describe_event
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
@@ -25,7 +26,6 @@ from bot.slack.blocks import (
 )
 from bot.text import escape, mention
 from bot.timefmt import ago, duration
-from bot.views.events import describe_event
 from models import Case, CaseEvent, CaseStatus
 
 STATUS_EMOJI = {

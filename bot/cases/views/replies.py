@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from bot.cases.commands import USAGE
 from bot.cases.queries import CasePage
+from bot.cases.views.card import STATUS_EMOJI, case_card, slack_date
+from bot.cases.views.events import describe_event
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS, SlaPolicy, Timer
@@ -26,8 +28,6 @@ from bot.slack.blocks import (
 )
 from bot.text import mention
 from bot.timefmt import ago, duration
-from bot.views.case_card import STATUS_EMOJI, case_card, slack_date
-from bot.views.events import describe_event
 from models import Case, CaseEvent
 
 if TYPE_CHECKING:

@@ -9,16 +9,16 @@ from collections.abc import Callable
 from bot import metrics
 from bot.cases.queries import list_cases
 from bot.cases.rules import CaseChange
+from bot.cases.views.replies import notice
 from bot.core import Core, Flow
 from bot.desk import Team
+from bot.home.views import HomeData, ManagerPanel, home_view
 from bot.metrics.summaries import SummaryService
 from bot.metrics.views import stats_message
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
 from bot.text import escape
-from bot.views.home import HomeData, ManagerPanel, home_view
-from bot.views.replies import notice
 from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
