@@ -111,13 +111,9 @@ class Inbox:
                 )
 
     def finish_now(self, key: str) -> None:
-        """The request's work is over (one that changed nothing, or a refusal). A change
-        marked it done already: then only a read, which takes no write lock."""
-        with self.db.read_only() as session:
-            done = session.scalar(select(SlackRequest.done_at).where(SlackRequest.key == key))
-        if done is None:
-            with self.db.unit_of_work() as session:
-                self.finish(session, key)
+        """Mark the request done now, in a transaction of its own."""
+        with self.db.unit_of_work() as session:
+            self.finish(session, key)
 
     def renew(self, key: str) -> None:
         """Hold the request again for WORK_LEASE: its work starts only now."""

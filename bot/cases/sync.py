@@ -45,7 +45,7 @@ class CaseSync:
         rows: list[OutboxMessage] = []
         if change.moved_from:
             rows += self._retire_card(session, change, *change.moved_from, now=now)
-        if not case.card_ts and not self.card_outstanding(session, case.id, except_id=0):
+        if not case.card_ts and not self.card_outstanding(session, case.id):
             rows.append(self._row(session, case, CARD, now))
             if case.description:
                 rows.append(self._thread_row(session, case, description_message(case), now))
@@ -118,14 +118,13 @@ class CaseSync:
         team = self.desk.team(case.team_key)
         return CardRender(team.channel, content, case.channel_id, case.card_ts)
 
-    def card_outstanding(self, session: Session, case_id: int, *, except_id: int) -> bool:
+    def card_outstanding(self, session: Session, case_id: int) -> bool:
         pending = session.scalar(
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.case_id == case_id,
                 OutboxMessage.kind == CARD,
                 OutboxMessage.state.in_(("pending", "sending")),
-                OutboxMessage.id != except_id,
             )
             .limit(1)
         )

@@ -75,13 +75,6 @@ class DeliveryReport:
             f", {self.recovered} found already posted" if self.recovered else ""
         )
 
-    def merge(self, other: DeliveryReport) -> None:
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
-        self.recovered += other.recovered
-        self.unsent.update(other.unsent)
-
 
 @dataclass
 class Claim:

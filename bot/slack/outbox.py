@@ -115,8 +115,6 @@ class OutboxDeliverer:
                 log.exception("outbox %s: delivery failed; it stays queued", message_id)
                 report.unsent[message_id] = Unsent("", "", "an error on our side", True)
 
-    # Claiming
-
     # Delivering one row
 
     def _deliver(
@@ -158,37 +156,38 @@ class OutboxDeliverer:
     ) -> tuple[str, str | None, SlackMessage | None] | None:
         """Where the row goes and what it says now; None if it waits or was settled here."""
         row = claim.row
+        if row.kind not in (CARD, CARD_UPDATE) and not row.in_case_thread:
+            channel = self._direct_message_channel(claim)
+            return channel, row.thread_ts, self._content(row) if row.op != DELETE else None
+        assert row.case_id is not None
         with self.db.read_only() as session:
-            if row.kind in (CARD, CARD_UPDATE) or row.in_case_thread:
-                assert row.case_id is not None
-                card = self.cards.render_card(session, row.case_id)
-                outstanding = self.cards.card_outstanding(session, row.case_id, except_id=row.id)
-            else:
-                card, outstanding = None, False
+            card = self.cards.render_card(session, row.case_id)
+            # A card update or thread post whose card is not in Slack: is one on its way?
+            waiting = (
+                row.kind != CARD and card is not None and not (card.card_ts and card.card_channel)
+            )
+            outstanding = waiting and self.cards.card_outstanding(session, row.case_id)
         if row.kind == CARD:
             if card is None or card.card_ts:
                 self.claims.settle(claim, "superseded", report)  # case gone, or it has a card
                 return None
             return card.channel, None, card.content  # the case's team channel now
-        if row.kind == CARD_UPDATE or row.in_case_thread:
-            if card is None or not (card.card_ts and card.card_channel):
-                if outstanding:
-                    self.claims.wait_for_card(claim, report)
-                else:
-                    self.claims.settle(claim, "failed", report, "the case has no card in Slack")
-                return None
-            content = card.content if row.kind == CARD_UPDATE else None
-            if row.kind == CARD_UPDATE:
-                return card.card_channel, card.card_ts, content
-            return card.card_channel, card.card_ts, self._content(row)
-        channel = self._direct_message_channel(claim)
-        return channel, row.thread_ts, self._content(row) if row.op != DELETE else None
+        if card is None or not (card.card_ts and card.card_channel):
+            if outstanding:
+                self.claims.wait_for_card(claim, report)
+            else:
+                self.claims.settle(claim, "failed", report, "the case has no card in Slack")
+            return None
+        # A card update changes the card; a thread post goes under it.
+        content = card.content if row.kind == CARD_UPDATE else self._content(row)
+        return card.card_channel, card.card_ts, content
 
     def _call(
         self, row: OutboxMessage, channel: str, thread_ts: str | None, content: SlackMessage | None
     ) -> str:
         if row.op == UPDATE:
             assert content is not None
+            # A card update is told the card's ts where others are told their thread's.
             target = row.target_ts if row.kind != CARD_UPDATE else thread_ts
             self.slack.update(channel, str(target), content)
             return str(target)

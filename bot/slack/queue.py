@@ -42,7 +42,7 @@ class CardSource(Protocol):
     def render_card(self, session: Session, case_id: int) -> CardRender | None:
         """The card of the case as it is now; None if there is no such case."""
 
-    def card_outstanding(self, session: Session, case_id: int, *, except_id: int) -> bool:
+    def card_outstanding(self, session: Session, case_id: int) -> bool:
         """Whether a card post for the case is still on its way."""
 
     def card_posted(self, session: Session, case_id: int, channel_id: str, ts: str) -> bool:
