@@ -24,7 +24,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import migrate
-from bot.cases.rules import Actor, CaseService
+from bot.cases.changes import Actor
+from bot.cases.rules import CaseService
 from bot.clock import SystemClock
 from bot.db import Database
 from bot.desk import parse_desk_config
@@ -34,6 +35,8 @@ from bot.runtime.server import BackgroundServer, make_wsgi_app
 from bot.runtime.settings import Settings
 from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import SlackStandIn
+from bot.sla.policies import SlaPolicies
+from bot.sla.timers import SlaTracker
 from bot.slack.gateway import make_web_client
 from models import EventSource
 
@@ -107,7 +110,11 @@ def bench(args: argparse.Namespace, name: str, db: Database) -> None:
     migrate.upgrade(db)
     with SlackStandIn() as fake:
         desk = parse_desk_config(DESK, source="bench desk")
-        cases = CaseService(desk, Roster(desk, _NoGroups(), SystemClock()), SystemClock())
+        roster, tracker = (
+            Roster(desk, _NoGroups(), SystemClock()),
+            SlaTracker(SlaPolicies(desk.sla, desk.calendars)),
+        )
+        cases = CaseService(desk, roster, SystemClock(), tracker)
         with db.unit_of_work() as session:
             cases.open(session, actor=Actor("U0REQ", EventSource.COMMAND), title="Printer on fire")
         application, idle = casedesk_app(fake, db)

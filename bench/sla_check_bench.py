@@ -131,6 +131,7 @@ def build_check(db: Database) -> SlaCheck:
     cards = CaseSync(desk=desk, clock=clock, cases=cases, sla=tracker)
     return SlaCheck(
         db=db,
+        desk=desk,
         cases=cases,
         tracker=tracker,
         roster=roster,

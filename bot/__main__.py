@@ -27,7 +27,7 @@ from bot.timefmt import duration
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.runtime.assembly import Casedesk
+    from bot.runtime.casedesk import Casedesk
 
 log = logging.getLogger("casedesk")
 

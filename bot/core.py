@@ -1,4 +1,5 @@
-"""What every flow works with: the database, the desk, the clock, the case rules, Slack."""
+"""What every flow works with: the database, the desk, the clock, who is on which team, the
+case rules, the SLA clocks and Slack."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.cases.rules import CaseService
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig
+from bot.roster import Roster
 from bot.sla.timers import SlaTracker
 from bot.slack.gateway import SlackGateway
 
@@ -17,6 +19,7 @@ class Core:
     db: Database
     desk: DeskConfig
     clock: Clock
+    roster: Roster
     cases: CaseService
     sla: SlaTracker
     slack: SlackGateway
@@ -29,6 +32,7 @@ class Flow:
         self.db = core.db
         self.desk = core.desk
         self.clock = core.clock
+        self.roster = core.roster
         self.cases = core.cases
         self.sla = core.sla
         self.slack = core.slack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cases.rules import Actor
+from bot.cases.changes import Actor
 from models import EventSource
 
 

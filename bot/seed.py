@@ -92,6 +92,42 @@ def _advance_id_sequences(db: Database) -> None:
             )
 
 
+_Event = tuple[datetime, str, str, str | None, dict[str, Any]]
+
+
+@dataclass
+class _Life:
+    """One case as its story is written: its row, its events so far, and who plays in it."""
+
+    rng: random.Random
+    now: datetime
+    number: int
+    team_key: str
+    requester: str
+    agent: str
+    opened: datetime
+    case: dict[str, Any]
+    events: list[_Event] = field(default_factory=list)
+    pending_time: timedelta = timedelta(0)
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.case["status"] == "in_progress")
+
+    def happen(
+        self, at: datetime, actor: str, action: str, status_after: str | None = None, **details: Any
+    ) -> bool:
+        """Record an event, unless its moment is yet to come (then it has not happened)."""
+        if at >= self.now:
+            return False
+        self.events.append((at, actor, action, status_after, details))
+        return True
+
+    def breach(self, due: datetime, target: str) -> None:
+        """The breach alert the SLA check would have raised when the target passed."""
+        self.happen(due, "scheduler", "sla_breached", target=target, due_at=due.isoformat())
+
+
 def _life(
     batch: _Batch,
     rng: random.Random,
@@ -102,20 +138,37 @@ def _life(
     now: datetime,
     days: int,
 ) -> int:
+    life = _open(rng, number, team_key, agents, now, days)
+    moment = _first_reply(life, _claim(life))
+    if life.in_progress and rng.random() < 0.25:
+        moment = _wait_for_requester(life, moment)
+    if life.in_progress and rng.random() < 0.08:
+        moment = _escalate(life, moment)
+    closed = _closing_moment(rng, moment)
+    if (
+        life.in_progress
+        and rng.random() < 0.995
+        and life.happen(closed, life.agent, "closed", "closed", resolution="Fixed")
+    ):
+        _resolve(batch, life, closed)
+    event_id = _write_events(batch, life, event_id)
+    batch.cases.append(life.case)
+    return event_id
+
+
+def _open(
+    rng: random.Random,
+    number: int,
+    team_key: str,
+    agents: list[str],
+    now: datetime,
+    days: int,
+) -> _Life:
+    """The case as its requester opens it, at a working moment of the last `days` days."""
     opened = _working_moment(rng, now - timedelta(days=days), now)
     requester = f"U0CUST{rng.randint(1, 500):04d}"
     agent = rng.choice(agents)
     priority = rng.choices(("p1", "p2", "p3", "p4"), weights=(5, 20, 55, 20))[0]
-    events: list[tuple[datetime, str, str, str | None, str | None, dict[str, Any]]] = []
-
-    def happen(
-        at: datetime, actor: str, action: str, status_after: str | None = None, **details: Any
-    ) -> bool:
-        if at >= now:
-            return False
-        events.append((at, actor, action, status_after, None, details))
-        return True
-
     case: dict[str, Any] = {
         "id": number,
         "title": rng.choice(TITLES),
@@ -129,109 +182,157 @@ def _life(
         "opened_at": opened,
         "last_activity_at": opened,
     }
-    happen(opened, requester, "opened", None)
-    claimed = opened + timedelta(minutes=rng.expovariate(1 / 25))
-    if happen(claimed, agent, "claimed", "in_progress"):
-        case.update(
-            status="in_progress", assignee_id=agent, first_assignee_id=agent, claimed_at=claimed
+    life = _Life(rng, now, number, team_key, requester, agent, opened, case)
+    life.happen(opened, requester, "opened", None)
+    return life
+
+
+def _claim(life: _Life) -> datetime:
+    """An agent claims the case (if that moment has come); returns the moment."""
+    claimed = life.opened + timedelta(minutes=life.rng.expovariate(1 / 25))
+    if life.happen(claimed, life.agent, "claimed", "in_progress"):
+        life.case.update(
+            status="in_progress",
+            assignee_id=life.agent,
+            first_assignee_id=life.agent,
+            claimed_at=claimed,
         )
-        case["last_activity_at"] = claimed
-    replied = claimed + timedelta(minutes=rng.expovariate(1 / 20))
-    if case["status"] == "in_progress" and happen(replied, agent, "responded", first_response=True):
-        seconds = int((replied - opened).total_seconds())
+        life.case["last_activity_at"] = claimed
+    return claimed
+
+
+def _first_reply(life: _Life, claimed: datetime) -> datetime:
+    """The agent's first reply, late (and alerted) after four hours; returns its moment."""
+    replied = claimed + timedelta(minutes=life.rng.expovariate(1 / 20))
+    if life.in_progress and life.happen(replied, life.agent, "responded", first_response=True):
+        case = life.case
+        seconds = int((replied - life.opened).total_seconds())
         case.update(
-            first_response_at=replied, first_responder_id=agent, first_response_seconds=seconds
+            first_response_at=replied, first_responder_id=life.agent, first_response_seconds=seconds
         )
         case["first_response_breached"] = seconds > 4 * 3600
         case["last_activity_at"] = replied
         if case["first_response_breached"]:
-            _breach(happen, opened + timedelta(hours=4), "first_response")
-    pending_time = timedelta(0)
-    moment = replied
-    if case["status"] == "in_progress" and rng.random() < 0.25:
-        moment += timedelta(hours=rng.expovariate(1 / 3))
-        waited = timedelta(hours=rng.expovariate(1 / 10))
-        if happen(moment, agent, "pending", "pending", reason="Waiting for logs"):
-            case["status"] = "pending"
-            if happen(
-                moment + waited, requester, "resumed", "in_progress", cause="requester replied"
-            ):
-                case["status"] = "in_progress"
-                pending_time = waited
-                moment += waited
-    if case["status"] == "in_progress" and rng.random() < 0.08:
-        moment += timedelta(hours=rng.expovariate(1 / 2))
-        if happen(moment, agent, "escalated", None, reason="Needs engineering"):
-            case["escalation_level"] = 1
+            life.breach(life.opened + timedelta(hours=4), "first_response")
+    return replied
+
+
+def _wait_for_requester(life: _Life, moment: datetime) -> datetime:
+    """The case waits on the requester a while, then resumes when they reply; returns the
+    moment the story goes on from."""
+    moment += timedelta(hours=life.rng.expovariate(1 / 3))
+    waited = timedelta(hours=life.rng.expovariate(1 / 10))
+    if life.happen(moment, life.agent, "pending", "pending", reason="Waiting for logs"):
+        life.case["status"] = "pending"
+        if life.happen(
+            moment + waited, life.requester, "resumed", "in_progress", cause="requester replied"
+        ):
+            life.case["status"] = "in_progress"
+            life.pending_time = waited
+            moment += waited
+    return moment
+
+
+def _escalate(life: _Life, moment: datetime) -> datetime:
+    moment += timedelta(hours=life.rng.expovariate(1 / 2))
+    if life.happen(moment, life.agent, "escalated", None, reason="Needs engineering"):
+        life.case["escalation_level"] = 1
+    return moment
+
+
+def _closing_moment(rng: random.Random, moment: datetime) -> datetime:
     closed = moment + timedelta(hours=rng.expovariate(1 / 6))
     # A few cases linger for weeks; all but a handful are closed within a month, as in a
     # healthy desk (its backlog is days deep, not a year).
     if rng.random() < 0.1:
         closed += timedelta(days=rng.expovariate(1 / 10))
-    if (
-        case["status"] == "in_progress"
-        and rng.random() < 0.995
-        and happen(closed, agent, "closed", "closed", resolution="Fixed")
-    ):
-        _close(case, agent, closed, opened, pending_time)
-        if rng.random() < 0.06:
-            reopened = closed + timedelta(hours=rng.expovariate(1 / 24))
-            if happen(reopened, requester, "reopened", "in_progress", reason="Still broken"):
-                case.update(
-                    status="in_progress", reopen_count=1, reopened_at=reopened, closed_at=None
-                )
-                case.update(resolution_seconds=None, resolution_breached=None, closed_by=None)
-                again = reopened + timedelta(hours=rng.expovariate(1 / 4))
-                if happen(again, agent, "closed", "closed", resolution="Fixed for real"):
-                    _close(case, agent, again, opened, pending_time + (reopened - closed))
-        if case["resolution_breached"]:
-            _breach(happen, opened + pending_time + timedelta(hours=24), "resolution")
-        # Every closed case is surveyed; about a third of the requesters answer.
-        if case["status"] == "closed" and happen(case["closed_at"], "scheduler", "csat_requested"):
-            answered = case["closed_at"] + timedelta(minutes=rng.randint(5, 600))
-            if rng.random() < 0.35 and answered < now:
-                rating = rng.choices((1, 2, 3, 4, 5), weights=(3, 4, 10, 35, 48))[0]
-                happen(answered, requester, "csat_rated", rating=rating)
-                batch.ratings.append(
-                    {
-                        "case_id": number,
-                        "team_key": team_key,
-                        "requester_id": requester,
-                        "rating": rating,
-                        "comment": None,
-                        "answered_at": answered,
-                        "updated_at": answered,
-                    }
-                )
-    status_before = "open"
-    for at, actor, action, status_after, _, details in sorted(events, key=lambda item: item[0]):
-        changed = status_after is not None and status_after != status_before
-        batch.events.append(
+    return closed
+
+
+def _resolve(batch: _Batch, life: _Life, closed: datetime) -> None:
+    """The case closed at `closed`: sometimes reopened, breached if late, then surveyed."""
+    _close(life.case, life.agent, closed, life.opened, life.pending_time)
+    if life.rng.random() < 0.06:
+        _reopen(life, closed)
+    if life.case["resolution_breached"]:
+        life.breach(life.opened + life.pending_time + timedelta(hours=24), "resolution")
+    _survey(batch, life)
+
+
+def _reopen(life: _Life, closed: datetime) -> None:
+    """The requester reopens the closed case; the agent may close it again for good."""
+    reopened = closed + timedelta(hours=life.rng.expovariate(1 / 24))
+    if not life.happen(reopened, life.requester, "reopened", "in_progress", reason="Still broken"):
+        return
+    life.case.update(status="in_progress", reopen_count=1, reopened_at=reopened, closed_at=None)
+    life.case.update(resolution_seconds=None, resolution_breached=None, closed_by=None)
+    again = reopened + timedelta(hours=life.rng.expovariate(1 / 4))
+    if life.happen(again, life.agent, "closed", "closed", resolution="Fixed for real"):
+        paused = life.pending_time + (reopened - closed)
+        _close(life.case, life.agent, again, life.opened, paused)
+
+
+def _survey(batch: _Batch, life: _Life) -> None:
+    """Every closed case is surveyed; about a third of the requesters answer."""
+    case = life.case
+    if case["status"] != "closed":
+        return  # reopened and not closed again yet
+    if not life.happen(case["closed_at"], "scheduler", "csat_requested"):
+        return
+    answered = case["closed_at"] + timedelta(minutes=life.rng.randint(5, 600))
+    if life.rng.random() < 0.35 and answered < life.now:
+        rating = life.rng.choices((1, 2, 3, 4, 5), weights=(3, 4, 10, 35, 48))[0]
+        life.happen(answered, life.requester, "csat_rated", rating=rating)
+        batch.ratings.append(
             {
-                "id": event_id,
-                "case_id": number,
-                "team_key": team_key,
-                "at": at,
-                "actor_id": actor,
-                "action": action,
-                "source": "scheduler" if actor == "scheduler" else "command",
-                "from_value": None,
-                "to_value": None,
-                "status_before": status_before if changed else None,
-                "status_after": status_after if changed else None,
-                "details": details,
+                "case_id": life.number,
+                "team_key": life.team_key,
+                "requester_id": life.requester,
+                "rating": rating,
+                "comment": None,
+                "answered_at": answered,
+                "updated_at": answered,
             }
         )
+
+
+def _write_events(batch: _Batch, life: _Life, event_id: int) -> int:
+    """The case's events as rows, in time order, numbered from `event_id`; returns the next
+    free id. Only an event that changed the status records its status before and after."""
+    status_before = "open"
+    for at, actor, action, status_after, details in sorted(life.events, key=lambda item: item[0]):
+        changed = status_after is not None and status_after != status_before
+        status_change = (status_before, status_after) if changed else (None, None)
+        batch.events.append(_event_row(life, event_id, at, actor, action, status_change, details))
         if changed and status_after is not None:
             status_before = status_after
         event_id += 1
-    batch.cases.append(case)
     return event_id
 
 
-def _breach(happen: Callable[..., bool], due: datetime, target: str) -> None:
-    """The breach alert the SLA check would have raised when the target passed."""
-    happen(due, "scheduler", "sla_breached", target=target, due_at=due.isoformat())
+def _event_row(
+    life: _Life,
+    event_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    status_change: tuple[str | None, str | None],
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "case_id": life.number,
+        "team_key": life.team_key,
+        "at": at,
+        "actor_id": actor,
+        "action": action,
+        "source": "scheduler" if actor == "scheduler" else "command",
+        "from_value": None,
+        "to_value": None,
+        "status_before": status_change[0],
+        "status_after": status_change[1],
+        "details": details,
+    }
 
 
 def _close(

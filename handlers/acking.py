@@ -19,19 +19,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
 from bot.inbox import Inbox
 from bot.requester import Requester
+from bot.runtime.casedesk import Casedesk
 from bot.slack.blocks import SlackMessage
 from handlers.context import casedesk
 from handlers.inbox import request_key_of
 from models import EventSource
-
-if TYPE_CHECKING:
-    from bot.runtime.assembly import Casedesk
 
 log = logging.getLogger(__name__)
 

@@ -1,32 +1,26 @@
-"""Buttons: on the case card, in case threads and in ephemeral lists."""
+"""Buttons: on the case card, in case threads, alerts, App Home and ephemeral lists."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import App
 
-from bot.cases.flow import parse_case_number
-from bot.cases.views.replies import notice
-from bot.errors import CasedeskError
+from bot.cases.views.buttons import BY_ACTION_ID, CASE_BUTTONS, Press, read_case_value
+from bot.cases.views.refusals import describe
+from bot.cases.views.replies import ListPage, notice
+from bot.csat.views import read_rating_value
 from bot.ids import ActionId
+from bot.refusals import Refusal
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage, action_id_pattern
 from handlers.acking import Interaction, after_ack
-from models import CaseAction, EventSource
-
-_MODAL_BUTTONS = {
-    ActionId.ESCALATE: CaseAction.ESCALATED,
-    ActionId.CLOSE: CaseAction.CLOSED,
-    ActionId.REOPEN: CaseAction.REOPENED,
-}
+from models import EventSource
 
 
 def register(app: App) -> None:
-    app.action(ActionId.CLAIM.value)(claim_button)
-    for action_id in _MODAL_BUTTONS:
-        app.action(action_id.value)(modal_button)
+    for case_button in CASE_BUTTONS:
+        app.action(case_button.action_id.value)(case_button_pressed)
     app.action(ActionId.LIST_MORE.value)(list_more_button)
     app.action(ActionId.OPEN_LINK.value)(link_button)
     # One button per rating in one block: `csat_rate:1`..`csat_rate:5` (plain `csat_rate` on
@@ -36,21 +30,14 @@ def register(app: App) -> None:
 
 
 @after_ack
-def claim_button(request: Interaction) -> None:
-    number = _case_number(request)
-    if number is not None:
-        _answer(request, request.app.flows.claim(_clicker(request), number))
-
-
-@after_ack
-def modal_button(request: Interaction) -> None:
-    """Escalate, Close and Reopen ask for a reason in a modal first."""
+def case_button_pressed(request: Interaction) -> None:
+    """Claim, Escalate, Close, Reopen...: what the button is declared to do."""
     number = _case_number(request)
     if number is None:
         return
-    case_action = _MODAL_BUTTONS[ActionId(_action(request)["action_id"])]
-    trigger_id = request.body.get("trigger_id")
-    reply = request.app.flows.open_case_modal(_clicker(request), number, case_action, trigger_id)
+    case_button = BY_ACTION_ID[_action(request)["action_id"]]
+    press = Press(_clicker(request), number, request.body.get("trigger_id"))
+    reply = case_button.press(request.app.flows, press)
     if reply is not None:
         _answer(request, reply)
 
@@ -58,12 +45,12 @@ def modal_button(request: Interaction) -> None:
 @after_ack
 def list_more_button(request: Interaction) -> None:
     try:
-        page = json.loads(_action(request).get("value") or "{}")
-        view, team, offset = str(page["view"]), page.get("team"), int(page["offset"])
-    except (ValueError, KeyError, TypeError):
-        _answer(request, notice("That list is out of date; run `/case list` again."))
+        page = ListPage.read(_action(request).get("value"))
+    except Refusal as refusal:
+        _answer(request, notice(describe(refusal)))
         return
-    reply = request.app.flows.list_cases(_clicker(request), view=view, team_key=team, offset=offset)
+    flows, who = request.app.flows, _clicker(request)
+    reply = flows.list_cases(who, view=page.view, team_key=page.team, offset=page.offset)
     request.reply(reply, replace_original=True)
 
 
@@ -75,10 +62,9 @@ def link_button(request: Interaction) -> None:
 @after_ack
 def csat_rate_button(request: Interaction) -> None:
     try:
-        number_text, _, rating_text = str(_action(request).get("value") or "").partition(":")
-        number, rating = parse_case_number(number_text), int(rating_text)
-    except (CasedeskError, ValueError):
-        _answer(request, notice("That survey is out of date."))
+        number, rating = read_rating_value(_action(request).get("value"))
+    except Refusal as refusal:
+        _answer(request, notice(describe(refusal)))
         return
     _answer(request, request.app.flows.rate(_clicker(request), number, rating))
 
@@ -107,9 +93,9 @@ def _clicker(request: Interaction) -> Requester:
 def _case_number(request: Interaction) -> int | None:
     """The case a button points at; None (and the clicker told) if it points at none."""
     try:
-        return parse_case_number(_action(request).get("value"))
-    except CasedeskError as error:
-        _answer(request, notice(error.message))
+        return read_case_value(_action(request).get("value"))
+    except Refusal as refusal:
+        _answer(request, notice(describe(refusal)))
         return None
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import BoltContext
 
-if TYPE_CHECKING:
-    from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 
 
 def casedesk(context: BoltContext) -> Casedesk:

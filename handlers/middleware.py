@@ -88,6 +88,12 @@ def payload_problem(body: Any) -> Problem:
 
 
 def _bolt_fields_problem(body: dict[str, Any]) -> Problem:
+    # In this order: each check reads only what the ones before it found well shaped.
+    return _containers_problem(body) or _event_objects_problem(body) or _ids_problem(body)
+
+
+def _containers_problem(body: dict[str, Any]) -> Problem:
+    """The objects, and lists of objects, at the top of the body."""
     for key in (*_NESTED, "view", "container", "state"):
         if key in body and not isinstance(body[key], dict):
             return f"{key} is not an object"
@@ -98,19 +104,35 @@ def _bolt_fields_problem(body: dict[str, Any]) -> Problem:
         isinstance(item.get("response_url"), str) for item in body["response_urls"]
     ):
         return "a response URL is not text"
-    nested = [body, *(body[key] for key in _NESTED if key in body)]
+    return None
+
+
+def _event_objects_problem(body: dict[str, Any]) -> Problem:
     event = body.get("event")
     if isinstance(event, dict):
         for key in _NESTED[1:]:
             if event.get(key) is not None and not isinstance(event[key], dict):
                 return f"event.{key} is not an object"
-        nested += [event[key] for key in _NESTED[1:] if event.get(key) is not None]
-    nested += body.get("authorizations") or []
-    for item in nested:
+    return None
+
+
+def _ids_problem(body: dict[str, Any]) -> Problem:
+    """The user, team, channel and enterprise Bolt reads to build its context."""
+    for item in _context_objects(body):
         for key in ("user", "team", "channel", "enterprise"):
             if item.get(key) is not None and not isinstance(item[key], str | dict):
                 return f"{key} is neither an id nor an object"
     return None
+
+
+def _context_objects(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body, the objects nested in it and in its event, and its authorizations."""
+    nested = [body, *(body[key] for key in _NESTED if key in body)]
+    event = body.get("event")
+    if isinstance(event, dict):
+        nested += [event[key] for key in _NESTED[1:] if event.get(key) is not None]
+    nested += body.get("authorizations") or []
+    return nested
 
 
 def _list_of_objects(value: Any) -> bool:

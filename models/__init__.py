@@ -1,12 +1,13 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base, UTCDateTime
-from models.case import OPEN_STATUSES, Case, CaseStatus, CaseThread
+from models.case import MAX_CASE_NUMBER, OPEN_STATUSES, Case, CaseStatus, CaseThread
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent, SlackRequest
 from models.metrics import CsatResponse, SummaryPost
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 
 __all__ = [
+    "MAX_CASE_NUMBER",
     "OPEN_STATUSES",
     "Base",
     "Case",

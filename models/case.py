@@ -22,6 +22,9 @@ class CaseStatus(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+# Case numbers are INTEGER columns: a number past this one points at no case, on any database.
+MAX_CASE_NUMBER = 2**31 - 1
+
 # Spelled as a list rather than "!= closed" so queries can use the (team, status, ...) index.
 OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.PENDING)
 

@@ -20,14 +20,18 @@ from slack_driver import SlackDriver
 from sqlalchemy import text
 
 from bot import migrate
-from bot.cases.rules import Actor, CaseService
+from bot.cases.changes import Actor
+from bot.cases.rules import CaseService
 from bot.clock import ManualClock
 from bot.db import Database, scratch_schema
 from bot.desk import DeskConfig, parse_desk_config
 from bot.roster import Roster, UsergroupLookupError
-from bot.runtime.assembly import Casedesk, build_app, build_casedesk
+from bot.runtime.assembly import build_app, build_casedesk
+from bot.runtime.casedesk import Casedesk
 from bot.runtime.server import BackgroundServer, make_wsgi_app
 from bot.runtime.settings import Settings
+from bot.sla.policies import SlaPolicies
+from bot.sla.timers import SlaTracker
 from bot.slack.gateway import make_web_client
 from models import Base, EventSource
 
@@ -172,8 +176,16 @@ def roster(desk_config: DeskConfig, clock: ManualClock) -> Roster:
 
 
 @pytest.fixture
-def cases(desk_config: DeskConfig, roster: Roster, clock: ManualClock) -> CaseService:
-    return CaseService(desk_config, roster, clock)
+def sla_tracker(desk_config: DeskConfig) -> SlaTracker:
+    return SlaTracker(SlaPolicies(desk_config.sla, desk_config.calendars))
+
+
+@pytest.fixture
+def cases(
+    desk_config: DeskConfig, roster: Roster, clock: ManualClock, sla_tracker: SlaTracker
+) -> CaseService:
+    """The case rules as the app builds them: every change replays the case's SLA clocks."""
+    return CaseService(desk_config, roster, clock, sla_tracker)
 
 
 def actor(user_id: str, source: EventSource = EventSource.COMMAND) -> Actor:

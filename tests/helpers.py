@@ -1,5 +1,6 @@
-"""Helpers several test modules share: reading what the app sent to Slack, reading a case back
-from the database, running the app's jobs, and running `python -m bot` as a process."""
+"""Helpers several test modules share: spans of time, reading what the app sent to Slack,
+reading a case back from the database, running the app's jobs, and running `python -m bot` as a
+process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,15 +17,21 @@ from urllib.parse import urlencode
 from conftest import REQUESTER, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
+from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.runtime.assembly import Casedesk, build_casedesk
+from bot.runtime.assembly import build_casedesk
+from bot.runtime.casedesk import Casedesk
 from bot.runtime.scheduler import find_job
 from models import Case
 
 Json = dict[str, Any]
 
 REPO = Path(__file__).resolve().parents[1]
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 # What people see
@@ -86,6 +94,19 @@ def command_form(
     )
 
 
+def click_payload(user: str, trigger_id: str, **where: Any) -> Json:
+    """A `block_actions` payload as Slack sends it for `user`'s click; `where` holds the rest:
+    what was clicked in (channel, container, message or view), the response URL, the actions."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": user, "team_id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": trigger_id,
+        **where,
+    }
+
+
 # The app behind Slack
 
 
@@ -101,6 +122,11 @@ def case_row(casedesk: Casedesk, number: int = 1) -> Case:
         case = session.get(Case, number)
     assert case is not None, f"case #{number} was not saved"
     return case
+
+
+def case_count(casedesk: Casedesk) -> int:
+    with casedesk.db.read_only() as session:
+        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
 
 
 @contextmanager

@@ -13,7 +13,8 @@ from typing import Any
 from conftest import DESK_YAML
 
 from bot.clock import ManualClock
-from bot.sandbox.runner import Sandbox, start_sandbox
+from bot.sandbox.actions import Sandbox
+from bot.sandbox.runner import start_sandbox
 
 # Monday 08:00 UTC (09:00 in Berlin); short 24x7 targets so a few clicks of the clock breach.
 SANDBOX_START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from fake_slack import RESPONSE_URL, FakeSlack
 from helpers import Json
 from slack_driver import SlackDriver
 
-from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 from bot.sandbox.signed import HttpResult
 
 BURST = 200

@@ -8,7 +8,7 @@ from slack_driver import SlackDriver
 from sqlalchemy import select
 
 from bot.ids import ActionId
-from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 from models import Case, CaseEvent
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.cases.commands import CaseCommand, parse_case_command
-from bot.errors import BadInput
+from bot.cases.views.refusals import describe
+from bot.refusals import BadInput
 
 
 def refusal(text: str) -> str:
     with pytest.raises(BadInput) as raised:
         parse_case_command(text)
-    return raised.value.message
+    return describe(raised.value)
 
 
 # Case references

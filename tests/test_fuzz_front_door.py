@@ -17,14 +17,13 @@ from urllib.parse import urlencode
 import pytest
 from conftest import AGENT, MANAGER, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
+from helpers import Json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_driver import SlackDriver
 
 from bot.cases.commands import USAGE
 from bot.ids import ActionId, BlockId, CallbackId
-
-Json = dict[str, Any]
 
 # Examples per kind of request on SQLite; PostgreSQL runs a third of them.
 EXAMPLES = 300

@@ -12,15 +12,16 @@ from urllib.parse import urlencode
 
 from conftest import AGENT, HELP_CHANNEL, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row, command_form
+from front_door_helpers import block_actions
+from helpers import case_count, case_row, command_form
 from slack_driver import HttpResult, SlackDriver
 from sqlalchemy import func, select
 
 from bot.cases.repeats import REPEAT_OPEN_WINDOW
 from bot.clock import ManualClock
 from bot.ids import ActionId
-from bot.runtime.assembly import Casedesk
-from models import Case, CaseAction, CaseEvent
+from bot.runtime.casedesk import Casedesk
+from models import CaseAction, CaseEvent
 
 
 def replay(slack: SlackDriver, body: str) -> tuple[HttpResult, HttpResult]:
@@ -38,11 +39,6 @@ def slash_command_body(key: str, fake: FakeSlack, text: str) -> str:
     return command_form(
         text, response_url=fake.response_url(key), trigger_id=f"13345224609.738474920.{key}"
     )
-
-
-def case_count(casedesk: Casedesk) -> int:
-    with casedesk.db.read_only() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
 
 
 def claims(casedesk: Casedesk) -> int:
@@ -84,18 +80,13 @@ def test_a_button_click_replayed_claims_once_and_answers_once(
 ) -> None:
     slack.command(REQUESTER, "open Printer on fire")
     card_ts = fake_slack.messages(SUPPORT_CHANNEL)[0]["ts"]
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": AGENT, "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "13345224609.738474920.claim",
-        "channel": {"id": SUPPORT_CHANNEL},
-        "container": {"type": "message", "channel_id": SUPPORT_CHANNEL, "message_ts": card_ts},
-        "message": {"ts": card_ts, "text": ""},
-        "response_url": fake_slack.response_url("claim"),
-        "actions": [{"type": "button", "action_id": ActionId.CLAIM, "value": "1"}],
-    }
+    payload = block_actions(
+        fake_slack,
+        trigger_id="13345224609.738474920.claim",
+        container={"type": "message", "channel_id": SUPPORT_CHANNEL, "message_ts": card_ts},
+        message={"ts": card_ts, "text": ""},
+        response_url=fake_slack.response_url("claim"),
+    )
 
     first, second = replay(slack, urlencode({"payload": json.dumps(payload)}))
 

@@ -1,6 +1,6 @@
 """A request the bot acknowledged is carried out once: kept before the ack, marked done by
 the change it causes, and carried out again by the next process when the first one died
-before finishing it (tests/test_slack_outages.py kills a real process for this)."""
+before finishing it (tests/test_bot_killed_mid_burst.py kills a real process for this)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.ids import ActionId
 from bot.inbox import KEEP_DONE, MAX_ATTEMPTS, WORK_LEASE, request_key
 from bot.requester import Requester
-from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 from models import Case, EventSource, ProcessedSlackEvent, SlackRequest
 
 FORM = "application/x-www-form-urlencoded"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.desk import DeskConfig
-from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 from models import CaseEvent, SlaAlert
 
 SLA_YAML = """

@@ -8,8 +8,6 @@ import json
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -17,15 +15,16 @@ from urllib.parse import urlencode
 
 from conftest import AGENT, AGENT_2, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack, validate_blocks
-from helpers import Json, case_row, command_form
+from front_door_helpers import block_actions, post_raw
+from helpers import Json, case_count, case_row, command_form
 from slack_driver import HttpResult, SlackDriver
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.ids import ActionId
-from bot.runtime.assembly import Casedesk
+from bot.runtime.casedesk import Casedesk
 from bot.sandbox.signed import HttpResult as SignedResult
-from models import Case, CaseAction, CaseEvent
+from models import CaseAction, CaseEvent
 
 # What users type, and how Slack delivers it: real mentions and links arrive as <…> markup,
 # typed `&`, `<` and `>` arrive as entities.
@@ -37,30 +36,10 @@ MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 # Helpers
 
 
-def post_unsigned(slack: SlackDriver, body: str) -> HttpResult:
-    """A POST with no Slack headers at all."""
-    request = urllib.request.Request(
-        slack.url + "/slack/events",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return HttpResult(response.status, response.read().decode())
-    except urllib.error.HTTPError as error:
-        return HttpResult(error.code, error.read().decode())
-
-
 def post_and_settle(slack: SlackDriver, body: str) -> HttpResult:
     result = slack.post(body)
     assert slack.executor.wait_idle(timeout=30), "the app did not finish its work in time"
     return result
-
-
-def case_count(casedesk: Casedesk) -> int:
-    with casedesk.db.read_only() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
 
 
 def actions_of(casedesk: Casedesk, number: int = 1) -> list[CaseAction]:
@@ -154,7 +133,7 @@ def test_a_correctly_signed_request_ten_minutes_old_is_refused(
 
 
 def test_a_request_without_slack_headers_is_refused(slack: SlackDriver, casedesk: Casedesk) -> None:
-    result = post_unsigned(slack, command_form("open Unsigned"))
+    result = post_raw(slack, command_form("open Unsigned"), headers={})
 
     assert result.status == 401
     assert case_count(casedesk) == 0
@@ -175,15 +154,13 @@ def test_a_button_click_without_a_user_gets_a_polite_answer_and_changes_nothing(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
 ) -> None:
     open_case(slack)
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "trigger-nouser",
-        "channel": {"id": SUPPORT_CHANNEL},
-        "response_url": fake_slack.response_url("nouser"),
-        "actions": [{"type": "button", "action_id": ActionId.CLAIM, "value": "1"}],
-    }
+    payload = block_actions(
+        fake_slack,
+        user=...,
+        trigger_id="trigger-nouser",
+        container=...,
+        response_url=fake_slack.response_url("nouser"),
+    )
 
     result = post_and_settle(slack, urlencode({"payload": json.dumps(payload)}))
 

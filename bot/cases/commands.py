@@ -1,57 +1,31 @@
-"""Parsing the text of `/case ...` into a `CaseCommand`. Pure: no database, no Slack."""
+"""The `/case` subcommands, each declared once: name, usage line, who it is for, how its
+text is parsed and which flow carries it out. Help and "did you mean" come from here.
+
+Parsing is pure (no database, no Slack): `parse_case_command` turns the text into a
+`CaseCommand` or refuses with data (`bot.cases.refusals`).
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from bot.cases.guards import Audience
+from bot.cases.refusals import BadCaseReference, UnknownPeriod, UnknownPerson
 from bot.desk import PRIORITY_KEYS
-from bot.errors import BadInput
 from bot.metrics import STATS_WINDOWS
-from bot.text import escape, from_slack, parse_user_reference
+from bot.text import from_slack, parse_user_reference
+from models import CaseAction
 
-SUBCOMMANDS = (
-    "open",
-    "claim",
-    "assign",
-    "unassign",
-    "escalate",
-    "pending",
-    "resume",
-    "close",
-    "reopen",
-    "note",
-    "priority",
-    "sla",
-    "show",
-    "list",
-    "stats",
-    "help",
-)
-
-USAGE = {
-    "open": "/case open [p1-p4] [team:<key>] <title>",
-    "claim": "/case claim <case>",
-    "assign": "/case assign <case> @user",
-    "unassign": "/case unassign <case>",
-    "escalate": "/case escalate <case> [to <team>] <reason>",
-    "pending": "/case pending <case> <what we wait for>",
-    "resume": "/case resume <case>",
-    "close": "/case close <case> <resolution>",
-    "reopen": "/case reopen <case> <reason>",
-    "note": "/case note <case> <text>",
-    "priority": "/case priority <case> <p1-p4>",
-    "sla": "/case sla <case>",
-    "show": "/case show <case>",
-    "list": "/case list [mine|open|unassigned|escalated|pending|closed] [team:<key>]",
-    "stats": "/case stats [team:<key>] [today|yesterday|7d|30d]",
-    "help": "/case help",
-}
+if TYPE_CHECKING:
+    from bot.cases.flow import CaseFlows
+    from bot.requester import Requester
+    from bot.slack.blocks import SlackMessage
 
 _CASE_REFERENCE = re.compile(r"^#?(\d{1,9})$")
-# Case numbers are INTEGER columns: a number past this one points at no case, on any database.
-MAX_CASE_NUMBER = 2**31 - 1
 _TEAM_OPTION = re.compile(r"^team:(\S+)$", re.IGNORECASE)
 
 
@@ -67,34 +41,62 @@ class CaseCommand:
     suggestion: str | None = None  # for help: what an unknown subcommand probably meant
 
 
-def parse_case_command(raw_text: str) -> CaseCommand:
-    """Parse `/case` text. Unknown subcommands and empty text become `help`."""
-    text = from_slack(raw_text).strip()
-    if not text:
-        return CaseCommand("help")
-    name, rest = _first_word(text)
-    name = name.lower()
-    if name not in SUBCOMMANDS:
-        close = difflib.get_close_matches(name, SUBCOMMANDS, n=1, cutoff=0.6)
-        return CaseCommand("help", text=name, suggestion=close[0] if close else None)
-    rest = rest.strip()
-    if name == "open":
-        return _parse_open(rest)
-    if name == "list":
-        return _parse_list(rest)
-    if name == "stats":
-        return _parse_stats(rest)
-    if name == "help":
-        return CaseCommand("help")
-    number, rest = _take_case_reference(name, rest)
-    if name == "assign":
-        return _parse_assign(number, rest)
-    if name == "escalate":
-        return _parse_escalate(number, rest)
-    return CaseCommand(name, number=number, text=rest)
+@dataclass(frozen=True)
+class Invocation:
+    """A parsed command, who typed it, and the trigger a modal can be opened with."""
+
+    command: CaseCommand
+    who: Requester
+    trigger_id: str | None
+
+    @property
+    def number(self) -> int:
+        return self.command.number or 0
+
+    @property
+    def text(self) -> str:
+        return self.command.text
 
 
-def _parse_open(rest: str) -> CaseCommand:
+Run = Callable[["CaseFlows", Invocation], "SlackMessage | None"]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    audience: Audience  # who may use it; the rules check it again under the row lock
+    run: Run
+    parse: Callable[[str, str], CaseCommand]  # (name, the text after it) -> the command
+
+
+# Parsers
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """Split off the first word at any whitespace (people put text on the next line too),
+    keeping the rest exactly as typed."""
+    parts = text.split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _take_case_reference(name: str, rest: str) -> tuple[int, str]:
+    reference, remainder = _first_word(rest)
+    match = _CASE_REFERENCE.match(reference)
+    if not match:
+        raise BadCaseReference(name, reference)
+    return int(match.group(1)), remainder
+
+
+def _numbered(name: str, rest: str) -> CaseCommand:
+    """`<name> <case> [text]`: most subcommands."""
+    number, text = _take_case_reference(name, rest)
+    return CaseCommand(name, number=number, text=text)
+
+
+def _parse_open(name: str, rest: str) -> CaseCommand:
     """Options come first, in any order: `p2 team:billing Printer on fire`."""
     priority = team = None
     words = rest.split()
@@ -110,10 +112,10 @@ def _parse_open(rest: str) -> CaseCommand:
         consumed += 1
     # Split off only the options, so the title keeps the user's own spacing.
     title = rest.split(None, consumed)[consumed] if consumed < len(words) else ""
-    return CaseCommand("open", text=title.strip(), priority=priority, team=team)
+    return CaseCommand(name, text=title.strip(), priority=priority, team=team)
 
 
-def _parse_list(rest: str) -> CaseCommand:
+def _parse_list(name: str, rest: str) -> CaseCommand:
     view, team = "open", None
     for word in rest.split():
         team_match = _TEAM_OPTION.match(word)
@@ -121,10 +123,10 @@ def _parse_list(rest: str) -> CaseCommand:
             team = team_match.group(1).lower()
         else:
             view = word.lower()
-    return CaseCommand("list", view=view, team=team)
+    return CaseCommand(name, view=view, team=team)
 
 
-def _parse_stats(rest: str) -> CaseCommand:
+def _parse_stats(name: str, rest: str) -> CaseCommand:
     window, team = "today", None
     for word in rest.split():
         team_match = _TEAM_OPTION.match(word)
@@ -133,51 +135,160 @@ def _parse_stats(rest: str) -> CaseCommand:
         elif word.lower() in STATS_WINDOWS:
             window = word.lower()
         else:
-            raise BadInput(f"`{escape(word)}` is not a period. Usage: `{USAGE['stats']}`.")
-    return CaseCommand("stats", view=window, team=team)
+            raise UnknownPeriod(word)
+    return CaseCommand(name, view=window, team=team)
 
 
-def _parse_assign(number: int, rest: str) -> CaseCommand:
+def _parse_assign(name: str, rest: str) -> CaseCommand:
+    number, rest = _take_case_reference(name, rest)
     target, _ = _first_word(rest)
     user_id = parse_user_reference(target) if target else None
     if user_id is None:
-        raise BadInput(
-            f"Whom should case #{number} go to? `{USAGE['assign']}`, picking the person from "
-            "Slack's @-autocomplete"
-            + (f" (I could not tell who `{escape(target)}` is)." if target else ".")
-        )
-    return CaseCommand("assign", number=number, user_id=user_id)
+        raise UnknownPerson(number, target)
+    return CaseCommand(name, number=number, user_id=user_id)
 
 
-def _parse_escalate(number: int, rest: str) -> CaseCommand:
+def _parse_escalate(name: str, rest: str) -> CaseCommand:
     """`escalate N [to <team> | team:<key>] <reason>`; the reason keeps its spacing."""
+    number, rest = _take_case_reference(name, rest)
     first, remainder = _first_word(rest)
     if first.lower() == "to" and remainder:
         team, reason = _first_word(remainder)
         return CaseCommand(
-            "escalate", number=number, team=team.lower().removeprefix("team:"), text=reason
+            name, number=number, team=team.lower().removeprefix("team:"), text=reason
         )
     team_match = _TEAM_OPTION.match(first)
     if team_match:
-        return CaseCommand(
-            "escalate", number=number, team=team_match.group(1).lower(), text=remainder
+        return CaseCommand(name, number=number, team=team_match.group(1).lower(), text=remainder)
+    return CaseCommand(name, number=number, text=rest)
+
+
+def _parse_help(name: str, rest: str) -> CaseCommand:
+    return CaseCommand(name)
+
+
+# What each subcommand runs
+
+
+def _open(flows: CaseFlows, run: Invocation) -> SlackMessage | None:
+    command = run.command
+    if not command.text:
+        return flows.open_modal(run.who, run.trigger_id)
+    return flows.open_case(
+        run.who, title=command.text, priority=command.priority, team_key=command.team
+    )
+
+
+def _escalate(flows: CaseFlows, run: Invocation) -> SlackMessage | None:
+    team = run.command.team
+    if not run.text:
+        return flows.open_case_modal(
+            run.who, run.number, CaseAction.ESCALATED, run.trigger_id, to_team_key=team
         )
-    return CaseCommand("escalate", number=number, text=rest)
+    return flows.escalate(run.who, run.number, reason=run.text, to_team_key=team)
 
 
-def _take_case_reference(name: str, rest: str) -> tuple[int, str]:
-    reference, remainder = _first_word(rest)
-    match = _CASE_REFERENCE.match(reference)
-    if not match:
-        what = f"`{escape(reference)}` is not a case number." if reference else "Which case?"
-        raise BadInput(f"{what} Usage: `{USAGE[name]}` (a case is `42` or `#42`).")
-    return int(match.group(1)), remainder
+def _close(flows: CaseFlows, run: Invocation) -> SlackMessage | None:
+    if not run.text:
+        return flows.open_case_modal(run.who, run.number, CaseAction.CLOSED, run.trigger_id)
+    return flows.close(run.who, run.number, run.text)
 
 
-def _first_word(text: str) -> tuple[str, str]:
-    """Split off the first word at any whitespace (people put text on the next line too),
-    keeping the rest exactly as typed."""
-    parts = text.split(None, 1)
-    if not parts:
-        return "", ""
-    return parts[0], parts[1] if len(parts) > 1 else ""
+def _help(flows: CaseFlows, run: Invocation) -> SlackMessage:
+    return flows.help(SUBCOMMANDS, unknown=run.text, suggestion=run.command.suggestion)
+
+
+ANYONE, REQUESTER_OR_TEAM, TEAM = Audience.ANYONE, Audience.REQUESTER_OR_TEAM, Audience.TEAM
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("open", "/case open [p1-p4] [team:<key>] <title>", ANYONE, _open, _parse_open),
+    Subcommand(
+        "claim", "/case claim <case>", TEAM, lambda f, r: f.claim(r.who, r.number), _numbered
+    ),
+    Subcommand(
+        "assign",
+        "/case assign <case> @user",
+        TEAM,
+        lambda f, r: f.assign(r.who, r.number, r.command.user_id or ""),
+        _parse_assign,
+    ),
+    Subcommand(
+        "unassign",
+        "/case unassign <case>",
+        TEAM,
+        lambda f, r: f.unassign(r.who, r.number),
+        _numbered,
+    ),
+    Subcommand(
+        "escalate", "/case escalate <case> [to <team>] <reason>", TEAM, _escalate, _parse_escalate
+    ),
+    Subcommand(
+        "pending",
+        "/case pending <case> <what we wait for>",
+        TEAM,
+        lambda f, r: f.pending(r.who, r.number, r.text),
+        _numbered,
+    ),
+    Subcommand(
+        "resume",
+        "/case resume <case>",
+        REQUESTER_OR_TEAM,
+        lambda f, r: f.resume(r.who, r.number),
+        _numbered,
+    ),
+    Subcommand("close", "/case close <case> <resolution>", TEAM, _close, _numbered),
+    Subcommand(
+        "reopen",
+        "/case reopen <case> <reason>",
+        REQUESTER_OR_TEAM,
+        lambda f, r: f.reopen(r.who, r.number, r.text),
+        _numbered,
+    ),
+    Subcommand(
+        "note",
+        "/case note <case> <text>",
+        TEAM,
+        lambda f, r: f.note(r.who, r.number, r.text),
+        _numbered,
+    ),
+    Subcommand(
+        "priority",
+        "/case priority <case> <p1-p4>",
+        TEAM,
+        lambda f, r: f.set_priority(r.who, r.number, r.text),
+        _numbered,
+    ),
+    Subcommand("sla", "/case sla <case>", ANYONE, lambda f, r: f.explain_sla(r.number), _numbered),
+    Subcommand("show", "/case show <case>", ANYONE, lambda f, r: f.show(r.number), _numbered),
+    Subcommand(
+        "list",
+        "/case list [mine|open|unassigned|escalated|pending|closed] [team:<key>]",
+        ANYONE,
+        lambda f, r: f.list_cases(r.who, view=r.command.view, team_key=r.command.team),
+        _parse_list,
+    ),
+    Subcommand(
+        "stats",
+        "/case stats [team:<key>] [today|yesterday|7d|30d]",
+        ANYONE,
+        lambda f, r: f.stats(r.who, window=r.command.view, team_key=r.command.team),
+        _parse_stats,
+    ),
+    Subcommand("help", "/case help", ANYONE, _help, _parse_help),
+)
+BY_NAME = {subcommand.name: subcommand for subcommand in SUBCOMMANDS}
+USAGE = {subcommand.name: subcommand.usage for subcommand in SUBCOMMANDS}
+
+
+def parse_case_command(raw_text: str) -> CaseCommand:
+    """Parse `/case` text. Unknown subcommands and empty text become `help`."""
+    text = from_slack(raw_text).strip()
+    if not text:
+        return CaseCommand("help")
+    name, rest = _first_word(text)
+    name = name.lower()
+    subcommand = BY_NAME.get(name)
+    if subcommand is None:
+        close = difflib.get_close_matches(name, BY_NAME, n=1, cutoff=0.6)
+        return CaseCommand("help", text=name, suggestion=close[0] if close else None)
+    return subcommand.parse(name, rest.strip())

@@ -12,33 +12,36 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from bot.cases.commands import MAX_CASE_NUMBER, CaseCommand, parse_case_command
+from bot.cases.changes import CaseChange
+from bot.cases.commands import BY_NAME, Invocation, Subcommand, parse_case_command
 from bot.cases.queries import latest_events, list_cases
+from bot.cases.refusals import Outdated
 from bot.cases.repeats import JustOpened
-from bot.cases.rules import CaseChange
 from bot.cases.sync import CaseSync
 from bot.cases.views import modals
+from bot.cases.views.confirmations import confirmation, just_opened
+from bot.cases.views.refusals import describe
 from bot.cases.views.replies import (
     PAGE_SIZE,
     case_details,
     case_list,
     delivery_note,
+    form_not_opened,
     help_message,
     notice,
     sla_explanation,
 )
 from bot.core import Core, Flow
-from bot.csat.service import CsatService
+from bot.csat.flow import Surveys
 from bot.csat.views import comment_modal, thanks
-from bot.errors import AlreadyDone, BadInput, CasedeskError
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
+from bot.refusals import AlreadyDone, Refusal
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
 from bot.slack.outbox import OutboxDeliverer
-from bot.text import mention
-from models import Case, CaseAction
+from models import CaseAction
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +56,14 @@ class CaseFlows(Flow):
         core: Core,
         *,
         sync: CaseSync,
-        csat: CsatService,
+        surveys: Surveys,
         outbox: OutboxDeliverer,
         insights: InsightFlows,
         inbox: Inbox,
     ) -> None:
         super().__init__(core)
         self.sync = sync
-        self.csat = csat
+        self.surveys = surveys
         self.outbox = outbox
         self.insights = insights
         self.inbox = inbox
@@ -70,59 +73,22 @@ class CaseFlows(Flow):
     def run_command_text(
         self, text: str, who: Requester, *, trigger_id: str | None
     ) -> SlackMessage | None:
+        """Carry out `/case <text>`. None means a modal was opened instead."""
         try:
             command = parse_case_command(text)
-        except CasedeskError as error:
-            return notice(error.message)
-        return self.run_command(command, who, trigger_id=trigger_id)
+        except Refusal as refusal:
+            return notice(describe(refusal))
+        return BY_NAME[command.name].run(self, Invocation(command, who, trigger_id))
 
-    def run_command(
-        self, command: CaseCommand, who: Requester, *, trigger_id: str | None
-    ) -> SlackMessage | None:
-        """Carry out a parsed `/case` command. None means a modal was opened instead."""
-        number = command.number or 0
-        match command.name:
-            case "open" if not command.text:
-                return self.open_modal(who, trigger_id)
-            case "open":
-                return self.open_case(
-                    who, title=command.text, priority=command.priority, team_key=command.team
-                )
-            case "claim":
-                return self.claim(who, number)
-            case "assign":
-                return self.assign(who, number, command.user_id or "")
-            case "unassign":
-                return self.unassign(who, number)
-            case "escalate" if not command.text:
-                return self.open_case_modal(
-                    who, number, CaseAction.ESCALATED, trigger_id, to_team_key=command.team
-                )
-            case "escalate":
-                return self.escalate(who, number, reason=command.text, to_team_key=command.team)
-            case "pending":
-                return self.pending(who, number, command.text)
-            case "resume":
-                return self.resume(who, number)
-            case "close" if not command.text:
-                return self.open_case_modal(who, number, CaseAction.CLOSED, trigger_id)
-            case "close":
-                return self.close(who, number, command.text)
-            case "reopen":
-                return self.reopen(who, number, command.text)
-            case "note":
-                return self.note(who, number, command.text)
-            case "priority":
-                return self.set_priority(who, number, command.text)
-            case "sla":
-                return self.explain_sla(number)
-            case "show":
-                return self.show(number)
-            case "list":
-                return self.list_cases(who, view=command.view, team_key=command.team)
-            case "stats":
-                return self.insights.stats(who, window=command.view, team_key=command.team)
-        return help_message(command.text, command.suggestion)
+    def help(
+        self, subcommands: tuple[Subcommand, ...], *, unknown: str, suggestion: str | None
+    ) -> SlackMessage:
+        return help_message(
+            [(entry.audience, entry.usage) for entry in subcommands], unknown, suggestion
+        )
+
+    def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
+        return self.insights.stats(who, window=window, team_key=team_key)
 
     # Changes
 
@@ -147,20 +113,13 @@ class CaseFlows(Flow):
                     team_key=team_key,
                     channel_id=who.channel_id,
                 ),
-                lambda case: f"Opened case #{case.id} {self._filed_with(case.team_key)}.",
             )
         except JustOpened as repeat:
-            return notice(f"You just opened #{repeat.number} {self._filed_with(repeat.team_key)}.")
-
-    def _filed_with(self, team_key: str) -> str:
-        team = self.desk.team(team_key)
-        return f"for {team.name} in <#{team.channel}>"
+            return notice(just_opened(repeat, self.desk))
 
     def claim(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
-            who,
-            lambda session: self.cases.claim(session, number=number, actor=who.actor),
-            lambda case: f"You claimed case #{case.id}.",
+            who, lambda session: self.cases.claim(session, number=number, actor=who.actor)
         )
 
     def assign(self, who: Requester, number: int, assignee_id: str) -> SlackMessage:
@@ -169,14 +128,11 @@ class CaseFlows(Flow):
             lambda session: self.cases.assign(
                 session, number=number, actor=who.actor, assignee_id=assignee_id
             ),
-            lambda case: f"Case #{case.id} is now assigned to {mention(assignee_id)}.",
         )
 
     def unassign(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
-            who,
-            lambda session: self.cases.unassign(session, number=number, actor=who.actor),
-            lambda case: f"Case #{case.id} is unassigned now.",
+            who, lambda session: self.cases.unassign(session, number=number, actor=who.actor)
         )
 
     def escalate(
@@ -187,10 +143,6 @@ class CaseFlows(Flow):
             lambda session: self.cases.escalate(
                 session, number=number, actor=who.actor, reason=reason, to_team_key=to_team_key
             ),
-            lambda case: (
-                f"Case #{case.id} is escalated to level {case.escalation_level}"
-                f" with {self.desk.team(case.team_key).name}."
-            ),
         )
 
     def pending(self, who: Requester, number: int, reason: str) -> SlackMessage:
@@ -199,14 +151,11 @@ class CaseFlows(Flow):
             lambda session: self.cases.pending(
                 session, number=number, actor=who.actor, reason=reason
             ),
-            lambda case: f"Case #{case.id} is pending until the requester answers.",
         )
 
     def resume(self, who: Requester, number: int) -> SlackMessage:
         return self._apply(
-            who,
-            lambda session: self.cases.resume(session, number=number, actor=who.actor),
-            lambda case: f"Case #{case.id} is back in progress.",
+            who, lambda session: self.cases.resume(session, number=number, actor=who.actor)
         )
 
     def close(self, who: Requester, number: int, resolution: str) -> SlackMessage:
@@ -214,27 +163,24 @@ class CaseFlows(Flow):
             change = self.cases.close(
                 session, number=number, actor=who.actor, resolution=resolution
             )
-            survey = self.csat.ask_after_close(session, change.case)
+            survey = self.surveys.ask_after_close(session, change.case)
             # Sent now only if it has no delay; the rest is the scheduler's.
             return change, [survey] if survey is not None else []
 
-        return self._apply_queuing(
-            who, close_and_survey, lambda case: f"You closed case #{case.id}."
-        )
+        return self._apply_queuing(who, close_and_survey)
 
     def rate(
         self, who: Requester, number: int, rating: int, comment: str | None = None
     ) -> SlackMessage:
         """The requester answered the CSAT survey (a button, or the comment modal)."""
-        csat = self.csat
         try:
             with self.db.unit_of_work() as session:
                 self._finish_request(session, who)
-                answer = csat.rate(
+                answer = self.surveys.rate(
                     session, number=number, actor=who.actor, rating=rating, comment=comment
                 )
-        except CasedeskError as error:
-            return notice(error.message)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         return thanks(answer.case_id, answer.rating, answer.previous)
 
     def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
@@ -243,14 +189,12 @@ class CaseFlows(Flow):
             lambda session: self.cases.reopen(
                 session, number=number, actor=who.actor, reason=reason
             ),
-            lambda case: f"Case #{case.id} is reopened.",
         )
 
     def note(self, who: Requester, number: int, text: str) -> SlackMessage:
         return self._apply(
             who,
             lambda session: self.cases.note(session, number=number, actor=who.actor, text=text),
-            lambda case: f"Note added to case #{case.id}.",
         )
 
     def set_priority(self, who: Requester, number: int, priority: str) -> SlackMessage:
@@ -259,7 +203,6 @@ class CaseFlows(Flow):
             lambda session: self.cases.set_priority(
                 session, number=number, actor=who.actor, priority=priority
             ),
-            lambda case: f"Case #{case.id} is {case.priority.upper()} now.",
         )
 
     def record_thread_message(
@@ -272,7 +215,7 @@ class CaseFlows(Flow):
         user_id: str,
     ) -> None:
         """A human wrote in a thread; if it is a case thread, the message is recorded."""
-        self.cases.roster.warm()
+        self.roster.warm()
         with self.db.unit_of_work() as session:
             change = self.cases.record_thread_message(
                 session,
@@ -305,24 +248,25 @@ class CaseFlows(Flow):
         try:
             with self.db.read_only() as session:
                 case = self.cases.check(session, number=number, actor_id=who.user_id, action=action)
-        except CasedeskError as error:
-            return notice(error.message)
-        builders: dict[CaseAction, Callable[[Case], dict[str, object]]] = {
-            CaseAction.ESCALATED: lambda c: modals.escalate_modal(
-                c, self.desk, who.channel_id, to_team_key=to_team_key
-            ),
-            CaseAction.CLOSED: lambda c: modals.close_modal(c, who.channel_id),
-            CaseAction.REOPENED: lambda c: modals.reopen_modal(c, who.channel_id),
-        }
-        return self._show_modal(trigger_id, builders[action](case))
+        except Refusal as refusal:
+            return notice(describe(refusal))
+        build = modals.BY_ACTION[action].build
+        assert build is not None, f"{action} has no modal of its own"
+        return self._show_modal(trigger_id, build(case, self.desk, who.channel_id, to_team_key))
+
+    def submit(self, modal: modals.CaseModal, sent: modals.Submission) -> SlackMessage:
+        """A case modal was submitted: carry out the change it asked words for."""
+        if modal.build is not None and sent.context.case_number is None:
+            return notice(describe(Outdated("form")))
+        return modal.submit(self, sent)
 
     def _show_modal(self, trigger_id: str | None, view: dict[str, object]) -> SlackMessage | None:
         if not trigger_id:
-            return notice("I could not open a form here. Please type the whole command instead.")
+            return form_not_opened(None)
         try:
             self.slack.open_view(trigger_id, view)
         except SlackDeliveryError as error:
-            return notice(f"I could not open the form ({error.error}). Please try again.")
+            return form_not_opened(error.error)
         return None
 
     def open_rating_modal(self, number: int, trigger_id: str | None) -> SlackMessage | None:
@@ -342,8 +286,8 @@ class CaseFlows(Flow):
             with self.db.read_only() as session:
                 case = self.cases.get(session, number)
                 events = latest_events(session, number)
-        except CasedeskError as error:
-            return notice(error.message)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         link = (
             self.slack.permalink(case.channel_id, case.card_ts)
             if case.channel_id and case.card_ts
@@ -358,8 +302,8 @@ class CaseFlows(Flow):
                 case = self.cases.get(session, number)
                 policy = self.sla.policy_for(case)
                 timers = self.sla.timers(session, case, self.clock.now())
-        except CasedeskError as error:
-            return notice(error.message)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         return sla_explanation(case, policy, timers, self.clock.now())
 
     def list_cases(
@@ -377,54 +321,35 @@ class CaseFlows(Flow):
                     offset=offset,
                     limit=PAGE_SIZE,
                 )
-        except CasedeskError as error:
-            return notice(error.message)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         return case_list(page, view=view, team_key=team_key, desk=self.desk, now=self.clock.now())
 
     # Plumbing
 
-    def _apply(
-        self,
-        who: Requester,
-        change_case: Callable[[Session], CaseChange],
-        confirm: Callable[[Case], str],
-    ) -> SlackMessage:
-        return self._apply_queuing(who, lambda session: (change_case(session), []), confirm)
+    def _apply(self, who: Requester, change_case: Callable[[Session], CaseChange]) -> SlackMessage:
+        return self._apply_queuing(who, lambda session: (change_case(session), []))
 
     def _apply_queuing(
-        self,
-        who: Requester,
-        change_case: Callable[[Session], tuple[CaseChange, list[int]]],
-        confirm: Callable[[Case], str],
+        self, who: Requester, change_case: Callable[[Session], tuple[CaseChange, list[int]]]
     ) -> SlackMessage:
         """One change in one unit of work, with the Slack writes it needs queued and the
         request that asked for it marked done in the same transaction; then delivered,
         waiting for Slack only briefly before answering."""
-        self.cases.roster.warm()
+        self.roster.warm()
         try:
             with self.db.unit_of_work() as session:
                 self._finish_request(session, who)
                 change, also_queued = change_case(session)
                 queued = self.sync.queue(session, change) + also_queued
-        except CasedeskError as error:
-            return notice(error.message)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         report = self.outbox.deliver_within(queued, DELIVERY_WAIT)
         self.insights.refresh_homes_after(change)
-        return notice(confirm(change.case) + delivery_note(report))
+        return notice(confirmation(change, self.desk) + delivery_note(report))
 
     def _finish_request(self, session: Session, who: Requester) -> None:
         """Mark the Slack request done with its change; refused if it was carried out before
         (a request carried out again after its process died, that had in fact committed)."""
         if who.request_key is not None and not self.inbox.finish(session, who.request_key):
             raise AlreadyDone()
-
-
-def parse_case_number(raw: str | None) -> int:
-    """Case numbers carried in button values and modal metadata."""
-    try:
-        number = int(raw or "")
-    except ValueError:
-        raise BadInput("That button does not point at a case any more.") from None
-    if not 0 < number <= MAX_CASE_NUMBER:
-        raise BadInput("That button does not point at a case any more.")
-    return number

@@ -8,10 +8,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.cases.commands import MAX_CASE_NUMBER
-from bot.errors import BadInput
-from bot.text import escape
-from models import OPEN_STATUSES, Case, CaseEvent, CaseStatus
+from bot.cases.refusals import Outdated, UnknownChoice
+from models import MAX_CASE_NUMBER, OPEN_STATUSES, Case, CaseEvent, CaseStatus
 
 LIST_VIEWS = ("open", "mine", "unassigned", "escalated", "pending", "closed")
 
@@ -34,7 +32,7 @@ def list_cases(
 ) -> CasePage:
     """One page of a list view, newest activity first."""
     if not 0 <= offset <= MAX_CASE_NUMBER:  # from a button: anything else is not our page
-        raise BadInput("That list is out of date; run `/case list` again.")
+        raise Outdated("list")
     query = _list_query(view, user_id).order_by(Case.last_activity_at.desc(), Case.id.desc())
     if team_key:
         query = query.where(Case.team_key == team_key)
@@ -64,5 +62,5 @@ def _list_query(view: str, user_id: str) -> Select[Case]:
         "closed": [Case.status == CaseStatus.CLOSED],
     }
     if view not in filters:
-        raise BadInput(f"`{escape(view)}` is not a list; use one of: {', '.join(LIST_VIEWS)}.")
+        raise UnknownChoice("list", view, LIST_VIEWS)
     return select(Case).where(*filters[view])

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases.rules import CaseChange, CaseService
+from bot.cases.changes import CaseChange
+from bot.cases.rules import CaseService
 from bot.cases.views.card import case_card, description_message, moved_card, thread_update
 from bot.clock import Clock
 from bot.desk import DeskConfig

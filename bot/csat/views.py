@@ -1,10 +1,15 @@
-"""The CSAT survey DM, the answer to a rating and the comment modal."""
+"""The CSAT survey DM (its rating buttons' codec beside it), the answer to a rating, the
+comment modal, and how CSAT refusals read."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.cases.refusals import Outdated
+from bot.cases.views.buttons import read_case_value, write_case_value
 from bot.cases.views.modals import ModalContext
+from bot.cases.views.refusals import describe
+from bot.csat.answers import NotTheRequester, RatingOutOfRange
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.slack.blocks import (
     SlackMessage,
@@ -22,9 +27,24 @@ from models import Case
 STARS = {1: "1 · Poor", 2: "2", 3: "3 · OK", 4: "4", 5: "5 · Great"}
 
 
+def write_rating_value(case_id: int, rating: int) -> str:
+    return f"{case_id}:{rating}"
+
+
+def read_rating_value(raw: object) -> tuple[int, int]:
+    """The case and rating a survey button carries, or Outdated("survey")."""
+    number_text, _, rating_text = (raw if isinstance(raw, str) else "").partition(":")
+    try:
+        return read_case_value(number_text), int(rating_text)
+    except (Outdated, ValueError):
+        raise Outdated("survey") from None
+
+
 def survey(case: Case) -> SlackMessage:
     ratings = [
-        button(label, distinct_action_id(ActionId.CSAT_RATE, value), f"{case.id}:{value}")
+        button(
+            label, distinct_action_id(ActionId.CSAT_RATE, value), write_rating_value(case.id, value)
+        )
         for value, label in STARS.items()
     ]
     return message(
@@ -32,7 +52,7 @@ def survey(case: Case) -> SlackMessage:
         [
             section(f"*How did we do with case #{case.id}?*\n{user_text(case.title, 500)}"),
             actions(ratings, block_id=f"csat_{case.id}"),
-            actions([button("Add a comment", ActionId.CSAT_COMMENT, str(case.id))]),
+            actions([button("Add a comment", ActionId.CSAT_COMMENT, write_case_value(case.id))]),
             context(["Your answer goes to the support team. You can change it later."]),
         ],
     )
@@ -82,3 +102,13 @@ def comment_modal(case_id: int) -> dict[str, Any]:
             },
         ],
     }
+
+
+@describe.register
+def _(refusal: RatingOutOfRange) -> str:
+    return "Ratings go from 1 to 5."
+
+
+@describe.register
+def _(refusal: NotTheRequester) -> str:
+    return f"Only the requester of case #{refusal.case_id} can rate it."

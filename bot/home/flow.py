@@ -7,18 +7,19 @@ import threading
 from collections.abc import Callable
 
 from bot import metrics
+from bot.cases.changes import CaseChange
 from bot.cases.queries import list_cases
-from bot.cases.rules import CaseChange
+from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
 from bot.core import Core, Flow
 from bot.desk import Team
 from bot.home.views import HomeData, ManagerPanel, home_view
 from bot.metrics.summaries import SummaryService
 from bot.metrics.views import stats_message
+from bot.refusals import Refusal
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
-from bot.text import escape
 from models import Case, CaseAction
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class InsightFlows(Flow):
         core: Core,
         summaries: SummaryService,
         *,
-        run_later: Callable[[Callable[[], None]], object] | None = None,
+        run_later: Callable[[Callable[[], None]], object],
     ) -> None:
         super().__init__(core)
         self.summaries = summaries
@@ -39,24 +40,24 @@ class InsightFlows(Flow):
         # Homes to republish, drained by one background task (`run_later`) at a time: a
         # burst of changes publishes each home once, and the person who acted gets their
         # reply without waiting for anyone's home.
-        self._run_later = run_later or (lambda job: job())
+        self._run_later = run_later
         self._stale_homes: set[str] = set()
         self._draining = False
         self._lock = threading.Lock()
 
     def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
         """`/case stats`: the named team, else the channel's team, else the asker's own."""
-        if team_key and team_key not in self.desk.teams:
-            known = ", ".join(f"`{key}`" for key in self.desk.teams)
-            return notice(f"There is no team `{escape(team_key)}`. Teams: {known}.")
-        team = self.desk.team(team_key) if team_key else self._home_team(who)
+        try:
+            team = self.cases.team(team_key) if team_key else self._home_team(who)
+        except Refusal as refusal:
+            return notice(describe(refusal))
         return stats_message(self.summaries.stats_report(team, window, breakdown=True), self.desk)
 
     def _home_team(self, who: Requester) -> Team:
         routed = self.desk.team_for_channel(who.channel_id)
-        if routed.key != self.desk.default_team or not self.cases.roster.teams_of(who.user_id):
+        if routed.key != self.desk.default_team or not self.roster.teams_of(who.user_id):
             return routed
-        return self.cases.roster.teams_of(who.user_id)[0]
+        return self.roster.teams_of(who.user_id)[0]
 
     def publish_home(self, user_id: str) -> None:
         """Build and publish the user's App Home; remembered so changes can refresh it."""
@@ -68,7 +69,7 @@ class InsightFlows(Flow):
             log.warning("App Home of %s not published: %s", user_id, error)
 
     def _home_data(self, user_id: str) -> HomeData:
-        roster, now = self.cases.roster, self.clock.now()
+        roster, now = self.roster, self.clock.now()
         teams = roster.teams_of(user_id)
         with self.db.read_only() as session:
             mine = list_cases(session, view="mine", user_id=user_id, limit=20).cases
@@ -107,7 +108,7 @@ class InsightFlows(Flow):
         Only homes opened in this process; any other is rebuilt when it is next opened."""
         if not change.card_changed:  # a note or a later reply: no list on any home changes
             return
-        case, roster = change.case, self.cases.roster
+        case, roster = change.case, self.roster
         affected = [change.event.actor_id, case.assignee_id]
         affected += [
             event.from_value

@@ -6,15 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.cases.views.buttons import CLAIM
 from bot.cases.views.card import STATUS_EMOJI
 from bot.desk import Team
-from bot.ids import ActionId
 from bot.metrics import AgentRow
 from bot.metrics.views import SummaryReport, kpi_blocks
 from bot.slack.blocks import (
     MAX_MODAL_BLOCKS,
     Block,
-    button,
     context,
     divider,
     header,
@@ -80,7 +79,7 @@ def _case_list(title: str, cases: list[Case], now: datetime, *, claim: bool) -> 
         )
         accessory = None
         if claim and case.assignee_id is None and not case.is_closed:
-            accessory = button("Claim", ActionId.CLAIM, str(case.id), style="primary")
+            accessory = CLAIM.render(case.id)
         blocks.append(section(line, accessory=accessory))
     if len(cases) > LIST_LIMIT:
         blocks.append(context([f"…and {len(cases) - LIST_LIMIT} more: `/case list`"]))

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.cases.views.buttons import CLAIM
 from bot.desk import DeskConfig, Team
-from bot.ids import ActionId
 from bot.metrics import AgentRow, Ratio, Spread, TeamKpis
 from bot.slack.blocks import (
     Block,
     SlackMessage,
-    button,
     context,
     divider,
     fields_section,
@@ -207,7 +206,7 @@ def _risk_blocks(report: SummaryReport) -> list[Block]:
         # One section per case, its Claim button beside it: one button per block.
         claim = None
         if case.assignee_id is None:
-            claim = button(f"Claim #{case.id}", ActionId.CLAIM, str(case.id))
+            claim = CLAIM.render(case.id, label=f"Claim #{case.id}", styled=False)
         blocks.append(
             section(
                 f"{_case_link(case)} {user_text(case.title, 80)} · {owner} · {state}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,16 +18,16 @@ from bot.cases.rules import CaseService
 from bot.cases.sync import CaseSync
 from bot.clock import Clock, SystemClock
 from bot.core import Core
-from bot.csat.service import CsatService
+from bot.csat.flow import Surveys
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
+from bot.runtime.casedesk import Casedesk
 from bot.runtime.executor import ListenerPools
-from bot.runtime.lease import LeaderLease
-from bot.runtime.scheduler import Job, JobScheduler
+from bot.runtime.scheduler import Job
 from bot.runtime.settings import Settings
 from bot.sla.check import SlaCheck
 from bot.sla.policies import SlaPolicies
@@ -55,33 +54,6 @@ BOLT_LOG = logging.getLogger("slack_bolt")
 BOLT_LOG.addFilter(_SameTokenNotice())
 
 
-@dataclass
-class Casedesk:
-    """Everything a request needs, built once at start-up and handed to listeners through
-    the Bolt context (`context["casedesk"]`)."""
-
-    settings: Settings
-    desk: DeskConfig
-    db: Database
-    clock: Clock
-    client: WebClient
-    slack: SlackGateway
-    roster: Roster
-    cases: CaseService
-    flows: CaseFlows
-    insights: InsightFlows
-    sla: SlaTracker
-    sla_check: SlaCheck
-    summaries: SummaryService
-    outbox: OutboxDeliverer
-    jobs: list[Job]
-    executor: ListenerPools
-    inbox: Inbox
-
-    def scheduler(self) -> JobScheduler:
-        return JobScheduler(self.jobs, LeaderLease(self.db, self.clock))
-
-
 def build_casedesk(
     settings: Settings,
     *,
@@ -98,32 +70,18 @@ def build_casedesk(
     roster = Roster(desk, slack, clock)
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
-    core = Core(db=db, desk=desk, clock=clock, cases=cases, sla=sla, slack=slack)
+    core = Core(db=db, desk=desk, clock=clock, roster=roster, cases=cases, sla=sla, slack=slack)
     sync = CaseSync(desk=desk, clock=clock, cases=cases, sla=sla)
     executor = ListenerPools(work_threads=settings.LISTENER_THREADS)
-    outbox = OutboxDeliverer(
-        db,
-        SlackGateway(without_retries(client)),
-        clock,
-        cards=sync,
-        per_channel_interval=settings.SLACK_CHANNEL_INTERVAL,
-        now_pool=executor.deliver,
-    )
+    outbox = _outbox(settings, core, client, sync, executor)
     summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
     insights = InsightFlows(core, summaries, run_later=executor.work.submit)
     inbox = Inbox(db, clock)
+    surveys = Surveys(desk, clock, cases)
     flows = CaseFlows(
-        core, sync=sync, csat=CsatService(cases), outbox=outbox, insights=insights, inbox=inbox
+        core, sync=sync, surveys=surveys, outbox=outbox, insights=insights, inbox=inbox
     )
-    sla_check = SlaCheck(
-        db=db,
-        cases=cases,
-        tracker=sla,
-        roster=roster,
-        clock=clock,
-        digest_threshold=sla.policies.config.digest_threshold,
-        cards=sync,
-    )
+    sla_check = _sla_check(core, sync)
     return Casedesk(
         settings=settings,
         desk=desk,
@@ -142,6 +100,34 @@ def build_casedesk(
         jobs=define_jobs(sla_check, summaries, outbox, sla.policies.config.check_every),
         executor=executor,
         inbox=inbox,
+    )
+
+
+def _outbox(
+    settings: Settings, core: Core, client: WebClient, sync: CaseSync, executor: ListenerPools
+) -> OutboxDeliverer:
+    """The queue of Slack messages, posted through a client of its own that retries nothing
+    (the outbox decides itself when to try again)."""
+    return OutboxDeliverer(
+        core.db,
+        SlackGateway(without_retries(client)),
+        core.clock,
+        cards=sync,
+        per_channel_interval=settings.SLACK_CHANNEL_INTERVAL,
+        now_pool=executor.deliver,
+    )
+
+
+def _sla_check(core: Core, sync: CaseSync) -> SlaCheck:
+    return SlaCheck(
+        db=core.db,
+        desk=core.desk,
+        cases=core.cases,
+        tracker=core.sla,
+        roster=core.roster,
+        clock=core.clock,
+        digest_threshold=core.sla.policies.config.digest_threshold,
+        cards=sync,
     )
 
 

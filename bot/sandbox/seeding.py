@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.ids import ActionId
-from bot.sandbox.runner import Sandbox
+from bot.sandbox.actions import Sandbox
 from bot.sandbox.workspace import REQUESTER_ID
 from models import Case, CaseStatus
 

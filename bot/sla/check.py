@@ -17,11 +17,13 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from bot.cases.rules import Actor, CaseService
+from bot.cases.changes import SCHEDULER
+from bot.cases.rules import CaseService
 from bot.cases.sync import CaseSync
 from bot.cases.views.card import thread_update
 from bot.clock import Clock
 from bot.db import Database
+from bot.desk import DeskConfig
 from bot.roster import Roster
 from bot.sla import views as alerts
 from bot.sla.calendars import BusinessCalendar
@@ -39,11 +41,10 @@ from bot.sla.timers import (
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import enqueue
 from bot.sqlfuncs import insert_unless_exists
-from models import Case, CaseAction, EventSource, SlaAlert
+from models import Case, CaseAction, SlaAlert
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = Actor("scheduler", EventSource.SCHEDULER)
 BATCH = 500
 
 
@@ -83,6 +84,7 @@ class SlaCheck:
         self,
         *,
         db: Database,
+        desk: DeskConfig,
         cases: CaseService,
         tracker: SlaTracker,
         roster: Roster,
@@ -91,6 +93,7 @@ class SlaCheck:
         cards: CaseSync,
     ) -> None:
         self.db = db
+        self.desk = desk
         self.cases = cases
         self.tracker = tracker
         self.roster = roster
@@ -179,7 +182,7 @@ class SlaCheck:
     def _announce(
         self, session: Session, case: Case, point: AlertPoint, now: datetime, report: SlaCheckReport
     ) -> list[_Queued]:
-        team = self.cases.desk.team(case.team_key)
+        team = self.desk.team(case.team_key)
         line = alerts.AlertLine(case.id, case.title, point.target, point.kind, point.due_at)
         thread = (case.channel_id, case.card_ts) if case.channel_id and case.card_ts else None
         action = CaseAction.SLA_WARNING if point.kind == WARN else CaseAction.SLA_BREACHED
@@ -217,7 +220,7 @@ class SlaCheck:
             )
             report.escalated += 1
             if thread is not None:
-                content = thread_update(change.case, change.events, self.cases.desk)
+                content = thread_update(change.case, change.events, self.desk)
                 queued.append(_Queued(thread[0], thread[1], content, line, case.id, always=True))
         return queued
 

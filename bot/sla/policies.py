@@ -126,6 +126,7 @@ class ClockStep:
     at: datetime
     kind: Literal["start", "pause", "resume", "stop", "met"]
     cause: str
+    by: str | None = None  # the person whose action it was, where it matters (a first reply)
 
 
 @dataclass
@@ -179,9 +180,7 @@ def _segments(
         if target == FIRST_RESPONSE:
             if event.action is CaseAction.RESPONDED and running_since is not None:
                 segments.append((running_since, event.at))
-                steps.append(
-                    ClockStep(event.at, "met", f"first agent reply by <@{event.actor_id}>")
-                )
+                steps.append(ClockStep(event.at, "met", "first agent reply", by=event.actor_id))
                 running_since, met_at = None, event.at
             elif event.action is CaseAction.CLOSED and running_since is not None:
                 segments.append((running_since, event.at))

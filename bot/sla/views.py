@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.cases.views.buttons import CLAIM, ESCALATE
 from bot.cases.views.card import slack_date
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
@@ -48,7 +49,7 @@ def warning(
     )
     blocks: list[Block] = [
         section(text),
-        actions([button("Escalate", ActionId.ESCALATE, str(case.id))]),
+        actions([ESCALATE.render(case.id, styled=False)]),
     ]
     return message(f"Case #{case.id}: {label} due soon", blocks)
 
@@ -59,8 +60,8 @@ def breach(case: Case, target: str, due_at: datetime, notify: list[str]) -> Slac
     owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
     buttons = []
     if case.assignee_id is None:
-        buttons.append(button("Claim", ActionId.CLAIM, str(case.id), style="primary"))
-    buttons.append(button("Escalate", ActionId.ESCALATE, str(case.id), style="danger"))
+        buttons.append(CLAIM.render(case.id))
+    buttons.append(ESCALATE.render(case.id))
     # The deliverer fills in the permalink (it is only known once the card exists).
     buttons.append(button("Open case", ActionId.OPEN_LINK, str(case.id), url="https://slack.com"))
     blocks: list[Block] = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.cases.views.buttons import CLAIM, CLOSE, ESCALATE, REOPEN
 from bot.cases.views.events import describe_event
 from bot.desk import DeskConfig
-from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
 from bot.sla.timers import TimerStatus
 from bot.slack.blocks import (
@@ -16,7 +16,6 @@ from bot.slack.blocks import (
     Block,
     SlackMessage,
     actions,
-    button,
     context,
     fields_section,
     header,
@@ -95,15 +94,10 @@ def sla_line(timer: TimerStatus) -> str:
 
 
 def card_buttons(case: Case) -> list[Block]:
-    value = str(case.id)
     if case.is_closed:
-        return [button("Reopen", ActionId.REOPEN, value)]
-    buttons = []
-    if case.assignee_id is None:
-        buttons.append(button("Claim", ActionId.CLAIM, value, style="primary"))
-    buttons.append(button("Escalate", ActionId.ESCALATE, value, style="danger"))
-    buttons.append(button("Close", ActionId.CLOSE, value))
-    return buttons
+        return [REOPEN.render(case.id)]
+    shown = [ESCALATE, CLOSE] if case.assignee_id else [CLAIM, ESCALATE, CLOSE]
+    return [case_button.render(case.id) for case_button in shown]
 
 
 def moved_card(case: Case, to_team_name: str) -> SlackMessage:
@@ -127,7 +121,7 @@ def thread_update(case: Case, events: list[CaseEvent], desk: DeskConfig) -> Slac
             lines.append("cc " + " ".join(mention(member) for member in managers))
     blocks: list[Block] = [section(line) for line in lines]
     if not case.is_closed:
-        blocks.append(actions([button("Escalate", ActionId.ESCALATE, str(case.id))]))
+        blocks.append(actions([ESCALATE.render(case.id, styled=False)]))
     fallback = f"Case #{case.id}: " + "; ".join(event.action.value for event in events)
     return message(fallback, blocks)
 
@@ -137,7 +131,7 @@ def description_message(case: Case) -> SlackMessage:
     quoted = "\n".join(f"> {line}" for line in user_text(case.description, 2800).splitlines())
     blocks: list[Block] = [section(f"*Description*\n{quoted}")]
     if not case.is_closed:
-        blocks.append(actions([button("Escalate", ActionId.ESCALATE, str(case.id))]))
+        blocks.append(actions([ESCALATE.render(case.id, styled=False)]))
     return message(f"Case #{case.id}: description", blocks)
 
 

@@ -1,19 +1,26 @@
-"""Modals: open a case, escalate, close and reopen. `private_metadata` carries the case and
-the channel the modal was opened from, so the bot can answer there after submission."""
+"""Modals: open a case, escalate, close and reopen, each declared once (`CASE_MODALS`): its
+callback id, the input it cannot do without, how it is drawn and what submitting it does.
+`private_metadata` (`ModalContext`, its codec) carries the case and the channel the modal was
+opened from, so the bot can answer there after submission."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cases.commands import MAX_CASE_NUMBER
 from bot.desk import DeskConfig, Team
 from bot.ids import BlockId, CallbackId
 from bot.slack.blocks import Block, plain, section, user_text
 from bot.text import fit
-from models import Case
+from models import MAX_CASE_NUMBER, Case, CaseAction
+
+if TYPE_CHECKING:
+    from bot.cases.flow import CaseFlows
+    from bot.requester import Requester
+    from bot.slack.blocks import SlackMessage
 
 TITLE_MAX = 150
 TEXT_MAX = 3000
@@ -64,7 +71,7 @@ def open_case_modal(desk: DeskConfig, team: Team, channel_id: str | None) -> dic
 
 
 def escalate_modal(
-    case: Case, desk: DeskConfig, channel_id: str | None, *, to_team_key: str | None = None
+    case: Case, desk: DeskConfig, channel_id: str | None, to_team_key: str | None = None
 ) -> dict[str, Any]:
     teams = [_option(key, team.name) for key, team in desk.teams.items()]
     chosen = to_team_key if to_team_key in desk.teams else case.team_key
@@ -82,7 +89,9 @@ def escalate_modal(
     )
 
 
-def close_modal(case: Case, channel_id: str | None) -> dict[str, Any]:
+def close_modal(
+    case: Case, desk: DeskConfig, channel_id: str | None, to_team_key: str | None = None
+) -> dict[str, Any]:
     blocks = [_case_summary(case), _text_input(BlockId.RESOLUTION, "Resolution", multiline=True)]
     return _modal(
         CallbackId.CLOSE_CASE,
@@ -93,7 +102,9 @@ def close_modal(case: Case, channel_id: str | None) -> dict[str, Any]:
     )
 
 
-def reopen_modal(case: Case, channel_id: str | None) -> dict[str, Any]:
+def reopen_modal(
+    case: Case, desk: DeskConfig, channel_id: str | None, to_team_key: str | None = None
+) -> dict[str, Any]:
     blocks = [_case_summary(case), _text_input(BlockId.REASON, "Why reopen it?", multiline=True)]
     return _modal(
         CallbackId.REOPEN_CASE,
@@ -118,6 +129,93 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
             elif element.get("value") is not None:
                 values[block_id] = str(element["value"])
     return values
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted case modal: who sent it, what it remembered, what was typed."""
+
+    who: Requester
+    context: ModalContext
+    values: dict[str, str]
+
+    def value(self, block: BlockId) -> str:
+        return self.values.get(block, "")
+
+
+@dataclass(frozen=True)
+class CaseModal:
+    callback_id: CallbackId
+    action: CaseAction  # the change it asks words for
+    required: BlockId
+    blank: str  # what to say when the required input is blank
+    submit: Callable[[CaseFlows, Submission], SlackMessage]
+    # The modal of a change to an existing case, checked before it opens.
+    build: Callable[[Case, DeskConfig, str | None, str | None], dict[str, Any]] | None = None
+
+    def missing(self, values: dict[str, str]) -> dict[str, str]:
+        """Slack shows these errors beside the inputs, and the modal stays open."""
+        return {} if values.get(self.required, "").strip() else {self.required.value: self.blank}
+
+
+def _submit_open(flows: CaseFlows, sent: Submission) -> SlackMessage:
+    return flows.open_case(
+        sent.who,
+        title=sent.value(BlockId.TITLE),
+        description=sent.value(BlockId.DESCRIPTION),
+        priority=sent.value(BlockId.PRIORITY) or None,
+        team_key=sent.value(BlockId.TEAM) or None,
+    )
+
+
+def _submit_escalate(flows: CaseFlows, sent: Submission) -> SlackMessage:
+    return flows.escalate(
+        sent.who,
+        sent.context.case_number or 0,
+        reason=sent.value(BlockId.REASON),
+        to_team_key=sent.value(BlockId.TEAM) or None,
+    )
+
+
+CASE_MODALS = (
+    CaseModal(
+        CallbackId.OPEN_CASE,
+        CaseAction.OPENED,
+        BlockId.TITLE,
+        "Please give the case a title.",
+        _submit_open,
+    ),
+    CaseModal(
+        CallbackId.ESCALATE_CASE,
+        CaseAction.ESCALATED,
+        BlockId.REASON,
+        "Please say why the case needs escalating.",
+        _submit_escalate,
+        escalate_modal,
+    ),
+    CaseModal(
+        CallbackId.CLOSE_CASE,
+        CaseAction.CLOSED,
+        BlockId.RESOLUTION,
+        "Please describe the resolution.",
+        lambda flows, sent: flows.close(
+            sent.who, sent.context.case_number or 0, sent.value(BlockId.RESOLUTION)
+        ),
+        close_modal,
+    ),
+    CaseModal(
+        CallbackId.REOPEN_CASE,
+        CaseAction.REOPENED,
+        BlockId.REASON,
+        "Please say why the case is reopened.",
+        lambda flows, sent: flows.reopen(
+            sent.who, sent.context.case_number or 0, sent.value(BlockId.REASON)
+        ),
+        reopen_modal,
+    ),
+)
+BY_CALLBACK_ID = {modal.callback_id.value: modal for modal in CASE_MODALS}
+BY_ACTION = {modal.action: modal for modal in CASE_MODALS}
 
 
 def _modal(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.cases.commands import USAGE
+from bot.cases.guards import Audience
 from bot.cases.queries import CasePage
+from bot.cases.refusals import Outdated
 from bot.cases.views.card import STATUS_EMOJI, case_card, slack_date
 from bot.cases.views.events import describe_event
 from bot.desk import DeskConfig
 from bot.ids import ActionId
-from bot.sla.policies import TARGET_LABELS, SlaPolicy, Timer
+from bot.sla.policies import TARGET_LABELS, ClockStep, SlaPolicy, Timer
 from bot.slack.blocks import (
     SECTION_LIMIT,
     Block,
@@ -60,18 +63,35 @@ def notice(text: str) -> SlackMessage:
     return message(_strip_mrkdwn(text), [section(text)])
 
 
-def help_message(unknown: str = "", suggestion: str | None = None) -> SlackMessage:
+def form_not_opened(error: str | None) -> SlackMessage:
+    """A modal could not be opened: no trigger (so no form here), or Slack refused."""
+    if error is None:
+        return notice("I could not open a form here. Please type the whole command instead.")
+    return notice(f"I could not open the form ({error}). Please try again.")
+
+
+_AUDIENCES = {
+    Audience.ANYONE: "For everyone",
+    Audience.REQUESTER_OR_TEAM: "For the requester and the team",
+    Audience.TEAM: "For the team's agents and managers",
+}
+
+
+def help_message(
+    usages: Sequence[tuple[Audience, str]], unknown: str = "", suggestion: str | None = None
+) -> SlackMessage:
+    """`/case help`: every subcommand's usage, by whom it is for."""
     blocks: list[Block] = []
     if unknown:
         hint = f" Did you mean `/case {suggestion}`?" if suggestion else ""
         blocks.append(section(f"I don't know `/case {user_text(unknown, 100)}`.{hint}"))
-    usage = "\n".join(f"`{line}`" for line in USAGE.values())
-    blocks += [
-        section("*Casedesk* runs support cases right here in Slack."),
-        section(usage),
-        context(["A case is `42` or `#42`. Priorities are `p1` (urgent) to `p4` (low)."]),
-    ]
-    return message("Casedesk help: " + "; ".join(USAGE.values()), blocks)
+    blocks.append(section("*Casedesk* runs support cases right here in Slack."))
+    for audience, heading in _AUDIENCES.items():
+        lines = [f"`{usage}`" for who, usage in usages if who is audience]
+        if lines:
+            blocks.append(section(f"*{heading}*\n" + "\n".join(lines)))
+    blocks.append(context(["A case is `42` or `#42`. Priorities are `p1` (urgent) to `p4` (low)."]))
+    return message("Casedesk help: " + "; ".join(usage for _, usage in usages), blocks)
 
 
 def case_details(
@@ -95,6 +115,28 @@ def case_details(
     return message(card.text, blocks)
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """The value of a list's "Next" button: which list, and where the next page starts."""
+
+    view: str
+    team: str | None
+    offset: int
+
+    def write(self) -> str:
+        return json.dumps({"view": self.view, "team": self.team, "offset": self.offset})
+
+    @classmethod
+    def read(cls, raw: object) -> ListPage:
+        """The page a "Next" button asks for, or Outdated("list")."""
+        try:
+            page = json.loads(raw if isinstance(raw, str) else "{}")
+            team = page.get("team")
+            return cls(str(page["view"]), str(team) if team else None, int(page["offset"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise Outdated("list") from None
+
+
 def case_list(
     page: CasePage, *, view: str, team_key: str | None, desk: DeskConfig, now: datetime
 ) -> SlackMessage:
@@ -107,7 +149,7 @@ def case_list(
     blocks: list[Block] = [header(f"{title} ({first}–{last})")]
     blocks += [section(_list_line(case, now)) for case in page.cases]
     if page.has_more:
-        value = json.dumps({"view": view, "team": team_key, "offset": page.offset + PAGE_SIZE})
+        value = ListPage(view, team_key, page.offset + PAGE_SIZE).write()
         blocks.append(actions([button(f"Next {PAGE_SIZE}", ActionId.LIST_MORE, value)]))
     text = f"{title}: " + ", ".join(f"#{case.id}" for case in page.cases)
     return message(text, blocks)
@@ -131,7 +173,7 @@ def sla_explanation(
     for target, timer in timers.items():
         state = _timer_state(timer, now)
         steps = "\n".join(
-            f"• {slack_date(step.at)} {step.kind}: {step.cause}" for step in timer.steps
+            f"• {slack_date(step.at)} {step.kind}: {step_cause(step)}" for step in timer.steps
         )
         blocks.append(
             section(
@@ -140,6 +182,11 @@ def sla_explanation(
             )
         )
     return message(f"SLA clocks of case #{case.id}", blocks)
+
+
+def step_cause(step: ClockStep) -> str:
+    """Why an SLA clock started, paused or stopped, and by whom where it matters."""
+    return f"{step.cause} by {mention(step.by)}" if step.by else step.cause
 
 
 def _timer_state(timer: Timer, now: datetime) -> str:

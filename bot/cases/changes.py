@@ -1,0 +1,106 @@
+"""What one change to a case is made of: who acted, the events it appends, what it did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from models import Case, CaseAction, CaseEvent, CaseStatus, EventSource
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    source: EventSource
+
+
+SCHEDULER = Actor("scheduler", EventSource.SCHEDULER)
+
+
+@dataclass
+class CaseChange:
+    """What a service call did: the case as it is now and the events it appended.
+
+    `moved_from` is the card location the case left when it moved to another team."""
+
+    case: Case
+    events: list[CaseEvent]
+    moved_from: tuple[str, str] | None = None
+    card_changed: bool = True
+
+    @property
+    def event(self) -> CaseEvent:
+        return self.events[0]
+
+
+@dataclass
+class Draft:
+    """Collects the events of one change before they are added to the session."""
+
+    case: Case
+    actor: Actor
+    now: datetime
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def record(
+        self,
+        action: CaseAction,
+        *,
+        from_value: str | None = None,
+        to_value: str | None = None,
+        status_before: CaseStatus | None = None,
+        **details: Any,
+    ) -> None:
+        status_changed = status_before is not None and status_before != self.case.status
+        self.events.append(
+            CaseEvent(
+                case_id=self.case.id,
+                team_key=self.case.team_key,
+                at=self.now,
+                actor_id=self.actor.user_id,
+                action=action,
+                source=self.actor.source,
+                from_value=from_value,
+                to_value=to_value,
+                status_before=status_before.value if status_changed and status_before else None,
+                status_after=self.case.status.value if status_changed else None,
+                details={key: value for key, value in details.items() if value is not None},
+            )
+        )
+
+    def let_go(self, **details: Any) -> None:
+        """The assignee lets go of the case; work on it stops until someone takes it."""
+        case = self.case
+        previous, status_before = case.assignee_id, case.status
+        case.assignee_id = None
+        if case.status is CaseStatus.IN_PROGRESS:
+            case.status = CaseStatus.OPEN
+        self.record(
+            CaseAction.UNASSIGNED, from_value=previous, status_before=status_before, **details
+        )
+
+
+def new_case(
+    title: str,
+    description: str,
+    team_key: str,
+    priority: str,
+    requester_id: str,
+    channel_id: str | None,
+    now: datetime,
+) -> Case:
+    """A case as it is opened: open, unassigned, never escalated or reopened."""
+    return Case(
+        title=title,
+        description=description.strip(),
+        team_key=team_key,
+        priority=priority,
+        status=CaseStatus.OPEN,
+        requester_id=requester_id,
+        escalation_level=0,
+        reopen_count=0,
+        origin_channel_id=channel_id,
+        opened_at=now,
+        last_activity_at=now,
+    )

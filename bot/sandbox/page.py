@@ -1,0 +1,122 @@
+"""The sandbox's web page: its static files, the workspace state it reads, the live updates it
+waits on (server-sent events) and the actions it posts, served next to the stand-in's Web API."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from bot.sandbox.actions import Sandbox
+from bot.sandbox.slack_http import Reply, StreamingReply
+
+STATIC = Path(__file__).parent / "static"
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+class SandboxPage:
+    """The HTTP routes of the page, served next to the stand-in's Web API."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def __call__(
+        self, method: str, path: str, headers: Any, body: bytes
+    ) -> StreamingReply | Reply | None:
+        parts = urlsplit(path)
+        route = parts.path
+        if method == "GET" and route in ("/", "/index.html"):
+            return _file(STATIC / "index.html")
+        if method == "GET" and route.startswith("/static/"):
+            return _file(STATIC / Path(route).name)
+        if method == "GET" and route.startswith("/files/"):
+            return self._uploaded(Path(route).name)
+        if method == "GET" and route == "/ui/state":
+            user = parse_qs(parts.query).get("user", [""])[0]
+            return _json(self.sandbox.state(user))
+        if method == "GET" and route == "/ui/events":
+            return (
+                200,
+                {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+                self._events(),
+            )
+        if method == "POST" and route.startswith("/ui/"):
+            if not _from_the_page(headers):
+                return _json({"ok": False, "error": "not from the sandbox page"}, status=403)
+            return self._act(route.removeprefix("/ui/"), body)
+        return None
+
+    def _act(self, action: str, body: bytes) -> Reply:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return _json({"ok": False, "error": "not JSON"}, status=400)
+        if not isinstance(data, dict):
+            return _json({"ok": False, "error": "expected an object"}, status=400)
+        sandbox, user = self.sandbox, str(data.get("user", ""))
+        handlers = {
+            "type": lambda: sandbox.type_text(
+                user, str(data.get("channel", "")), str(data.get("text", "")), data.get("thread_ts")
+            ),
+            "click": lambda: sandbox.click(user, data),
+            "submit": lambda: sandbox.submit(
+                user, str(data.get("view_id", "")), dict(data.get("values") or {})
+            ),
+            "close": lambda: _closed(sandbox, str(data.get("view_id", ""))),
+            "home": lambda: sandbox.open_home(user),
+            "advance": lambda: sandbox.advance(int(data.get("minutes", 0))),
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            return _json({"ok": False, "error": f"unknown action {action}"}, status=404)
+        if not user and action not in ("advance", "close"):
+            return _json({"ok": False, "error": "choose who you are first"}, status=400)
+        return _json(handler())
+
+    def _events(self) -> Any:
+        """Server-sent events: a line each time the workspace changes."""
+        seen = -1
+        while not self.sandbox.slack.stopping:
+            version = self.sandbox.slack.wait_for_change(seen, SSE_KEEPALIVE_SECONDS)
+            if version == seen:
+                yield b": keep-alive\n\n"
+                continue
+            seen = version
+            yield f"data: {version}\n\n".encode()
+
+    def _uploaded(self, file_id: str) -> Reply:
+        content = self.sandbox.slack.files.get(file_id)
+        if content is None:
+            return 404, {"Content-Type": "text/plain"}, b"no such file"
+        return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, content
+
+
+def _from_the_page(headers: Any) -> bool:
+    """Only the page itself may act: a JSON request (other sites cannot send one without a
+    CORS preflight, which this server never grants) from this same host, if it says where."""
+    if "application/json" not in str(headers.get("Content-Type", "")):
+        return False
+    origin = headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == headers.get("Host")
+
+
+def _closed(sandbox: Sandbox, view_id: str) -> dict[str, Any]:
+    sandbox.slack.close_view(view_id)
+    return {"ok": True}
+
+
+def _json(data: Any, status: int = 200) -> Reply:
+    return status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(data).encode()
+
+
+def _file(path: Path) -> Reply:
+    if not path.is_file():
+        return 404, {"Content-Type": "text/plain"}, b"not found"
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return (
+        200,
+        {"Content-Type": f"{kind}; charset=utf-8", "Cache-Control": "no-cache"},
+        path.read_bytes(),
+    )

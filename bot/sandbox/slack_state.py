@@ -1,0 +1,182 @@
+"""The core of the Slack stand-in that every surface shares: the bot's identity, Slack's error
+answers, the channels and their messages, timestamps and ids, the lock, and the change counter
+pages wait on.
+
+Each surface (chat, views, directory, files, ...) is a mixin on ``SlackState`` that keeps its
+own state, made by its ``_init_*`` method; ``SlackStandIn`` (slack_api.py) puts them together.
+Method handlers run with ``_lock`` held.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from bot.sandbox.slack_http import Json
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T1"
+RESPONSE_URL = "response_url"  # delay_next() key for posts to response URLs
+
+MethodHandler = Callable[[Json], Json]
+MethodTable = dict[str, MethodHandler]
+
+
+class SlackError(Exception):
+    """Raised inside a method handler; answered as ``{"ok": false, "error": ...}``."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.body: Json = {"ok": False, "error": error, **extra}
+
+
+@dataclass
+class ApiCall:
+    """One recorded Web API call. ``failed`` marks injected failures (state untouched)."""
+
+    method: str
+    params: Json
+    at: float
+    token: str | None = None
+    failed: bool = False
+    error: str | None = None  # Slack error code when the answer was not ok
+
+
+class SlackState:
+    """Channels, messages and the machinery shared by the stand-in's surfaces."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        time_source: Callable[[], float] | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        # Message timestamps follow this clock (seconds since the epoch) when given, so the
+        # sandbox's messages carry the bot's time; else they count up from a fixed start.
+        self.time_source = time_source
+        self._last_ts = 0.0
+        self._ts_counter = itertools.count(1)
+        self._id_counter = itertools.count(1)
+        self.version = 0  # bumped on every change, for pages that wait for news
+        self.warnings: list[str] = []
+        self.unknown_channels: set[str] = set()
+        self._channels: dict[str, list[Json]] = {}
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._init_surfaces()
+
+    def _init_surfaces(self) -> None:
+        """The state of each surface (chat, views, ...), set up by the stand-in itself."""
+
+    # ---- where it is served
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("SlackStandIn is not started")
+        return f"http://{self.host}:{self._server.server_address[1]}/"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}response/{key}"
+
+    # ---- news of changes
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """Block until the workspace changed after version `seen` (or timeout)."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self.version != seen or self._stopping.is_set(), timeout=timeout
+            )
+            return self.version
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _bump(self) -> None:
+        with self._changed:
+            self.version += 1
+            self._changed.notify_all()
+
+    # ---- channels and messages (deep copies)
+
+    def messages(self, channel: str) -> list[Json]:
+        with self._lock:
+            msgs = self._channels.get(channel, [])
+            return [copy.deepcopy(m) for m in msgs if m["thread_ts"] in (None, m["ts"])]
+
+    def thread(self, channel: str, thread_ts: str) -> list[Json]:
+        with self._lock:
+            msgs = self._channels.get(channel, [])
+            replies = [m for m in msgs if m["thread_ts"] == thread_ts and m["ts"] != thread_ts]
+            return copy.deepcopy(replies)
+
+    def channel_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._channels)
+
+    # ---- helpers for method handlers
+
+    def _next_ts(self) -> str:
+        if self.time_source is None:
+            micros = next(self._ts_counter) * 100
+            return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        # Strictly increasing, as Slack's are within a channel.
+        self._last_ts = max(self.time_source(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._id_counter):07d}"
+
+    def _channel(self, params: Json, key: str = "channel") -> str:
+        channel = params.get(key)
+        if not channel or channel in self.unknown_channels:
+            raise SlackError("channel_not_found")
+        return str(channel)
+
+    @staticmethod
+    def _require(params: Json, *keys: str) -> None:
+        missing = [k for k in keys if not params.get(k)]
+        if missing:
+            messages = [f"[ERROR] missing required field: {k}" for k in missing]
+            raise SlackError("invalid_arguments", response_metadata={"messages": messages})
+
+    def _find(self, channel: str, ts: Any) -> Json | None:
+        return next((m for m in self._channels.get(channel, []) if m["ts"] == ts), None)
+
+    def _add_message(self, channel: str, params: Json, **extra: Any) -> Json:
+        thread_ts = params.get("thread_ts") or None
+        message: Json = {
+            "type": "message",
+            "ts": self._next_ts(),
+            "channel": channel,
+            "text": params.get("text", ""),
+            "blocks": params.get("blocks"),
+            "attachments": params.get("attachments"),
+            "thread_ts": thread_ts,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "metadata": params.get("metadata"),
+            **extra,
+        }
+        parent = self._find(channel, thread_ts) if thread_ts else None
+        if parent is not None:
+            parent["thread_ts"] = parent["ts"]
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+        self._channels.setdefault(channel, []).append(message)
+        return message

@@ -1,0 +1,124 @@
+"""`python -m bot run-job` for the daily summary, run as a process: a chosen day posted once
+unless forced, a day not over refused, nothing while summaries are off, and a word when the due
+summary was already posted."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import BILLING_CHANNEL, BOT_TOKEN, DESK_YAML, SIGNING_SECRET
+from fake_slack import FakeSlack
+from helpers import REPO, run_cli
+from sqlalchemy import select
+from summaries_helpers import (
+    MONDAY_LABEL,
+    desk_config_fixture,  # noqa: F401  (the desk_config fixture)
+    summaries,
+    title,
+)
+
+from bot.db import Database
+from models import OutboxMessage, SummaryPost
+
+# `python -m bot run-job`
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    config = tmp_path / "app.yaml"
+    config.write_text(DESK_YAML + "summary: {chart: false}\n", encoding="utf-8")
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SUPPORT_CONFIG": str(config),
+        "SLACK_CHANNEL_INTERVAL": "0",
+        "MPLBACKEND": "Agg",
+    }
+
+
+def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    post = ("run-job", "daily-summary", "--team", "support", "--date", "2026-11-23")
+
+    first = run_cli(cli_env, tmp_path, *post)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        f"daily-summary: Queued the daily summary of Customer Support for {MONDAY_LABEL}."
+    )
+    assert "(1 message(s) sent, 0 to retry, 0 failed)" in first.stdout
+    assert [title(m) for m in summaries(fake_slack)] == [
+        f"Customer Support: daily summary for {MONDAY_LABEL}"
+    ]
+    assert summaries(fake_slack, BILLING_CHANNEL) == []
+
+    again = run_cli(cli_env, tmp_path, *post)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(
+        f"daily-summary: The daily summary of Customer Support for {MONDAY_LABEL} was already "
+        "posted; use --force to post it again."
+    )
+    assert "(0 message(s) sent" in again.stdout
+    assert len(summaries(fake_slack)) == 1
+
+    forced = run_cli(cli_env, tmp_path, *post, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "Queued the daily summary of Customer Support" in forced.stdout
+    assert len(summaries(fake_slack)) == 2
+
+
+def test_run_job_refuses_a_day_that_is_not_over_and_records_nothing(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+
+    refused = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", tomorrow)
+    later = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", tomorrow)
+
+    for result in (refused, later):
+        assert (result.returncode, result.stdout) == (1, "")
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "can only be posted once that period is over" in result.stderr
+    assert summaries(fake_slack) == []
+    database = Database(cli_env["DATABASE_URL"])
+    try:
+        with database.read_only() as session:
+            assert session.scalars(select(SummaryPost)).all() == []
+            assert session.scalars(select(OutboxMessage)).all() == []
+    finally:
+        database.dispose()
+
+
+def test_run_job_posts_nothing_while_summaries_are_turned_off(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    config = Path(cli_env["SUPPORT_CONFIG"])
+    config.write_text(DESK_YAML + "summary: {enabled: false}\n", encoding="utf-8")
+
+    result = run_cli(cli_env, tmp_path, "run-job", "daily-summary", "--date", "2026-11-23")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "daily-summary: summaries are turned off (summary.enabled in app.yaml); nothing posted.\n"
+    )
+    assert summaries(fake_slack) == []
+
+
+def test_run_job_without_options_says_when_the_due_summary_was_already_posted(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    first = run_cli(cli_env, tmp_path, "run-job", "daily-summary")
+    again = run_cli(cli_env, tmp_path, "run-job", "daily-summary")
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("Queued the daily summary") == 2  # support and billing
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("was already posted; use --force to post it again.") == 2
+    assert len(summaries(fake_slack)) == 1
