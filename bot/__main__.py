@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         "--config", help="the desk configuration (default: $SUPPORT_CONFIG or app.yaml)"
     )
     try_it.add_argument(
-        "--database", help="database URL (default: a fresh SQLite file for this run)"
+        "--database",
+        help="database URL, kept (default: a fresh SQLite file, removed when the run stops)",
     )
     try_it.set_defaults(handler=sandbox)
     db = commands.add_parser("db", help="database maintenance")
@@ -138,20 +139,22 @@ def run_job_now(args: argparse.Namespace) -> int:
         raise UsageError(f"there is no job {args.job!r}; jobs: {names}")
     summary_kind = {"daily-summary": DAILY, "weekly-summary": WEEKLY}.get(job.name)
     if summary_kind:  # unlike the scheduler's quiet run, says what it did for each team
-        print(f"{job.name}: {_post_summaries(casedesk, summary_kind, args)}")
-    elif args.team or args.date or args.force:
+        said, delivered = _post_summaries(casedesk, summary_kind, args)
+        print(f"{job.name}: {said}")
+        return 0 if delivered else 1
+    if args.team or args.date or args.force:
         raise UsageError(f"--team, --date and --force are for the summary jobs, not {job.name}")
-    else:
-        print(f"{job.name}: {job.run()}")
+    print(f"{job.name}: {job.run()}")
     return 0
 
 
-def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> str:
+def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> tuple[str, bool]:
     """Post on demand: chosen teams, a chosen period, optionally again. Every team's period is
-    checked before any is posted, so a refusal leaves nothing half done."""
+    checked before any is posted, so a refusal leaves nothing half done. Returns what became
+    of each, and whether every one is in Slack now (a summary only queued is not)."""
     desk = casedesk.desk
     if not desk.summary.enabled:
-        return "summaries are turned off (summary.enabled in app.yaml); nothing posted."
+        return "summaries are turned off (summary.enabled in app.yaml); nothing posted.", True
     if args.team and args.team not in desk.teams:
         raise UsageError(f"there is no team {args.team!r}; teams: {', '.join(desk.teams)}")
     teams = [desk.team(args.team)] if args.team else list(desk.teams.values())
@@ -171,8 +174,7 @@ def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> 
                 f"the {kind} summary for {period.label} can only be posted once that period "
                 f"is over ({period.end.astimezone(period.zone):%Y-%m-%d %H:%M %Z})"
             )
-    outcomes = service.post_each(periods, force=args.force)
-    return " ".join(outcomes) + f" ({casedesk.outbox.deliver_due()})"
+    return service.post_on_demand(periods, force=args.force, deliver=casedesk.outbox.deliver_due)
 
 
 def _date(text: str) -> date:
@@ -214,7 +216,13 @@ def export_cases(args: argparse.Namespace) -> int:
     end = datetime.combine(args.end + timedelta(days=1), time(0), tzinfo=zone)
     try:
         count = write_cases(
-            casedesk.db, team_key=args.team, start=start, end=end, fmt=args.format, out=sys.stdout
+            casedesk.db,
+            team_key=args.team,
+            start=start,
+            end=end,
+            now=casedesk.clock.now(),
+            fmt=args.format,
+            out=sys.stdout,
         )
     except BrokenPipeError:
         # The reader went away (`export ... | head`): nothing is wrong with the export. Point

@@ -10,6 +10,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -54,8 +55,19 @@ def _channel_id(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"{value!r} is not a time zone (use an IANA name like Europe/Madrid)"
+        ) from None
+    return value
+
+
 MemberId = Annotated[str, AfterValidator(_member_id)]
 ChannelId = Annotated[str, AfterValidator(_channel_id)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
 class _Strict(BaseModel):
@@ -79,6 +91,9 @@ class Team(_Strict):
     routes_from: list[ChannelId] = Field(default_factory=list)
     default_priority: str = "p3"
     csat: CsatSettings = Field(default_factory=CsatSettings)
+    # Where the team's days begin and end (summaries, `/case stats`, App Home's "today");
+    # unset: its default priority's SLA calendar's zone, else UTC (SummaryService.zone).
+    timezone: TimeZoneName | None = None
 
     @property
     def alerts_channel(self) -> str:
@@ -92,7 +107,7 @@ class Team(_Strict):
 
 
 class SummarySettings(_Strict):
-    """When the team summaries are posted, in each team's calendar time zone."""
+    """When the team summaries are posted, in each team's time zone."""
 
     enabled: bool = True
     daily_at: str = "09:00"

@@ -11,6 +11,8 @@ class ActionId(enum.StrEnum):
     ESCALATE = "case_escalate"
     CLOSE = "case_close"
     REOPEN = "case_reopen"
+    RESUME = "case_resume"
+    ASSIGN = "case_assign"  # the card's "Assign to…" users select
     LIST_MORE = "case_list_more"
     OPEN_LINK = "case_open_link"
     CSAT_RATE = "csat_rate"

@@ -4,7 +4,7 @@ A refusal says what was refused and why (which case, who holds it, which status,
 person may do instead) and never how to say it: each feature's views word its refusals
 (`bot.cases.views.refusals.describe`), so the same refusal reads right in Slack, on the
 sandbox page or in an email. The four kinds below are what callers catch; the features
-define the refusals themselves (`bot.cases.refusals`, `bot.csat.service`).
+define the refusals themselves (`bot.cases.refusals`, `bot.csat.answers`).
 """
 
 from __future__ import annotations

@@ -19,6 +19,15 @@ def duration(delta: timedelta) -> str:
     return f"{days} d {hours} h" if hours and days < 7 else f"{days} d"
 
 
+def business_duration(delta: timedelta) -> str:
+    """Business time reads in hours past a day ("40 h"): a "day" of business time is not
+    24 hours, so "1 d 16 h" would mislead."""
+    hours = int(abs(delta.total_seconds())) // 3600
+    if hours < 24:
+        return duration(delta)
+    return f"{hours} h"
+
+
 def ago(then: datetime, now: datetime) -> str:
     if now - then < timedelta(seconds=60):
         return "just now"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import block_actions, event_callbacks, slash_commands, view_submissions
 
 
 def register_all(app: App) -> None:
-    for surface in (commands, actions, views, events):
+    for surface in (slash_commands, block_actions, view_submissions, event_callbacks):
         surface.register(app)

@@ -7,7 +7,7 @@ request.
 `after_checked_ack` first checks a modal's input and answers problems in the modal itself,
 as Slack needs that answer in the ack.
 
-Each request is kept in the inbox before its ack (handlers/inbox.py), so a replayed body is
+Each request is kept in the inbox before its ack (handlers/request_inbox.py), so a replayed body is
 dropped there and an acknowledged request whose process died is carried out again; the work
 marks it done when it is over. Work that fails is logged and the user is told, as Bolt's error
 handler does for failures before the ack.
@@ -23,23 +23,19 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.cases.views.replies import SOMETHING_WENT_WRONG
 from bot.inbox import Inbox
-from bot.requester import Requester
+from bot.requester import Requester, slack_moment
 from bot.runtime.casedesk import Casedesk
 from bot.slack.blocks import SlackMessage
 from handlers.context import casedesk
-from handlers.inbox import request_key_of
+from handlers.request_inbox import request_key_of
 from models import EventSource
 
 log = logging.getLogger(__name__)
 
 # A request that waited this long for a worker renews its hold in the inbox before its work.
 RENEW_AFTER = 30.0
-
-SOMETHING_WENT_WRONG = (
-    ":x: Something went wrong on our side; nothing was lost. "
-    "Please try again, and tell your Casedesk admin if it keeps happening."
-)
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,9 @@ class Interaction:
 
     def who(self, user_id: str, channel_id: str | None, source: EventSource) -> Requester:
         """The person who acted, carrying this request so their change marks it done."""
-        return Requester(user_id, channel_id, source, request_key=self.key)
+        actions = self.body.get("actions") or [{}]
+        at = slack_moment(actions[0].get("action_ts"))  # a click: when it was clicked
+        return Requester(user_id, channel_id, source, request_key=self.key, at=at)
 
     def reply(self, message: SlackMessage, *, replace_original: bool | None = None) -> None:
         """Answer the person who acted, privately, through the request's response URL."""

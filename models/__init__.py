@@ -2,9 +2,10 @@
 
 from models.base import Base, UTCDateTime
 from models.case import MAX_CASE_NUMBER, OPEN_STATUSES, Case, CaseStatus, CaseThread
+from models.csat import CsatResponse
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent, SlackRequest
-from models.metrics import CsatResponse, SummaryPost
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
+from models.summary_posts import SummaryPost
 
 __all__ = [
     "MAX_CASE_NUMBER",

@@ -78,10 +78,19 @@ class Case(Base):
 
     # Measured once a target is reached, in business time of the SLA calendar (wall time where
     # the case has no policy; time pending never counts toward resolution). The KPIs
-    # aggregate these in SQL. `*_breached` is None where no target applied.
+    # aggregate these in SQL.
     first_response_seconds: Mapped[int | None] = mapped_column(Integer)
-    first_response_breached: Mapped[bool | None] = mapped_column(Boolean)
     resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Each SLA target counts in the period in which it was met or came due, whichever was
+    # first: `*_settled_at` is that moment (met in time: when it was met; otherwise when its
+    # budget was used up, or, while its clock runs, will be). `*_breached` is False for a
+    # target met in time, True for one missed (met late, or stopped or paused after coming
+    # due), None while its clock runs (a miss once `*_settled_at` has passed) and where no
+    # target applies or none can be said yet (paused within its budget; a case closed
+    # unanswered before its first response came due): then `*_settled_at` is None too.
+    first_response_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_breached: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
@@ -91,6 +100,20 @@ class Case(Base):
         Index("ix_cases_team_opened_at", "team_key", "opened_at"),
         Index("ix_cases_team_closed_at", "team_key", "closed_at"),
         Index("ix_cases_team_first_response_at", "team_key", "first_response_at"),
+        # SLA attainment counts a team's targets by the moment they settled, with their
+        # outcome in the index: an index-only range per target and period.
+        Index(
+            "ix_cases_team_first_response_settled",
+            "team_key",
+            "first_response_settled_at",
+            "first_response_breached",
+        ),
+        Index(
+            "ix_cases_team_resolution_settled",
+            "team_key",
+            "resolution_settled_at",
+            "resolution_breached",
+        ),
     )
 
     @property

@@ -227,5 +227,9 @@ def slack(casedesk: Casedesk, fake_slack: FakeSlack) -> Iterator[SlackDriver]:
     server = BackgroundServer(
         make_wsgi_app(app, casedesk.db, signing_secret=SIGNING_SECRET)
     ).start()
-    yield SlackDriver(server.url, SIGNING_SECRET, fake_slack, casedesk.executor)
+
+    def moment() -> float:  # Slack's timestamps follow the test's clock
+        return casedesk.clock.now().timestamp()
+
+    yield SlackDriver(server.url, SIGNING_SECRET, fake_slack, casedesk.executor, moment)
     server.stop()

@@ -155,9 +155,15 @@ class History:
         team: str = "support",
         followed_until: datetime | None = None,
     ) -> metrics.TeamKpis:
+        """The team's KPIs over [start, end), followed until `followed_until` (by default the
+        clock's now, as the summaries follow the period they report)."""
         with self.db.read_only() as session:
             return metrics.team_kpis(
-                session, team_key=team, start=start, end=end, followed_until=followed_until
+                session,
+                team_key=team,
+                start=start,
+                end=end,
+                followed_until=followed_until or self.clock.now(),
             )
 
     def backlog(self, at: datetime, team: str = "support") -> dict[tuple[str, str], int]:

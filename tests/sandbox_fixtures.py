@@ -33,7 +33,7 @@ sla:
 def running_sandbox(tmp_path: Path, *, port: int = 0) -> Iterator[Sandbox]:
     config = tmp_path / "app.yaml"
     config.write_text(SANDBOX_YAML, encoding="utf-8")
-    sandbox, slack, bot, casedesk = start_sandbox(
+    running = start_sandbox(
         config_path=config,
         host="127.0.0.1",
         port=port,
@@ -41,12 +41,9 @@ def running_sandbox(tmp_path: Path, *, port: int = 0) -> Iterator[Sandbox]:
         clock=ManualClock(SANDBOX_START),
     )
     try:
-        yield sandbox
+        yield running.sandbox
     finally:
-        bot.stop()
-        slack.stop()
-        casedesk.executor.shutdown(wait=True)
-        casedesk.db.dispose()
+        running.stop()
 
 
 def page_call(sandbox: Sandbox, action: str, **body: Any) -> Any:

@@ -5,6 +5,7 @@ waits until the app has finished the work it acknowledged."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,13 +34,19 @@ class HttpResult:
 
 class SlackDriver:
     def __init__(
-        self, url: str, signing_secret: str, fake: FakeSlack, executor: ListenerPools
+        self,
+        url: str,
+        signing_secret: str,
+        fake: FakeSlack,
+        executor: ListenerPools,
+        moment: Callable[[], float] = time.time,
     ) -> None:
         self.url = url.rstrip("/")
         self.secret = signing_secret
         self.fake = fake
         self.executor = executor
-        self.requests = SignedRequests(self.url, signing_secret)
+        self.moment = moment  # Slack's clock: message ts and action_ts follow it
+        self.requests = SignedRequests(self.url, signing_secret, moment)
 
     # What people do in Slack
 
@@ -79,6 +86,36 @@ class SlackDriver:
             key,
         )
 
+    def pick_user(
+        self,
+        user: str,
+        action_id: str,
+        block_id: str,
+        picked: str,
+        *,
+        channel: str = "C0SUPPORT",
+        message_ts: str = "1700000000.000100",
+    ) -> HttpResult:
+        """Pick a person in a users select (e.g. a card's "Assign to…")."""
+        key = self.requests.next_id("pick")
+        action = {
+            "type": "users_select",
+            "action_id": action_id,
+            "block_id": block_id,
+            "selected_user": picked,
+        }
+        return self._settled(
+            self.requests.block_action(
+                user=user,
+                action=action,
+                trigger_id=f"trigger-{key}",
+                channel=channel,
+                message_ts=message_ts,
+                response_url=self.fake.response_url(key),
+            ),
+            key,
+        )
+
     def submit(self, user: str, view: dict[str, Any], values: dict[str, str]) -> HttpResult:
         """Submit a modal the app opened, filling its inputs by block id."""
         view = {**view, "id": view.get("id", "V1")}
@@ -95,7 +132,7 @@ class SlackDriver:
             "channel": channel,
             "user": user,
             "text": text,
-            "ts": f"{time.time():.6f}",
+            "ts": f"{self.moment():.6f}",
             "thread_ts": thread_ts,
             "channel_type": "channel",
         }

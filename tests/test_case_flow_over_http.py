@@ -24,7 +24,7 @@ def test_requester_opens_a_case_and_the_card_is_posted_in_the_team_channel(
     buttons = [
         e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == [ActionId.CLAIM, ActionId.ESCALATE, ActionId.CLOSE]
+    assert buttons == [ActionId.CLAIM, ActionId.ASSIGN, ActionId.ESCALATE, ActionId.CLOSE]
     with casedesk.db.read_only() as session:
         case = session.scalars(select(Case)).one()
         assert (case.card_ts, case.channel_id, case.priority) == (card["ts"], SUPPORT_CHANNEL, "p2")

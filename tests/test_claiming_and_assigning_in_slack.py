@@ -39,9 +39,9 @@ def test_agent_claims_a_case_and_the_card_is_updated_in_place(
     assert claimed_card["ts"] == card_ts
     assert "Case #1 (P3, in progress)" in claimed_card["text"]
     assert "*Assignee*\n<@U0AGENT1>" in all_text(claimed_card)
-    assert buttons(claimed_card) == [ActionId.ESCALATE, ActionId.CLOSE]
+    assert buttons(claimed_card) == [ActionId.ASSIGN, ActionId.ESCALATE, ActionId.CLOSE]
     assert thread_texts(fake_slack, SUPPORT_CHANNEL, card_ts) == [
-        "Case #1: claimed\n:raising_hand: <@U0AGENT1> claimed this case.\nEscalate"
+        "Case #1: claimed\n:raising_hand: <@U0AGENT1> claimed this case."
     ]
     case = case_row(casedesk)
     assert (case.assignee_id, case.status, case.claimed_at) == (
@@ -94,7 +94,12 @@ def test_assignee_hands_the_case_back_to_the_queue_with_unassign(
     back_in_queue = card(fake_slack)
     assert "Case #1 (P3, open)" in back_in_queue["text"]
     assert "_unassigned_" in all_text(back_in_queue)
-    assert buttons(back_in_queue) == [ActionId.CLAIM, ActionId.ESCALATE, ActionId.CLOSE]
+    assert buttons(back_in_queue) == [
+        ActionId.CLAIM,
+        ActionId.ASSIGN,
+        ActionId.ESCALATE,
+        ActionId.CLOSE,
+    ]
     assert "<@U0AGENT1> unassigned <@U0AGENT1>." in latest_in_thread(fake_slack, card_ts)
     case = case_row(casedesk)
     assert (case.assignee_id, case.status) == (None, CaseStatus.OPEN)

@@ -99,7 +99,7 @@ def test_requester_reopens_their_closed_case(
     assert "Case #1 is reopened." in result.reply_text
     reopened_card = card(fake_slack)
     assert "Case #1 (P3, in progress)" in reopened_card["text"]
-    assert buttons(reopened_card) == [ActionId.ESCALATE, ActionId.CLOSE]
+    assert buttons(reopened_card) == [ActionId.ASSIGN, ActionId.ESCALATE, ActionId.CLOSE]
     assert "reopened 1×" in all_text(reopened_card)
     assert "<@U0REQUESTER> reopened this case: It is jammed again" in latest_in_thread(
         fake_slack, card_ts

@@ -78,9 +78,10 @@ def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block
     assert kpi_field(summary, "Escalated") == "1 ▲1 · 7-day avg 0.0"
     assert kpi_field(summary, "First response") == "median 20 min · p90 28 min"
     assert kpi_field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
-    assert kpi_field(summary, "SLA first response") == "100% (2/2)"
-    assert kpi_field(summary, "SLA resolution") == "100% (2/2)"
-    assert kpi_field(summary, "SLA breaches") == "0 · 7-day avg 0.0"
+    # #3, never answered, missed its first response at 11:00 (an hour of office time).
+    assert kpi_field(summary, "SLA first response") == "67% (2/3)"
+    assert kpi_field(summary, "SLA resolution") == "100% (2/2)"  # #3's is due on Tuesday
+    assert kpi_field(summary, "SLA breaches") == "1 ▲1 · 7-day avg 0.0"
     assert kpi_field(summary, "First-contact resolution") == "50% (1/2)"
     assert kpi_field(summary, "Escalation rate") == "33% (1/3)"
     assert kpi_field(summary, "Reopen rate") == "0% (0/2)"

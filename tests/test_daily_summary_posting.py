@@ -28,7 +28,7 @@ from summaries_helpers import (
 from bot.clock import ManualClock
 from bot.desk import Team
 from bot.metrics.summaries import Period
-from bot.metrics.views import SummaryReport
+from bot.metrics.views import SummaryReport, posting_outcome
 from bot.runtime.casedesk import Casedesk
 from models import SummaryPost
 
@@ -49,8 +49,11 @@ def test_a_period_is_posted_once_and_again_only_when_forced(
 
     support = casedesk.desk.team("support")
     period = casedesk.summaries.due_period(support, "daily")
-    assert casedesk.summaries.post("support", period).startswith("The daily summary of")
-    assert casedesk.summaries.post("support", period, force=True) == (
+    assert posting_outcome(casedesk.summaries.post("support", period)) == (
+        f"The daily summary of Customer Support for {MONDAY_LABEL} was already posted; "
+        "use --force to post it again."
+    )
+    assert posting_outcome(casedesk.summaries.post("support", period, force=True)) == (
         f"Queued the daily summary of Customer Support for {MONDAY_LABEL}."
     )
     casedesk.outbox.deliver_due()

@@ -127,6 +127,8 @@ EXPECTED_CLOSED_CASE: Json = {
     "csat_rating": 5,
     "csat_comment": "Great",
     "csat_answered_at": "2026-11-23T10:00:00+00:00",
+    "first_response_settled_at": None,
+    "resolution_settled_at": None,
 }
 
 
@@ -156,7 +158,8 @@ def test_export_writes_one_row_per_case_opened_in_the_range_as_csv_or_json_lines
         "escalation_level,reopen_count,opened_at,first_response_at,first_response_seconds,"
         "first_response_breached,closed_at,closed_by,resolution_seconds,resolution_breached,"
         "csat_rating,csat_comment,claimed_at,last_escalated_at,reopened_at,"
-        "first_contact_resolution,csat_answered_at"
+        "first_contact_resolution,csat_answered_at,first_response_settled_at,"
+        "resolution_settled_at"
     )
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [row["case"] for row in rows] == ["1", "2"]

@@ -23,12 +23,15 @@ from models import Case
 # The chart's daily series
 
 
-def test_daily_counts_give_each_day_its_openings_closes_and_sla_attainment(
+def test_daily_counts_give_each_day_its_openings_cases_resolved_and_sla_attainment(
     history: History, database: Database
 ) -> None:
-    """Support: 15 min to respond, 1 h to resolve, round the clock. Monday: #1 answered and
-    closed in time, #2 opened; Tuesday: #2 answered and closed a day late (both targets
-    missed), #3 opened and closed by billing's team (another team's close)."""
+    """Support: 15 min to respond, 1 h to resolve, round the clock. Monday 09:00: #1
+    answered and closed in time; #2 opened, answered and closed on Tuesday: both its targets
+    came due on Monday (09:15 and 10:00), missed there. Tuesday: #3 billing's; #4 closed,
+    reopened and closed again (resolved once, in time; never answered, but closed before its
+    first response came due). Wednesday, 09:10 now: #5 opened at 08:50 (first response due
+    09:05: missed; resolution due 09:50: not yet), #6 at 09:00 (nothing due yet)."""
     history.at(START)
     on_time, late = history.open("On time"), history.open("Late")
     history.wait(10 * MINUTE)
@@ -39,15 +42,27 @@ def test_daily_counts_give_each_day_its_openings_closes_and_sla_attainment(
     history.close(late)
     billing = history.open("Billing's", team="billing")
     history.close(billing, by=BILLING_AGENT)
+    twice = history.open("Closed twice")
+    history.close(twice)
+    history.reopen(twice)
+    history.wait(5 * MINUTE)
+    history.close(twice)
+    history.at(START + 2 * DAY - 10 * MINUTE)
+    history.open("Unanswered")
+    history.at(START + 2 * DAY)
+    history.open("Just in")
+    history.wait(10 * MINUTE)
     days = [(MONDAY + n * DAY, MONDAY + (n + 1) * DAY) for n in range(3)]
 
     with database.read_only() as session:
-        series = metrics.daily_counts(session, team_key="support", days=days)
+        series = metrics.daily_counts(
+            session, team_key="support", days=days, until=history.clock.now()
+        )
 
     assert series == [
-        (2, 1, metrics.Ratio(2, 2)),
-        (0, 1, metrics.Ratio(0, 2)),
-        (0, 0, metrics.Ratio(0, 0)),
+        (2, 1, metrics.Ratio(2, 4)),
+        (1, 2, metrics.Ratio(1, 1)),
+        (2, 0, metrics.Ratio(0, 1)),
     ]
 
 

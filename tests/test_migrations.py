@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot import migrate
 from bot.db import Database, scratch_schema
-from models import Base
+from models import Base, Case
 
 OPENED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -167,3 +168,140 @@ def _insert_case(connection: Connection, number: int, team_key: str) -> None:
         ),
         {"id": number, "team": team_key, "at": OPENED.isoformat()},
     )
+
+
+# 0008: when each SLA target settled
+#
+# Upgrading tells each existing case when its targets settled, from what the case and its
+# breach alerts say: a running clock at its due time, a target met in time when it was met,
+# one met late or never met at its breach alert's due time, as a miss.
+
+HOUR = timedelta(hours=1)
+TIME = sa.DateTime(timezone=True)
+
+CASES = sa.table(
+    "cases",
+    *(sa.column(name) for name in ("id", "title", "description", "team_key", "priority")),
+    *(sa.column(name) for name in ("status", "requester_id", "escalation_level", "reopen_count")),
+    sa.column("opened_at", TIME),
+    sa.column("last_activity_at", TIME),
+    sa.column("first_response_at", TIME),
+    sa.column("closed_at", TIME),
+    sa.column("first_response_due_at", TIME),
+    sa.column("resolution_due_at", TIME),
+    sa.column("first_response_breached", sa.Boolean),
+    sa.column("resolution_breached", sa.Boolean),
+)
+ALERTS = sa.table(
+    "sla_alerts",
+    *(sa.column(name) for name in ("case_id", "target", "kind")),
+    sa.column("due_at", TIME),
+    sa.column("decided_at", TIME),
+)
+
+
+def a_case(number: int, status: str, **times: object) -> dict[str, object]:
+    blank: dict[str, object] = dict.fromkeys(
+        ("first_response_at", "closed_at", "first_response_due_at", "resolution_due_at")
+    )
+    blank |= {"first_response_breached": None, "resolution_breached": None}
+    return blank | {
+        "id": number,
+        "title": "Broken",
+        "description": "",
+        "team_key": "support",
+        "priority": "p3",
+        "status": status,
+        "requester_id": "U0REQ",
+        "escalation_level": 0,
+        "reopen_count": 0,
+        "opened_at": OPENED,
+        "last_activity_at": OPENED,
+        **times,
+    }
+
+
+def a_breach(number: int, target: str, due_at: datetime) -> dict[str, object]:
+    return {"case_id": number, "target": target, "kind": "breach", "due_at": due_at}
+
+
+@pytest.fixture
+def upgraded(empty_database: Database) -> Database:
+    """A database at 0007 with six cases, upgraded."""
+    migrate.upgrade(empty_database, "0007")
+    cases = [
+        # 1: answered in 10 minutes, closed in an hour: both met in time.
+        a_case(1, "closed", first_response_at=OPENED + HOUR / 6, first_response_breached=False,
+               closed_at=OPENED + HOUR, resolution_breached=False),
+        # 2: answered after 2 hours (alerted at 1 hour); its resolution clock runs.
+        a_case(2, "in_progress", first_response_at=OPENED + 2 * HOUR,
+               first_response_breached=True, resolution_due_at=OPENED + 8 * HOUR),
+        # 3: never answered, its first response clock runs.
+        a_case(3, "open", first_response_due_at=OPENED + HOUR,
+               resolution_due_at=OPENED + 8 * HOUR),
+        # 4: closed unanswered after its first response was alerted; closed late, no alert.
+        a_case(4, "closed", closed_at=OPENED + 9 * HOUR, resolution_breached=True),
+        # 5: answered in time; pending after its resolution was alerted at 8 hours.
+        a_case(5, "pending", first_response_at=OPENED + HOUR / 2, first_response_breached=False),
+        # 6: a team without SLA targets.
+        a_case(6, "closed", first_response_at=OPENED + HOUR, closed_at=OPENED + 2 * HOUR),
+    ]  # fmt: skip
+    alerts = [
+        a_breach(2, "first_response", OPENED + HOUR),
+        a_breach(4, "first_response", OPENED + HOUR),
+        a_breach(5, "resolution", OPENED + 8 * HOUR),
+    ]
+    with empty_database.engine.begin() as connection:
+        connection.execute(sa.insert(CASES), cases)
+        connection.execute(sa.insert(ALERTS), [{**a, "decided_at": a["due_at"]} for a in alerts])
+    migrate.upgrade(empty_database)
+    return empty_database
+
+
+def test_upgrading_to_0008_settles_each_sla_target_of_the_cases_already_there(
+    upgraded: Database,
+) -> None:
+    with upgraded.read_only() as session:
+        cases = session.scalars(sa.select(Case).order_by(Case.id)).all()
+        settled = [
+            (
+                case.id,
+                case.first_response_settled_at,
+                case.first_response_breached,
+                case.resolution_settled_at,
+                case.resolution_breached,
+            )
+            for case in cases
+        ]
+
+    assert settled == [
+        (1, OPENED + HOUR / 6, False, OPENED + HOUR, False),
+        (2, OPENED + HOUR, True, OPENED + 8 * HOUR, None),
+        (3, OPENED + HOUR, None, OPENED + 8 * HOUR, None),
+        (4, OPENED + HOUR, True, OPENED + 9 * HOUR, True),
+        (5, OPENED + HOUR / 2, False, OPENED + 8 * HOUR, True),
+        (6, None, None, None, None),
+    ]
+
+
+def test_downgrading_from_0008_leaves_the_measured_outcomes_as_they_were_before(
+    upgraded: Database,
+) -> None:
+    migrate.downgrade(upgraded, "0007")
+
+    with upgraded.engine.connect() as connection:
+        columns = connection.execute(sa.text("SELECT * FROM cases")).keys()
+        breached = connection.execute(
+            sa.select(
+                CASES.c.id, CASES.c.first_response_breached, CASES.c.resolution_breached
+            ).order_by(CASES.c.id)
+        ).all()
+    assert "first_response_settled_at" not in columns
+    assert [tuple(row) for row in breached] == [
+        (1, False, False),
+        (2, True, None),
+        (3, None, None),
+        (4, None, True),  # never answered: nothing measured before 0008
+        (5, False, None),  # not closed
+        (6, None, None),
+    ]

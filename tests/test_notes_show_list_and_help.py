@@ -91,7 +91,7 @@ def test_list_shows_only_the_cases_asked_for(slack: SlackDriver) -> None:
     unassigned = slack.command(AGENT, "list unassigned")
     closed = slack.command(AGENT, "list closed")
 
-    assert mine.responses[0]["text"] == "Mine cases: #1"
+    assert mine.responses[0]["text"] == "Your open cases: #1"
     assert unassigned.responses[0]["text"] == "Unassigned cases: #2"
     assert "No closed cases." in closed.reply_text
 

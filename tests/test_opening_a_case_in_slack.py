@@ -26,7 +26,12 @@ def test_open_with_priority_and_team_posts_the_card_in_that_teams_channel(
     assert "Opened case #1 for Billing in <#C0BILLING>." in result.reply_text
     billing_card = card(fake_slack, BILLING_CHANNEL)
     assert billing_card["text"].startswith("Case #1 (P1, open): Card declined twice")
-    assert buttons(billing_card) == [ActionId.CLAIM, ActionId.ESCALATE, ActionId.CLOSE]
+    assert buttons(billing_card) == [
+        ActionId.CLAIM,
+        ActionId.ASSIGN,
+        ActionId.ESCALATE,
+        ActionId.CLOSE,
+    ]
     assert fake_slack.messages(SUPPORT_CHANNEL) == []
     case = case_row(casedesk)
     assert (case.title, case.team_key, case.priority, case.status) == (

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from conftest import AGENT, MANAGER, SUPPORT_CHANNEL
@@ -21,7 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 def card_buttons(message: dict[str, object]) -> list[str]:
     blocks = message.get("blocks") or []
     assert isinstance(blocks, list)
-    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    return [
+        (e.get("text") or e["placeholder"])["text"]  # a picker shows its placeholder
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def test_requester_opens_a_case_from_the_composer_and_the_card_appears(tmp_path: Path) -> None:
@@ -34,7 +40,7 @@ def test_requester_opens_a_case_from_the_composer_and_the_card_appears(tmp_path:
     assert answer == {"ok": True, "status": 200}
     card = state["messages"][SUPPORT_CHANNEL][-1]
     assert card["text"].startswith("Case #1 (P3, open): Printer on fire")
-    assert card_buttons(card) == ["Claim", "Escalate", "Close"]
+    assert card_buttons(card) == ["Claim", "Assign to…", "Escalate", "Close"]
     only_for_riley = [e["text"] for e in state["ephemerals"]]
     assert only_for_riley == ["Opened case #1 for Customer Support in <#C0SUPPORT>."]
 
@@ -74,6 +80,22 @@ def test_moving_the_clock_runs_the_scheduler_and_the_breach_is_posted(tmp_path: 
     assert moved["now"].startswith("2026-11-23T08:45")
     assert [alert["text"] for alert in alerts] == ["SLA breached: first response for case #1"]
     assert card_buttons(alerts[0]) == ["Claim", "Escalate", "Open case"]
+
+
+def test_open_case_on_an_alert_links_to_the_case_card_on_the_sandbox_page(tmp_path: Path) -> None:
+    with running_sandbox(tmp_path) as sandbox:
+        page_call(sandbox, "type", user=REQUESTER_ID, channel="C0HELP", text="/case open Slow")
+        page_call(sandbox, "advance", minutes=45)
+        state = page_state(sandbox, AGENT)
+        page = sandbox.slack.url
+        open_case = state["messages"]["C0ALERTS"][0]["blocks"][-1]["elements"][-1]
+        with urllib.request.urlopen(open_case["url"], timeout=30) as response:
+            opened = response.read().decode()
+
+    card = state["messages"][SUPPORT_CHANNEL][0]
+    assert open_case["text"]["text"] == "Open case"
+    assert open_case["url"] == f"{page}archives/{SUPPORT_CHANNEL}/p{card['ts'].replace('.', '')}"
+    assert "<title>Casedesk sandbox</title>" in opened
 
 
 def test_a_thread_reply_from_the_page_is_delivered_as_an_event(tmp_path: Path) -> None:

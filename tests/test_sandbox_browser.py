@@ -19,13 +19,17 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
 )
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Moving the clock runs the jobs at each 15 minutes (a summary takes a second or two to render).
+playwright_api.expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
 def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     with running_sandbox(tmp_path) as sandbox, playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(
+            viewport={"width": 1400, "height": 900}, locale="en-GB", timezone_id="UTC"
+        )
         page.set_default_timeout(15_000)
         page.goto(sandbox.slack.url)
         page.wait_for_selector("[data-testid=persona] option", state="attached")
@@ -35,6 +39,10 @@ def page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
             if getattr(request.node, "failed_call", False):  # set by conftest's report hook
                 page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
             browser.close()
+
+
+def expect(locator: Any) -> Any:
+    return playwright_api.expect(locator)
 
 
 def act_as(page: Any, name_start: str) -> None:
@@ -88,3 +96,40 @@ def test_a_case_from_opening_to_the_next_mornings_summary(page: Any) -> None:
     chart = page.locator("[data-testid=thread] [data-testid=file]").first
     chart.wait_for()
     assert chart.evaluate("image => image.complete && image.naturalWidth > 0")
+
+
+def test_the_clock_shows_the_bots_time_as_it_moves(page: Any) -> None:
+    clock = page.locator("[data-testid=clock]")
+    expect(clock).to_have_text("Mon 23 Nov, 08:00")
+
+    page.click("button[data-minutes='15']")
+    expect(clock).to_have_text("Mon 23 Nov, 08:15")
+    page.click("button[data-minutes='60']")
+    expect(clock).to_have_text("Mon 23 Nov, 09:15")
+
+
+def test_links_to_a_case_open_it_on_the_page(page: Any) -> None:
+    sandbox_page = page.url
+    act_as(page, "Riley")
+    open_channel(page, "support-requests")
+    page.fill("[data-testid=composer]", "/case open Printer on fire")
+    page.press("[data-testid=composer]", "Enter")
+    page.get_by_text("Only visible to you").wait_for()
+    page.click("button[data-minutes='60']")  # the first response (30 min) is breached
+
+    act_as(page, "Ana")
+    open_channel(page, "support-alerts")
+    alert = page.locator("[data-testid=message]", has_text="SLA breached").first
+    alert.locator("[data-testid='button-Open case']").click()
+    expect(page.locator("#channel-title")).to_have_text("# support")
+    thread = page.locator("[data-testid=thread]")
+    expect(thread).to_contain_text("Printer on fire")
+    expect(thread).to_contain_text("SLA breached")
+
+    page.click("#close-thread")
+    page.click("[data-testid=advance-day]")
+    summary = page.locator("[data-testid=message]", has_text="daily summary").last
+    summary.locator("a[data-permalink]", has_text="#1").first.click()
+    expect(thread).to_contain_text("Printer on fire")
+    assert page.url == sandbox_page  # still the sandbox's page,
+    assert len(page.context.pages) == 1  # in its only tab

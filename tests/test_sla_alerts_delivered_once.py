@@ -120,7 +120,8 @@ def test_a_rate_limited_alert_waits_for_retry_after_and_is_then_delivered_once(
     assert decide_alerts(casedesk, clock, after_minutes=46) == "1 warning(s), 0 breach(es)"
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=30)
 
-    assert deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport(retried=1)
+    # The card shows the warning at once; the warning itself waits.
+    assert deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport(sent=1, retried=1)
     [row] = outbox_rows(casedesk)
     assert (row.state, row.next_attempt_at) == ("pending", clock.now() + timedelta(seconds=30))
     assert row.last_error == "chat.postMessage: ratelimited"
@@ -144,8 +145,9 @@ def test_a_server_error_is_retried_with_growing_backoff_and_delivered_once(
     outbox = deliverer(casedesk, fake_slack)
 
     waits: list[timedelta] = []
-    for _ in range(3):
-        assert outbox.deliver_due() == DeliveryReport(retried=1)
+    for attempt in range(3):
+        card_updated = 1 if attempt == 0 else 0  # the card shows the warning at once
+        assert outbox.deliver_due() == DeliveryReport(sent=card_updated, retried=1)
         [row] = outbox_rows(casedesk)
         waits.append(row.next_attempt_at - clock.now())
         clock.advance(waits[-1] - timedelta(seconds=1))

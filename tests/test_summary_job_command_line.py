@@ -5,6 +5,7 @@ summary was already posted."""
 from __future__ import annotations
 
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from bot.db import Database
 from models import OutboxMessage, SummaryPost
 
 # `python -m bot run-job`
+
+
+def closed_port() -> int:
+    """A port nothing listens on: Slack unreachable."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(
     first = run_cli(cli_env, tmp_path, *post)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(
-        f"daily-summary: Queued the daily summary of Customer Support for {MONDAY_LABEL}."
+        f"daily-summary: Posted the daily summary of Customer Support for {MONDAY_LABEL}."
     )
     assert "(1 message(s) sent, 0 to retry, 0 failed)" in first.stdout
     assert [title(m) for m in summaries(fake_slack)] == [
@@ -70,7 +77,7 @@ def test_run_job_posts_the_daily_summary_of_a_chosen_day_once_unless_forced(
 
     forced = run_cli(cli_env, tmp_path, *post, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "Queued the daily summary of Customer Support" in forced.stdout
+    assert "Posted the daily summary of Customer Support" in forced.stdout
     assert len(summaries(fake_slack)) == 2
 
 
@@ -118,7 +125,29 @@ def test_run_job_without_options_says_when_the_due_summary_was_already_posted(
     again = run_cli(cli_env, tmp_path, "run-job", "daily-summary")
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("Queued the daily summary") == 2  # support and billing
+    assert first.stdout.count("Posted the daily summary") == 2  # support and billing
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("was already posted; use --force to post it again.") == 2
     assert len(summaries(fake_slack)) == 1
+
+
+def test_run_job_with_slack_unreachable_says_nothing_was_delivered_and_fails(
+    cli_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    post = ("run-job", "daily-summary", "--team", "support", "--date", "2026-11-23")
+    unreachable = {**cli_env, "SLACK_API_URL": f"http://127.0.0.1:{closed_port()}/api/"}
+
+    first = run_cli(unreachable, tmp_path, *post)
+    again = run_cli(cli_env, tmp_path, *post)  # Slack is back, but the retry is not due yet
+
+    for result in (first, again):
+        assert result.returncode == 1, result.stdout
+        assert "Traceback" not in result.stderr
+        assert result.stdout.startswith(
+            f"daily-summary: The daily summary of Customer Support for {MONDAY_LABEL} is "
+            "queued, not delivered yet (chat.postMessage: "
+        ), result.stdout
+        assert result.stdout.endswith(" (queued, not delivered yet: 1 to retry)\n")
+        assert "Queued" not in result.stdout
+        assert "already posted" not in result.stdout
+    assert summaries(fake_slack) == []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.timefmt import ago
 from models import Case, CaseAction, CaseEvent, CaseStatus, EventSource
 
 
@@ -13,6 +14,15 @@ from models import Case, CaseAction, CaseEvent, CaseStatus, EventSource
 class Actor:
     user_id: str
     source: EventSource
+    # When they acted, by Slack's own timestamp (a message's ts, a click's action_ts): a
+    # change is timed by it, not by when a slow or redelivered request was carried out.
+    at: datetime | None = None
+
+    def moment(self, case: Case, now: datetime) -> datetime:
+        """When this change happened: Slack's time, kept within [case opened, now]."""
+        if self.at is None:
+            return now
+        return min(max(self.at, case.opened_at), now)
 
 
 SCHEDULER = Actor("scheduler", EventSource.SCHEDULER)
@@ -67,6 +77,16 @@ class Draft:
                 status_after=self.case.status.value if status_changed else None,
                 details={key: value for key, value in details.items() if value is not None},
             )
+        )
+
+    def resume(self, **details: Any) -> None:
+        """A pending case goes back to whoever works it (or to the queue)."""
+        case = self.case
+        waited = ago(case.pending_since, self.now) if case.pending_since else None
+        case.status = CaseStatus.IN_PROGRESS if case.assignee_id else CaseStatus.OPEN
+        case.pending_reason, case.pending_since = None, None
+        self.record(
+            CaseAction.RESUMED, status_before=CaseStatus.PENDING, pending_since=waited, **details
         )
 
     def let_go(self, **details: Any) -> None:

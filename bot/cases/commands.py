@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.cases.guards import Audience
-from bot.cases.refusals import BadCaseReference, UnknownPeriod, UnknownPerson
+from bot.cases.refusals import BadCaseReference, UnknownChoice, UnknownPeriod, UnknownPerson
 from bot.desk import PRIORITY_KEYS
 from bot.metrics import STATS_WINDOWS
 from bot.text import from_slack, parse_user_reference
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _CASE_REFERENCE = re.compile(r"^#?(\d{1,9})$")
 _TEAM_OPTION = re.compile(r"^team:(\S+)$", re.IGNORECASE)
+_PRIORITY_LIKE = re.compile(r"^p\d+$", re.IGNORECASE)  # p0, P7: meant as a priority
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ Run = Callable[["CaseFlows", Invocation], "SlackMessage | None"]
 class Subcommand:
     name: str
     usage: str
-    audience: Audience  # who may use it; the rules check it again under the row lock
+    audience: Audience  # whom it is for, as help shows it; the rules enforce who may
     run: Run
     parse: Callable[[str, str], CaseCommand]  # (name, the text after it) -> the command
 
@@ -105,6 +106,8 @@ def _parse_open(name: str, rest: str) -> CaseCommand:
         team_match = _TEAM_OPTION.match(word)
         if word.lower() in PRIORITY_KEYS and priority is None:
             priority = word.lower()
+        elif _PRIORITY_LIKE.match(word) and priority is None:
+            raise UnknownChoice("priority", word, PRIORITY_KEYS)
         elif team_match and team is None:
             team = team_match.group(1).lower()
         else:

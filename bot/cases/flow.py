@@ -26,28 +26,20 @@ from bot.cases.views.replies import (
     case_details,
     case_list,
     delivery_note,
-    form_not_opened,
     help_message,
     notice,
     sla_explanation,
 )
 from bot.core import Core, Flow
 from bot.csat.flow import Surveys
-from bot.csat.views import comment_modal, thanks
 from bot.home.flow import InsightFlows
-from bot.inbox import Inbox
-from bot.refusals import AlreadyDone, Refusal
+from bot.refusals import Refusal
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
-from bot.slack.gateway import SlackDeliveryError
-from bot.slack.outbox import OutboxDeliverer
+from bot.slack.outbox import DELIVERY_WAIT, OutboxDeliverer
 from models import CaseAction
 
 log = logging.getLogger(__name__)
-
-# How long a change waits for Slack before answering the person who acted; what is not out
-# by then stays queued and is delivered as soon as Slack answers.
-DELIVERY_WAIT = 2.0
 
 
 class CaseFlows(Flow):
@@ -59,14 +51,12 @@ class CaseFlows(Flow):
         surveys: Surveys,
         outbox: OutboxDeliverer,
         insights: InsightFlows,
-        inbox: Inbox,
     ) -> None:
         super().__init__(core)
         self.sync = sync
         self.surveys = surveys
         self.outbox = outbox
         self.insights = insights
-        self.inbox = inbox
 
     # The /case command
 
@@ -169,20 +159,6 @@ class CaseFlows(Flow):
 
         return self._apply_queuing(who, close_and_survey)
 
-    def rate(
-        self, who: Requester, number: int, rating: int, comment: str | None = None
-    ) -> SlackMessage:
-        """The requester answered the CSAT survey (a button, or the comment modal)."""
-        try:
-            with self.db.unit_of_work() as session:
-                self._finish_request(session, who)
-                answer = self.surveys.rate(
-                    session, number=number, actor=who.actor, rating=rating, comment=comment
-                )
-        except Refusal as refusal:
-            return notice(describe(refusal))
-        return thanks(answer.case_id, answer.rating, answer.previous)
-
     def reopen(self, who: Requester, number: int, reason: str) -> SlackMessage:
         return self._apply(
             who,
@@ -233,7 +209,7 @@ class CaseFlows(Flow):
     def open_modal(self, who: Requester, trigger_id: str | None) -> SlackMessage | None:
         """The "open a case" modal, for `/case open` without a title."""
         team = self.desk.team_for_channel(who.channel_id)
-        return self._show_modal(trigger_id, modals.open_case_modal(self.desk, team, who.channel_id))
+        return self.show_modal(trigger_id, modals.open_case_modal(self.desk, team, who.channel_id))
 
     def open_case_modal(
         self,
@@ -252,32 +228,13 @@ class CaseFlows(Flow):
             return notice(describe(refusal))
         build = modals.BY_ACTION[action].build
         assert build is not None, f"{action} has no modal of its own"
-        return self._show_modal(trigger_id, build(case, self.desk, who.channel_id, to_team_key))
+        return self.show_modal(trigger_id, build(case, self.desk, who.channel_id, to_team_key))
 
     def submit(self, modal: modals.CaseModal, sent: modals.Submission) -> SlackMessage:
         """A case modal was submitted: carry out the change it asked words for."""
         if modal.build is not None and sent.context.case_number is None:
             return notice(describe(Outdated("form")))
         return modal.submit(self, sent)
-
-    def _show_modal(self, trigger_id: str | None, view: dict[str, object]) -> SlackMessage | None:
-        if not trigger_id:
-            return form_not_opened(None)
-        try:
-            self.slack.open_view(trigger_id, view)
-        except SlackDeliveryError as error:
-            return form_not_opened(error.error)
-        return None
-
-    def open_rating_modal(self, number: int, trigger_id: str | None) -> SlackMessage | None:
-        return self._show_modal(trigger_id, comment_modal(number))
-
-    def tell(self, who: Requester, content: SlackMessage) -> None:
-        """Answer someone outside a command (after a modal): ephemeral, or a DM."""
-        try:
-            self.slack.tell(who.user_id, who.channel_id, content)
-        except SlackDeliveryError as error:
-            log.warning("could not answer %s: %s", who.user_id, error)
 
     # Reading
 
@@ -339,7 +296,7 @@ class CaseFlows(Flow):
         self.roster.warm()
         try:
             with self.db.unit_of_work() as session:
-                self._finish_request(session, who)
+                self.finish_request(session, who)
                 change, also_queued = change_case(session)
                 queued = self.sync.queue(session, change) + also_queued
         except Refusal as refusal:
@@ -347,9 +304,3 @@ class CaseFlows(Flow):
         report = self.outbox.deliver_within(queued, DELIVERY_WAIT)
         self.insights.refresh_homes_after(change)
         return notice(confirmation(change, self.desk) + delivery_note(report))
-
-    def _finish_request(self, session: Session, who: Requester) -> None:
-        """Mark the Slack request done with its change; refused if it was carried out before
-        (a request carried out again after its process died, that had in fact committed)."""
-        if who.request_key is not None and not self.inbox.finish(session, who.request_key):
-            raise AlreadyDone()

@@ -40,6 +40,19 @@ def list_cases(
     return CasePage(cases=rows[:limit], offset=offset, has_more=len(rows) > limit)
 
 
+def requested_by(session: Session, user_id: str, *, limit: int) -> list[Case]:
+    """The cases someone asked for: open ones first, then the latest closed."""
+    still_open = Case.status.in_(OPEN_STATUSES)
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.requester_id == user_id)
+            .order_by(still_open.desc(), Case.last_activity_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def latest_events(session: Session, number: int, *, limit: int = 10) -> list[CaseEvent]:
     """The case's latest events, oldest first."""
     latest = session.scalars(

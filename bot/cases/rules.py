@@ -9,13 +9,10 @@ serialise on the row and exactly one of them wins.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cases.changes import SCHEDULER, Actor, CaseChange, Draft, new_case
-from bot.cases.guards import Guards
+from bot.cases.changes import Actor, CaseChange, Draft, new_case
+from bot.cases.conversation import Conversation
 from bot.cases.refusals import (
     AlreadyAssigned,
     AlreadyClaimed,
@@ -29,25 +26,12 @@ from bot.cases.refusals import (
     WrongStatus,
 )
 from bot.cases.repeats import refuse_repeat
-from bot.clock import Clock
-from bot.desk import DeskConfig, Team
-from bot.replays import record_first
-from bot.roster import Roster
-from bot.sla.timers import SlaTracker
-from bot.timefmt import ago
+from bot.desk import Team
 from models import Case, CaseAction, CaseStatus, CaseThread, EventSource
 
-# The actions a modal is opened for, checked before it opens.
-MODAL_ACTIONS = (CaseAction.ESCALATED, CaseAction.CLOSED, CaseAction.REOPENED)
 
-
-class CaseService:
-    def __init__(self, desk: DeskConfig, roster: Roster, clock: Clock, sla: SlaTracker) -> None:
-        self.desk = desk
-        self.roster = roster
-        self.clock = clock
-        self.sla = sla
-        self.guards = Guards(desk, roster, clock)
+class CaseService(Conversation):
+    """Every state change of a case (on top of what is said and recorded around it)."""
 
     # Opening
 
@@ -88,10 +72,6 @@ class CaseService:
         case.channel_id, case.card_ts = channel_id, card_ts
         session.merge(CaseThread(channel_id=channel_id, thread_ts=card_ts, case_id=case.id))
         return None
-
-    def lock(self, session: Session, number: int) -> Case:
-        """The case, its row locked until the transaction ends (CaseNotFound if none)."""
-        return self.guards.lock(session, number)
 
     # Ownership
 
@@ -206,19 +186,8 @@ class CaseService:
         if case.status is not CaseStatus.PENDING:
             raise WrongStatus(case.id, case.status, CaseStatus.PENDING)
         draft = self._draft(case, actor)
-        self.resume_draft(draft)
+        draft.resume()
         return self.finish(session, draft)
-
-    @staticmethod
-    def resume_draft(draft: Draft, **details: Any) -> None:
-        """A pending case goes back to whoever works it (or to the queue)."""
-        case = draft.case
-        waited = ago(case.pending_since, draft.now) if case.pending_since else None
-        case.status = CaseStatus.IN_PROGRESS if case.assignee_id else CaseStatus.OPEN
-        case.pending_reason, case.pending_since = None, None
-        draft.record(
-            CaseAction.RESUMED, status_before=CaseStatus.PENDING, pending_since=waited, **details
-        )
 
     # Closing
 
@@ -257,120 +226,7 @@ class CaseService:
         draft.record(CaseAction.PRIORITY_CHANGED, from_value=previous, to_value=priority)
         return self.finish(session, draft)
 
-    # Notes and events around a case
-
-    def note(self, session: Session, *, number: int, actor: Actor, text: str) -> CaseChange:
-        case = self.guards.lock(session, number)
-        self.guards.agent(case, actor.user_id, CaseAction.NOTE)
-        text = self.guards.text(text, CaseAction.NOTE, case.id)
-        draft = self._draft(case, actor)
-        draft.record(CaseAction.NOTE, text=text)
-        change = self.finish(session, draft)
-        change.card_changed = False
-        return change
-
-    def record_system_event(
-        self,
-        session: Session,
-        *,
-        case: Case,
-        action: CaseAction,
-        refresh_sla: bool = True,
-        **details: Any,
-    ) -> CaseChange:
-        """Something the desk did around a case (an SLA alert, a survey); not case activity."""
-        return self.record_event(
-            session, case=case, actor=SCHEDULER, action=action, refresh_sla=refresh_sla, **details
-        )
-
-    def record_event(
-        self,
-        session: Session,
-        *,
-        case: Case,
-        actor: Actor,
-        action: CaseAction,
-        refresh_sla: bool = True,
-        **details: Any,
-    ) -> CaseChange:
-        """Append an event that changes nothing on the case itself (e.g. a CSAT rating)."""
-        draft = Draft(case, actor, self.clock.now())
-        draft.record(action, **details)
-        return self.finish(session, draft, activity=False, refresh_sla=refresh_sla)
-
-    # The case thread
-
-    def record_thread_message(
-        self,
-        session: Session,
-        *,
-        event_id: str | None,
-        channel_id: str,
-        thread_ts: str,
-        message_ts: str,
-        user_id: str,
-    ) -> CaseChange | None:
-        """Record a human message in a case thread: the requester's reply (which resumes a
-        pending case), an agent's response (the first stops the first-response clock) or
-        anyone else's comment. None when the thread is not a case's or Slack is retrying an
-        event already recorded."""
-        case_id = session.scalar(
-            select(CaseThread.case_id).where(
-                CaseThread.channel_id == channel_id, CaseThread.thread_ts == thread_ts
-            )
-        )
-        if case_id is None or (event_id and not record_first(session, event_id, self.clock.now())):
-            return None
-        case = self.guards.lock(session, case_id)
-        draft = self._draft(case, Actor(user_id, EventSource.THREAD))
-        card_changed = False
-        if user_id == case.requester_id:
-            draft.record(CaseAction.CUSTOMER_REPLIED, message_ts=message_ts)
-            if case.status is CaseStatus.PENDING:
-                self.resume_draft(draft, cause="requester replied")
-                card_changed = True
-        elif self.roster.is_agent(self.guards.team(case.team_key), user_id):
-            first = case.first_response_at is None
-            if first:
-                case.first_response_at, case.first_responder_id = draft.now, user_id
-                card_changed = True
-            draft.record(CaseAction.RESPONDED, message_ts=message_ts, first_response=first or None)
-        else:
-            draft.record(CaseAction.COMMENTED, message_ts=message_ts)
-        change = self.finish(session, draft)
-        change.card_changed = card_changed
-        return change
-
-    # Reading
-
-    def get(self, session: Session, number: int) -> Case:
-        return self.guards.get(session, number)
-
-    def check(self, session: Session, *, number: int, actor_id: str, action: CaseAction) -> Case:
-        """Refuse early, before a modal is opened for a change the user may not make."""
-        case = self.guards.get(session, number)
-        if action is CaseAction.REOPENED:
-            self.guards.reopenable(case, actor_id)
-            return case
-        self.guards.open(case, action)
-        self.guards.agent(case, actor_id, action)
-        return case
-
-    def team(self, key: str) -> Team:
-        """The team named `key`, or UnknownChoice naming the teams there are."""
-        return self.guards.team(key)
-
-    # The steps every change shares
-
-    def _changing(self, session: Session, number: int, actor: Actor, action: CaseAction) -> Case:
-        """The case locked for an agent's change: it must be open and the actor an agent."""
-        case = self.guards.lock(session, number)
-        self.guards.open(case, action)
-        self.guards.agent(case, actor.user_id, action)
-        return case
-
-    def _draft(self, case: Case, actor: Actor) -> Draft:
-        return Draft(case, actor, self.clock.now())
+    # Taking a case
 
     def _take(
         self, session: Session, case: Case, actor: Actor, assignee_id: str, action: CaseAction
@@ -384,16 +240,3 @@ class CaseService:
             case.status = CaseStatus.IN_PROGRESS
         draft.record(action, from_value=previous, to_value=assignee_id, status_before=status_before)
         return self.finish(session, draft)
-
-    def finish(
-        self, session: Session, draft: Draft, *, activity: bool = True, refresh_sla: bool = True
-    ) -> CaseChange:
-        """Append the draft's events; any change may start, pause or move an SLA clock, and
-        replaying the case's history is cheap and exact."""
-        if activity:
-            draft.case.last_activity_at = draft.now
-        session.add_all(draft.events)
-        session.flush()
-        if refresh_sla:
-            self.sla.refresh(session, draft.case, draft.now)
-        return CaseChange(case=draft.case, events=draft.events)

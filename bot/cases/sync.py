@@ -17,6 +17,7 @@ from bot.cases.rules import CaseService
 from bot.cases.views.card import case_card, description_message, moved_card, thread_update
 from bot.clock import Clock
 from bot.desk import DeskConfig
+from bot.sla.sync import queue_alert_updates
 from bot.sla.timers import SlaTracker
 from bot.slack.blocks import SlackMessage
 from bot.slack.queue import CARD, CARD_UPDATE, UPDATE, CardRender, enqueue
@@ -52,6 +53,8 @@ class CaseSync:
                 rows.append(self._thread_row(session, case, description_message(case), now))
         elif change.card_changed:
             rows.append(self._row(session, case, CARD_UPDATE, now))
+        if change.card_changed:
+            rows += queue_alert_updates(session, case, now)
         announce = [event for event in change.events if event.action not in _SILENT_ACTIONS]
         if announce:
             content = thread_update(case, announce, self.desk)

@@ -4,13 +4,13 @@ the audit trail. Refusals are data; `bot.csat.views` words them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases.changes import Actor
 from bot.cases.rules import CaseService
+from bot.clock import Clock
 from bot.refusals import BadInput, NotAllowed
 from models import CaseAction, CsatResponse
 
@@ -20,6 +20,7 @@ RATINGS = range(1, 6)
 @dataclass(frozen=True)
 class Rating:
     case_id: int
+    title: str
     rating: int
     previous: int | None  # the rating this answer replaced, if any
     comment: str | None
@@ -37,20 +38,27 @@ class NotTheRequester(NotAllowed):
     case_id: int
 
 
+def current_rating(session: Session, number: int) -> int | None:
+    """The rating the requester gave the case, if any."""
+    return session.scalar(select(CsatResponse.rating).where(CsatResponse.case_id == number))
+
+
 def record_rating(
     session: Session,
     cases: CaseService,
+    clock: Clock,
     *,
     number: int,
     actor: Actor,
     rating: int,
     comment: str | None,
-    now: datetime,
 ) -> Rating:
     if rating not in RATINGS:
         raise RatingOutOfRange(rating)
-    # Locking the case serialises two quick clicks, also before any answer row exists.
+    # Locking the case serialises two quick clicks, also before any answer row exists; the
+    # answer is timed after the lock, so answers are in the order they were taken.
     case = cases.lock(session, number)
+    now = clock.now()
     if actor.user_id != case.requester_id:
         raise NotTheRequester(case.id)
     answer = session.scalars(
@@ -81,4 +89,4 @@ def record_rating(
         previous=previous,
         comment=comment,
     )
-    return Rating(case.id, rating, previous, answer.comment)
+    return Rating(case.id, case.title, rating, previous, answer.comment)

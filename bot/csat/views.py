@@ -22,7 +22,6 @@ from bot.slack.blocks import (
     section,
     user_text,
 )
-from models import Case
 
 STARS = {1: "1 · Poor", 2: "2", 3: "3 · OK", 4: "4", 5: "5 · Great"}
 
@@ -40,20 +39,27 @@ def read_rating_value(raw: object) -> tuple[int, int]:
         raise Outdated("survey") from None
 
 
-def survey(case: Case) -> SlackMessage:
+def survey(case_id: int, title: str, *, chosen: int | None = None) -> SlackMessage:
+    """The survey DM; once rated, it shows the rating given (the chosen button marked)."""
     ratings = [
         button(
-            label, distinct_action_id(ActionId.CSAT_RATE, value), write_rating_value(case.id, value)
+            label,
+            distinct_action_id(ActionId.CSAT_RATE, value),
+            write_rating_value(case_id, value),
+            style="primary" if value == chosen else None,
         )
         for value, label in STARS.items()
     ]
+    note = "Your answer goes to the support team. You can change it later."
+    if chosen is not None:
+        note = f"You rated this case {chosen}/5. Thank you! You can change it any time."
     return message(
-        f"How did we do with case #{case.id}?",
+        f"How did we do with case #{case_id}?",
         [
-            section(f"*How did we do with case #{case.id}?*\n{user_text(case.title, 500)}"),
-            actions(ratings, block_id=f"csat_{case.id}"),
-            actions([button("Add a comment", ActionId.CSAT_COMMENT, write_case_value(case.id))]),
-            context(["Your answer goes to the support team. You can change it later."]),
+            section(f"*How did we do with case #{case_id}?*\n{user_text(title, 500)}"),
+            actions(ratings, block_id=f"csat_{case_id}"),
+            actions([button("Add a comment", ActionId.CSAT_COMMENT, write_case_value(case_id))]),
+            context([note]),
         ],
     )
 
@@ -68,8 +74,24 @@ def thanks(case_id: int, rating: int, previous: int | None) -> SlackMessage:
     return message(text, [section(text)])
 
 
-def comment_modal(case_id: int) -> dict[str, Any]:
+def missing_rating(values: dict[str, str]) -> dict[str, str]:
+    """The comment form cannot do without a rating (a digit, not "²")."""
+    if not values.get(BlockId.RATING, "").isdecimal():
+        return {BlockId.RATING.value: "Please pick a rating."}
+    return {}
+
+
+def comment_modal(case_id: int, rating: int | None = None) -> dict[str, Any]:
+    """The comment form, the rating already given chosen."""
     options = [{"text": plain(label, 75), "value": str(value)} for value, label in STARS.items()]
+    chosen = [option for option in options if option["value"] == str(rating)]
+    rating_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": BlockId.RATING,
+        "options": options,
+    }
+    if chosen:
+        rating_select["initial_option"] = chosen[0]
     return {
         "type": "modal",
         "callback_id": CallbackId.CSAT_COMMENT,
@@ -82,11 +104,7 @@ def comment_modal(case_id: int) -> dict[str, Any]:
                 "type": "input",
                 "block_id": BlockId.RATING,
                 "label": plain("Rating", 2000),
-                "element": {
-                    "type": "static_select",
-                    "action_id": BlockId.RATING,
-                    "options": options,
-                },
+                "element": rating_select,
             },
             {
                 "type": "input",

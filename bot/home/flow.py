@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot import metrics
 from bot.cases.changes import CaseChange
-from bot.cases.queries import list_cases
+from bot.cases.queries import list_cases, requested_by
 from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
 from bot.core import Core, Flow
@@ -71,6 +71,10 @@ class InsightFlows(Flow):
     def _home_data(self, user_id: str) -> HomeData:
         roster, now = self.roster, self.clock.now()
         teams = roster.teams_of(user_id)
+        if not teams:  # a requester: their own requests, no queue that is not theirs
+            with self.db.read_only() as session:
+                requested = requested_by(session, user_id, limit=20)
+            return HomeData(user_id, [], [], [], requested=requested)
         with self.db.read_only() as session:
             mine = list_cases(session, view="mine", user_id=user_id, limit=20).cases
             unassigned: list[Case] = []

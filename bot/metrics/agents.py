@@ -30,8 +30,8 @@ class AgentRow:
 def agent_table(
     session: Session, *, team_key: str, agents: list[str], start: datetime, end: datetime
 ) -> list[AgentRow]:
-    """Per agent: cases handled (acted on) and resolved in the period, their median first
-    response time, and the cases assigned to them now."""
+    """Per agent: cases handled (acted on) and resolved (closed at least once by them) in the
+    period, their median first response time, and the cases assigned to them now."""
     if not agents:
         return []
     worked = (
@@ -44,7 +44,16 @@ def agent_table(
     handled = _per_actor(
         session, func.count(distinct(CaseEvent.case_id)), team_key, agents, worked, start, end
     )
-    resolved = _per_actor(session, func.count(), team_key, agents, (CaseAction.CLOSED,), start, end)
+    # Cases, not closings: a case closed, reopened and closed again by one agent is one.
+    resolved = _per_actor(
+        session,
+        func.count(distinct(CaseEvent.case_id)),
+        team_key,
+        agents,
+        (CaseAction.CLOSED,),
+        start,
+        end,
+    )
     first_response = dict(
         session.execute(
             select(Case.first_responder_id, percentile(0.5, Case.first_response_seconds))

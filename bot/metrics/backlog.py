@@ -3,13 +3,15 @@ and the 14-day series of the summary's chart."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import (
     CompoundSelect,
     and_,
     case,
+    distinct,
     false,
     func,
     or_,
@@ -18,9 +20,19 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.metrics.kpis import Ratio
-from bot.metrics.sql import Column, Condition, events_of, for_team, within
+from bot.metrics.sql import (
+    FIRST_RESPONSE_SLA,
+    RESOLUTION_SLA,
+    Column,
+    Condition,
+    SlaTarget,
+    events_of,
+    for_team,
+    within,
+)
 from models import OPEN_STATUSES, Case, CaseAction, CaseEvent, CaseStatus
 
 
@@ -149,66 +161,65 @@ def at_risk(
 
 
 def daily_counts(
-    session: Session, *, team_key: str, days: list[tuple[datetime, datetime]]
+    session: Session,
+    *,
+    team_key: str,
+    days: list[tuple[datetime, datetime]],
+    until: datetime,
 ) -> list[tuple[int, int, Ratio]]:
-    """(opened, resolved, SLA attainment of both targets) for each [start, end) in `days`.
+    """(opened, resolved, SLA attainment of both targets) for each [start, end) in `days`, as
+    far as is known by `until` (now): the same definitions as `team_kpis`.
 
     Four queries whatever the number of days: each counts every day at once with FILTER
     clauses, over the one index range that spans all the days (the counts of opened cases and
-    of closes read nothing but that index)."""
+    of closed ones read nothing but that index)."""
     if not days:
         return []
     span = (days[0][0], days[-1][1])
-    team = for_team(team_key)
-    [opened] = _per_day(
-        session, CaseEvent.at, days, [true()], events_of(team_key, CaseAction.OPENED), span
-    )
-    [resolved] = _per_day(
-        session,
+    per_day = partial(_per_day, session, days, span)
+    [opened] = per_day(CaseEvent.at, [true()], events_of(team_key, CaseAction.OPENED))
+    [resolved] = per_day(
         CaseEvent.at,
-        days,
         [true()],
         events_of(team_key, CaseAction.CLOSED),
-        span,
+        count=lambda test: func.count(distinct(CaseEvent.case_id)).filter(test),
     )
-    first = Case.first_response_breached
-    first_met, first_measured = _per_day(
-        session, Case.first_response_at, days, [first.is_(False), first.is_not(None)], team, span
-    )
-    final = Case.resolution_breached
-    final_met, final_measured = _per_day(
-        session,
-        Case.closed_at,
-        days,
-        [final.is_(False), final.is_not(None)],
-        and_(team, Case.status == CaseStatus.CLOSED),
-        span,
-    )
+    sla = [
+        per_day(target.settled_at, [target.met, true()], _counted(team_key, target, span, until))
+        for target in (FIRST_RESPONSE_SLA, RESOLUTION_SLA)
+    ]
+    (first_met, first_counted), (final_met, final_counted) = sla
     return [
         (
             opened[day],
             resolved[day],
-            Ratio(first_met[day] + final_met[day], first_measured[day] + final_measured[day]),
+            Ratio(first_met[day] + final_met[day], first_counted[day] + final_counted[day]),
         )
         for day in range(len(days))
     ]
 
 
+def _counted(
+    team_key: str, target: SlaTarget, span: tuple[datetime, datetime], until: datetime
+) -> Condition:
+    return and_(for_team(team_key), target.counted(*span, until))
+
+
 def _per_day(
     session: Session,
-    moment: Column,
     days: list[tuple[datetime, datetime]],
-    counted: list[Condition],
-    condition: Condition,
     span: tuple[datetime, datetime],
+    moment: Column,
+    tests: list[Condition],
+    condition: Condition,
+    *,
+    count: Callable[[Condition], ColumnElement[int]] = lambda test: func.count().filter(test),
 ) -> list[list[int]]:
-    """For each of `counted`, per day: the rows meeting `condition` whose `moment` falls in
-    that day and that meet it."""
+    """For each of `tests`, per day: the rows meeting `condition` whose `moment` falls in
+    that day and that meet the test (`count` says how they are counted)."""
     columns = [
-        func.count().filter(and_(within(moment, start, end), test))
-        for test in counted
-        for start, end in days
+        count(and_(within(moment, start, end), test)) for test in tests for start, end in days
     ]
     query = select(*columns).where(condition, within(moment, *span))
     row = [int(value or 0) for value in session.execute(query).one()]
-    return [row[index * len(days) : (index + 1) * len(days)] for index in range(len(counted))]
+    return [row[index * len(days) : (index + 1) * len(days)] for index in range(len(tests))]

@@ -19,13 +19,22 @@ FIELDS = metrics.CASE_RECORD_FIELDS
 
 
 def export_cases(
-    db: Database, *, team_key: str, start: datetime, end: datetime, fmt: str, out: TextIO
+    db: Database,
+    *,
+    team_key: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    fmt: str,
+    out: TextIO,
 ) -> int:
-    """Write the team's cases opened in [start, end) to `out`; returns how many."""
+    """Write the team's cases opened in [start, end) to `out`, their SLA outcome as it stands
+    at `now`; returns how many."""
     writer = _writer(fmt, out)
     count = 0
     with db.read_only() as session:
-        for record in metrics.case_records(session, team_key=team_key, start=start, end=end):
+        records = metrics.case_records(session, team_key=team_key, start=start, end=end, now=now)
+        for record in records:
             writer({field: _plain(value) for field, value in record.items()})
             count += 1
     out.flush()

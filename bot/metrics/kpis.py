@@ -15,7 +15,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from bot.metrics.sql import Column, Condition, before, closed_in, for_team, owner_changes, within
+from bot.metrics.sql import (
+    FIRST_RESPONSE_SLA,
+    RESOLUTION_SLA,
+    Column,
+    Condition,
+    SlaTarget,
+    by,
+    closed_in,
+    for_team,
+    owner_changes,
+    within,
+)
 from bot.sqlfuncs import percentile
 from models import Case, CaseAction, CaseEvent, CsatResponse
 
@@ -70,29 +81,30 @@ def team_kpis(
     team_key: str,
     start: datetime,
     end: datetime,
-    followed_until: datetime | None = None,
+    followed_until: datetime,
 ) -> TeamKpis:
-    """Every KPI of a team over [start, end), in four queries: events, first responses, closes
-    and CSAT answers, each over its own index range.
+    """Every KPI of a team over [start, end), in six queries: events, first responses,
+    closes, the two SLA targets and CSAT answers, each over its own index range.
 
-    Rates follow the period's cases (escalated since opening, reopened since closing, survey
-    answered since sent) up to `followed_until`, by default until now. To compare periods like
-    for like, give each the same time past its end: a day just over has had one day less to
-    see reopens than the day before it."""
+    What happened after the period is seen up to `followed_until`: now for the period
+    reported. Rates follow the period's cases (escalated since opening, reopened since
+    closing, survey answered since sent), and a target still running counts as missed once
+    its due time has passed by then (so one due later today is no miss yet). To compare
+    periods like for like, give each the same time past its end: a day just over has had one
+    day less to see reopens than the day before it."""
     activity = _activity(session, team_key, start, end, followed_until)
-    first_response, first_response_sla = _measured(
+    first_response = _spread(
         session,
         Case.first_response_seconds,
-        Case.first_response_breached,
         for_team(team_key),
         within(Case.first_response_at, start, end),
     )
-    resolution, resolution_sla = _measured(
-        session,
-        Case.resolution_seconds,
-        Case.resolution_breached,
-        for_team(team_key),
-        closed_in(start, end),
+    resolution = _spread(
+        session, Case.resolution_seconds, for_team(team_key), closed_in(start, end)
+    )
+    first_response_sla, resolution_sla = (
+        _attainment(session, team_key, target, start, end, followed_until)
+        for target in (FIRST_RESPONSE_SLA, RESOLUTION_SLA)
     )
     csat_average, distribution = _csat(session, team_key, start, end)
     return TeamKpis(
@@ -100,14 +112,14 @@ def team_kpis(
         start=start,
         end=end,
         opened=activity.opened,
-        resolved=activity.closes,
+        resolved=activity.closed_cases,
         reopened=activity.reopens,
         escalated=activity.escalated_cases,
         first_response=first_response,
         resolution=resolution,
         first_response_sla=first_response_sla,
         resolution_sla=resolution_sla,
-        breaches=activity.breaches,
+        breaches=_missed(first_response_sla) + _missed(resolution_sla),
         first_contact_resolution=Ratio(activity.closed_at_first_contact, activity.closed_cases),
         escalation_rate=Ratio(activity.opened_then_escalated, activity.opened),
         reopen_rate=Ratio(activity.closed_cases_reopened, activity.closed_cases),
@@ -117,17 +129,19 @@ def team_kpis(
     )
 
 
+def _missed(targets: Ratio) -> int:
+    return targets.whole - targets.part
+
+
 @dataclass(frozen=True)
 class _Activity:
     """What the audit trail says a team did in a period, and what became of it since."""
 
     opened: int
     opened_then_escalated: int  # of `opened`, those the team escalated since
-    closes: int
     reopens: int
     escalated_cases: int  # a case escalated twice is one
-    breaches: int
-    closed_cases: int
+    closed_cases: int  # closed at least once in the period: the cases resolved
     closed_cases_reopened: int  # of `closed_cases`, those reopened after that close
     closed_at_first_contact: int  # of `closed_cases`, the first-contact resolutions
     surveys: int  # cases surveyed
@@ -135,7 +149,7 @@ class _Activity:
 
 
 def _activity(
-    session: Session, team_key: str, start: datetime, end: datetime, until: datetime | None
+    session: Session, team_key: str, start: datetime, end: datetime, until: datetime
 ) -> _Activity:
     """The team's counted events in the period, in one pass over the (team, action, time)
     index. The correlated lookups (a reopen after a close, an answer to a survey, ...) only run
@@ -152,7 +166,7 @@ def _activity(
         .where(
             CsatResponse.case_id == event.case_id,
             CsatResponse.updated_at >= event.at,  # this survey's answer, not an earlier one's
-            before(CsatResponse.answered_at, until),
+            by(CsatResponse.answered_at, until),
         )
         .exists()
     )
@@ -161,10 +175,8 @@ def _activity(
         select(
             func.count().filter(opened),
             cases.filter(and_(opened, escalated_since)),
-            func.count().filter(closed),
             func.count().filter(action == CaseAction.REOPENED),
             cases.filter(action == CaseAction.ESCALATED),
-            func.count().filter(action == CaseAction.SLA_BREACHED),
             cases.filter(closed),
             cases.filter(and_(closed, reopened_since)),
             cases.filter(and_(closed, _first_contact_close(until))),
@@ -184,32 +196,31 @@ _ACTIVITY = (
     CaseAction.CLOSED,
     CaseAction.REOPENED,
     CaseAction.ESCALATED,
-    CaseAction.SLA_BREACHED,
     CaseAction.CSAT_REQUESTED,
 )
 
 
 def _other_event(
     action: CaseAction,
-    until: datetime | None,
+    until: datetime,
     conditions: Callable[[type[CaseEvent]], list[Condition]] = lambda other: [],
 ) -> Condition:
-    """Whether the case of the outer `CaseEvent` has an `action` event before `until` (if
-    given) that meets `conditions` (given that other event, to compare it with the outer)."""
+    """Whether the case of the outer `CaseEvent` has an `action` event by `until` that meets
+    `conditions` (given that other event, to compare it with the outer)."""
     other = aliased(CaseEvent)
     return (
         select(other.id)
         .where(
             other.case_id == CaseEvent.case_id,
             other.action == action,
-            before(other.at, until),
+            by(other.at, until),
             *conditions(other),
         )
         .exists()
     )
 
 
-def _first_contact_close(until: datetime | None) -> Condition:
+def _first_contact_close(until: datetime) -> Condition:
     """The outer close event resolved its case at first contact: closed by the case's first
     assignee (or, never assigned, by whoever closed it), with at most one claim or assignment
     before, and the case never escalated nor reopened (as far as `until`)."""
@@ -225,26 +236,37 @@ def _first_contact_close(until: datetime | None) -> Condition:
     )
 
 
-def _measured(
-    session: Session, seconds: Column, breached: Column, *conditions: Condition
-) -> tuple[Spread, Ratio]:
-    """Over the cases meeting `conditions`: the spread of `seconds` and the SLA attainment
-    (targets met of those measured)."""
-    median, p90, timed, met, measured = session.execute(
+def _spread(session: Session, seconds: Column, *conditions: Condition) -> Spread:
+    """Median and 90th percentile of `seconds` over the cases meeting `conditions`."""
+    median, p90, timed = session.execute(
         select(
             percentile(0.5, seconds),
             percentile(0.9, seconds),
             func.count(seconds),
-            func.count().filter(breached.is_(False)),
-            func.count(breached),
         ).where(*conditions)
     ).one()
-    spread = Spread(
+    return Spread(
         median=float(median) if median is not None else None,
         p90=float(p90) if p90 is not None else None,
         count=int(timed),
     )
-    return spread, Ratio(int(met), int(measured))
+
+
+def _attainment(
+    session: Session,
+    team_key: str,
+    target: SlaTarget,
+    start: datetime,
+    end: datetime,
+    until: datetime,
+) -> Ratio:
+    """Of the team's targets that count in the period, those met."""
+    met, counted = session.execute(
+        select(func.count().filter(target.met), func.count()).where(
+            for_team(team_key), target.counted(start, end, until)
+        )
+    ).one()
+    return Ratio(int(met or 0), int(counted or 0))
 
 
 def _csat(

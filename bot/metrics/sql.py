@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +36,34 @@ def within(column: Column, start: datetime, end: datetime) -> Condition:
     return and_(column >= start, column < end)
 
 
-def before(column: Column, until: datetime | None) -> Condition:
-    """`column` before `until`; no bound without one."""
-    return column < until if until else true()
+def by(column: Column, until: datetime) -> Condition:
+    """`column` no later than `until` (what was known by then: now, for the period reported)."""
+    return column <= until
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """Where a case keeps one SLA target's settlement (see models/case.py)."""
+
+    settled_at: Column
+    breached: Column
+
+    def known(self, until: datetime) -> Condition:
+        """The target has settled by `until`: met or missed for good, or its clock still
+        running past its due time (stored ahead: no miss before it has passed)."""
+        return or_(self.breached.is_not(None), self.settled_at < until)
+
+    def counted(self, start: datetime, end: datetime, until: datetime) -> Condition:
+        """The target counts in [start, end), as far as is known by `until`."""
+        return and_(within(self.settled_at, start, end), self.known(until))
+
+    @property
+    def met(self) -> Condition:
+        return self.breached.is_(False)
+
+
+FIRST_RESPONSE_SLA = SlaTarget(Case.first_response_settled_at, Case.first_response_breached)
+RESOLUTION_SLA = SlaTarget(Case.resolution_settled_at, Case.resolution_breached)
 
 
 def closed_in(start: datetime, end: datetime) -> Condition:

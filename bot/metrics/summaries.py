@@ -1,70 +1,50 @@
 """Daily and weekly team summaries: which period is due, its figures, and posting it once.
 
 A summary covers the previous local day (weekly: the previous ISO week) in the team's time zone
-(its SLA calendar's; UTC without one) and is posted at `summary.daily_at` local time. A row in
-`summary_posts` with a unique (team, kind, period) key is written in the same transaction that
-queues the post in the outbox, so each period is posted exactly once, and a process that was
-down at posting time catches up on start (the job posts the latest period that is due).
+(`teams.<key>.timezone`; unset, its default priority's SLA calendar's, else UTC) and is posted
+at `summary.daily_at` local time. A row in `summary_posts` with a unique (team, kind, period)
+key is written in the same transaction that queues the post in the outbox, so each period is
+posted exactly once, and a process that was down at posting time catches up on start (the job
+posts the latest period that is due). A period counts as posted once its post is in Slack
+(bot/metrics/posts.py).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig, Team
 from bot.metrics.chart import daily_chart
-from bot.metrics.views import SummaryReport, summary_message
+from bot.metrics.periods import DAILY, WEEKLY, Period, days_before, local_midnight
+from bot.metrics.posts import Posting, PostOutcome, all_delivered, claim_period, delivery
+from bot.metrics.views import (
+    SummaryReport,
+    posting_outcome,
+    posting_report,
+    summary_message,
+)
 from bot.roster import Roster
 from bot.sla.policies import SlaPolicies
+from bot.slack.outbox_claims import DeliveryReport
 from bot.slack.queue import enqueue
-from models import SummaryPost
+
+__all__ = ["DAILY", "WEEKLY", "Period", "PostOutcome", "Posting", "SummaryService"]
 
 log = logging.getLogger(__name__)
 
-DAILY, WEEKLY = "daily", "weekly"
 CHART_DAYS = 14
 AT_RISK_HORIZON = timedelta(hours=4)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    first_day: date  # local
-    days: int
-    zone: ZoneInfo
-
-    @property
-    def start(self) -> datetime:
-        return _local_midnight(self.first_day, self.zone)
-
-    @property
-    def end(self) -> datetime:
-        return _local_midnight(self.first_day + timedelta(days=self.days), self.zone)
-
-    def shifted(self, periods: int) -> Period:
-        return Period(
-            self.kind, self.first_day + timedelta(days=self.days * periods), self.days, self.zone
-        )
-
-    @property
-    def label(self) -> str:
-        if self.kind == DAILY:
-            return self.first_day.strftime("%a %d %b %Y")
-        year, week, _ = self.first_day.isocalendar()
-        last = self.first_day + timedelta(days=6)
-        return f"week {week} of {year} ({self.first_day:%d %b} – {last:%d %b})"
 
 
 class SummaryService:
@@ -86,6 +66,10 @@ class SummaryService:
     # Which period
 
     def zone(self, team: Team) -> ZoneInfo:
+        """Where the team's days begin and end: its own `timezone`, else its default
+        priority's SLA calendar's, else UTC."""
+        if team.timezone:
+            return ZoneInfo(team.timezone)
         policy = self.policies.policy(team.key, team.default_priority)
         return (
             policy.calendar.zone if policy and not policy.calendar.always_open else ZoneInfo("UTC")
@@ -132,32 +116,35 @@ class SummaryService:
         if not self.desk.summary.enabled:
             return []
         periods = [(team, self.due_period(team, kind)) for team in self.desk.teams.values()]
-        return [outcome for outcome in self.post_each(periods, quiet=True) if outcome]
+        outcomes = self.post_each(periods, on_demand=False)
+        return [posting_outcome(o) for o in outcomes if o.posting is Posting.QUEUED]
 
     def post_each(
-        self, periods: list[tuple[Team, Period]], *, force: bool = False, quiet: bool = False
-    ) -> list[str]:
-        """`post` for each (team, period); what happened to each, in order."""
+        self, periods: list[tuple[Team, Period]], *, force: bool = False, on_demand: bool = True
+    ) -> list[PostOutcome]:
+        """`post` for each (team, period); what became of each, in order."""
         outcomes = []
         for team, period in periods:
             try:
-                outcomes.append(self.post(team.key, period, force=force, quiet=quiet))
+                outcomes.append(self.post(team.key, period, force=force, on_demand=on_demand))
             except Exception as error:  # one team's failure must not cost the others theirs
                 log.exception("%s summary failed for team %s", period.kind, team.key)
-                outcomes.append(
-                    "" if quiet else f"The {period.kind} summary of {team.name} failed: {error}."
-                )
+                outcomes.append(PostOutcome(team, period, Posting.BROKEN, str(error)))
         return outcomes
 
     def post(
-        self, team_key: str, period: Period, *, force: bool = False, quiet: bool = False
-    ) -> str:
-        """Queue the summary of `period` for `team_key`, once. Returns what happened."""
+        self, team_key: str, period: Period, *, force: bool = False, on_demand: bool = True
+    ) -> PostOutcome:
+        """Queue the summary of `period` for `team_key`, once: again only when `force`d, or
+        on demand (not from the scheduler) when Slack refused the earlier post for good."""
         team = self.desk.team(team_key)
         if not self.is_over(period):  # a summary of half a day would be posted as the day's
-            return "" if quiet else f"{period.label} is not over yet: nothing posted."
-        if not force and self._posted(team.key, period):
-            return "" if quiet else _already_posted(team, period)
+            return PostOutcome(team, period, Posting.NOT_OVER)
+        with self.db.read_only() as session:
+            earlier = delivery(session, team.key, period)
+        decided = earlier.posting
+        if decided is not None and not force and not (decided is Posting.FAILED and on_demand):
+            return PostOutcome(team, period, decided, earlier.error, earlier.outbox_id)
         # The figures and the chart are made before the write transaction, which stays short.
         report = self.report(team, period)
         content = summary_message(report, self.desk)
@@ -165,9 +152,9 @@ class SummaryService:
         now = self.clock.now()
         try:
             with self.db.unit_of_work() as session:
-                record = self._claim_period(session, team.key, period, now, force=force)
+                record = claim_period(session, team.key, period, now, again=decided is not None)
                 if record is None:
-                    return "" if quiet else _already_posted(team, period)
+                    return PostOutcome(team, period, Posting.TAKEN)
                 message = enqueue(
                     session,
                     kind=f"summary_{period.kind}",
@@ -180,43 +167,34 @@ class SummaryService:
                 session.flush()
                 record.outbox_id = message.id
         except IntegrityError:  # another process claimed the same period at the same moment
-            return ""
-        return f"Queued the {period.kind} summary of {team.name} for {period.label}."
+            return PostOutcome(team, period, Posting.TAKEN)
+        return PostOutcome(team, period, Posting.QUEUED, outbox_id=message.id)
 
-    def _posted(self, team_key: str, period: Period) -> bool:
-        with self.db.read_only() as session:
-            posted = session.scalar(
-                select(SummaryPost.id).where(
-                    SummaryPost.team_key == team_key,
-                    SummaryPost.kind == period.kind,
-                    SummaryPost.period_start == period.first_day,
-                )
-            )
-        return posted is not None
+    def post_on_demand(
+        self,
+        periods: list[tuple[Team, Period]],
+        *,
+        force: bool,
+        deliver: Callable[[], DeliveryReport],
+    ) -> tuple[str, bool]:
+        """`run-job daily-summary`: post each (team, period), `deliver` what is due, and say
+        what became of each; with whether every one is in Slack now (queued is not enough)."""
+        queued = self.post_each(periods, force=force)
+        report = deliver()
+        outcomes = self.delivered(queued)
+        return posting_report(outcomes, report), all_delivered(outcomes)
 
-    def _claim_period(
-        self, session: Session, team_key: str, period: Period, now: datetime, *, force: bool
-    ) -> SummaryPost | None:
-        existing = session.scalars(
-            select(SummaryPost)
-            .where(
-                SummaryPost.team_key == team_key,
-                SummaryPost.kind == period.kind,
-                SummaryPost.period_start == period.first_day,
-            )
-            .with_for_update()
-        ).one_or_none()
-        if existing is not None:
-            if not force:
-                return None
-            existing.decided_at = now
-            return existing
-        record = SummaryPost(
-            team_key=team_key, kind=period.kind, period_start=period.first_day, decided_at=now
-        )
-        session.add(record)
-        session.flush()  # the unique key decides here if two processes race
-        return record
+    def delivered(self, outcomes: list[PostOutcome]) -> list[PostOutcome]:
+        """The outcomes once delivery was tried: whether each post queued is in Slack now."""
+        checked = []
+        for outcome in outcomes:
+            if outcome.posting in (Posting.QUEUED, Posting.NOT_DELIVERED):
+                with self.db.read_only() as session:
+                    current = delivery(session, outcome.team.key, outcome.period)
+                posting = Posting.POSTED if current.state == "sent" else current.posting
+                outcome = replace(outcome, posting=posting or outcome.posting, error=current.error)
+            checked.append(outcome)
+        return checked
 
     # Figures
 
@@ -227,18 +205,17 @@ class SummaryService:
         zone = self.zone(team)
         today = now.astimezone(zone).date()
         if window == "today":
-            start, end, label = _local_midnight(today, zone), now, "today so far"
+            start, end, label = local_midnight(today, zone), now, "today so far"
             # Compared with the same hours of yesterday, not with yesterday's evening.
-            before = _local_midnight(today - timedelta(days=1), zone)
-            previous = (before, before + (end - start))
+            previous = (local_midnight(today - timedelta(days=1), zone), days_before(now, 1, zone))
         elif window == "yesterday":
             period = Period(DAILY, today - timedelta(days=1), 1, zone)
             start, end, label = period.start, period.end, f"yesterday ({period.label})"
             previous = (period.shifted(-1).start, start)
         else:
             days = metrics.STATS_WINDOWS[window]
-            start, end, label = now - timedelta(days=days), now, f"last {days} days"
-            previous = (start - timedelta(days=days), start)
+            start, end, label = days_before(now, days, zone), now, f"last {days} days"
+            previous = (days_before(now, 2 * days, zone), start)
         return self._report(
             team, "stats", label, (start, end), previous, trailing=None, breakdown=breakdown
         )
@@ -285,7 +262,7 @@ class SummaryService:
                     team_key=team.key,
                     start=span[0],
                     end=span[1],
-                    followed_until=span[1] + age if compared else None,
+                    followed_until=span[1] + age if compared else now,
                 )
 
             report = SummaryReport(
@@ -324,14 +301,13 @@ class SummaryService:
         last_day = period.first_day + timedelta(days=period.days - 1)
         days = [last_day - timedelta(days=offset) for offset in range(CHART_DAYS - 1, -1, -1)]
         windows = [
-            (
-                _local_midnight(day, period.zone),
-                _local_midnight(day + timedelta(days=1), period.zone),
-            )
+            (local_midnight(day, period.zone), local_midnight(day + timedelta(days=1), period.zone))
             for day in days
         ]
         with self.db.read_only() as session:
-            series = metrics.daily_counts(session, team_key=report.team.key, days=windows)
+            series = metrics.daily_counts(
+                session, team_key=report.team.key, days=windows, until=self.clock.now()
+            )
         png = daily_chart(
             days,
             [opened for opened, _, _ in series],
@@ -343,14 +319,3 @@ class SummaryService:
             "title": f"{report.team.name}: last {CHART_DAYS} days",
             "content_b64": base64.b64encode(png).decode(),
         }
-
-
-def _already_posted(team: Team, period: Period) -> str:
-    return (
-        f"The {period.kind} summary of {team.name} for {period.label} was already posted; "
-        "use --force to post it again."
-    )
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.cases.views.buttons import CLAIM
 from bot.desk import DeskConfig, Team
 from bot.metrics import AgentRow, Ratio, Spread, TeamKpis
+from bot.metrics.posts import Posting, PostOutcome
 from bot.slack.blocks import (
     Block,
     SlackMessage,
@@ -20,20 +21,25 @@ from bot.slack.blocks import (
     section,
     user_text,
 )
+from bot.slack.outbox_claims import DeliveryReport
 from bot.text import mention
-from bot.timefmt import ago, duration
+from bot.timefmt import ago, business_duration, duration
 from models import Case
 
 NO_DATA = "_no data_"
 FOOTNOTE = (
-    "Times are business time of the team's SLA calendar (pending time excluded from resolution). "
-    "SLA attainment: targets completed in the period that were met. Escalated: cases escalated "
-    "in the period; escalation rate: of the cases opened in it, those escalated since. Reopen "
-    "rate: of the cases closed, those reopened since. First-contact resolution: of the cases "
-    "closed, those closed by their first assignee (or, never assigned, by whoever closed them), "
-    "never escalated, reassigned or reopened. CSAT response rate: of the surveys sent, those "
-    "answered since. ▲/▼: change against the previous period, followed as long as this one; "
-    "7-day: the 7 days before the period (a daily average for counts)."
+    "Days are the team's time zone's; times are business time of its SLA calendar (pending "
+    "time excluded from resolution). Resolved: cases closed at least once in the period (closed, "
+    "reopened and closed again is one; reopens are their own figure). SLA attainment: of the "
+    "targets that count in the period, those met; a target counts when it was met or came due, "
+    "whichever was first, so one met late or still not met is a miss when it came due, and "
+    "never again. SLA breaches: the targets missed in the period, alerted or not. Escalated: "
+    "cases escalated in the period; escalation rate: of the cases opened in it, those escalated "
+    "since. Reopen rate: of the cases resolved, those reopened since. First-contact resolution: "
+    "of the cases resolved, those closed by their first assignee (or, never assigned, by "
+    "whoever closed them), never escalated, reassigned or reopened. CSAT response rate: of the "
+    "surveys sent, those answered since. ▲/▼: change against the previous period, followed as "
+    "long as this one; 7-day: the 7 days before the period (a daily average for counts)."
 )
 
 
@@ -263,6 +269,35 @@ def _arrow(
 
 
 def _seconds(value: float | None) -> str:
+    """A KPI time, in business time: hours past a day ("40 h"), never "1 d 16 h"."""
     if value is None:
         return "no data"
-    return duration(timedelta(seconds=round(value)))
+    return business_duration(timedelta(seconds=round(value)))
+
+
+# What `run-job daily-summary` (and the scheduler's log) says became of each summary
+
+
+def posting_outcome(outcome: PostOutcome) -> str:
+    summary = f"{outcome.period.kind} summary of {outcome.team.name} for {outcome.period.label}"
+    why = f" ({outcome.error})" if outcome.error else ""
+    return {
+        Posting.QUEUED: f"Queued the {summary}.",
+        Posting.POSTED: f"Posted the {summary}.",
+        Posting.ALREADY_POSTED: (
+            f"The {summary} was already posted; use --force to post it again."
+        ),
+        Posting.NOT_DELIVERED: f"The {summary} is queued, not delivered yet{why}.",
+        Posting.FAILED: f"The {summary} could not be delivered{why}.",
+        Posting.NOT_OVER: f"{outcome.period.label} is not over yet: nothing posted.",
+        Posting.TAKEN: f"The {summary} is being posted by another process.",
+        Posting.BROKEN: f"The {summary} failed{why}.",
+    }[outcome.posting]
+
+
+def posting_report(outcomes: list[PostOutcome], delivery: DeliveryReport) -> str:
+    """Each summary's outcome once delivery was tried, then the delivery: what is still
+    queued for Slack, or what the delivery did."""
+    retrying = sum(outcome.posting is Posting.NOT_DELIVERED for outcome in outcomes)
+    tail = f"queued, not delivered yet: {retrying} to retry" if retrying else str(delivery)
+    return " ".join(posting_outcome(outcome) for outcome in outcomes) + f" ({tail})"

@@ -11,14 +11,14 @@ from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 import handlers
-import handlers.inbox
 import handlers.middleware
+import handlers.request_inbox
 from bot.cases.flow import CaseFlows
 from bot.cases.rules import CaseService
 from bot.cases.sync import CaseSync
 from bot.clock import Clock, SystemClock
 from bot.core import Core
-from bot.csat.flow import Surveys
+from bot.csat.flow import RatingFlows, Surveys
 from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.home.flow import InsightFlows
@@ -66,21 +66,16 @@ def build_casedesk(
     db = db or Database(settings.DATABASE_URL)
     clock = clock or SystemClock()
     client = client or make_web_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
-    slack = SlackGateway(client)
-    roster = Roster(desk, slack, clock)
-    sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
-    cases = CaseService(desk, roster, clock, sla)
-    core = Core(db=db, desk=desk, clock=clock, roster=roster, cases=cases, sla=sla, slack=slack)
-    sync = CaseSync(desk=desk, clock=clock, cases=cases, sla=sla)
+    core = _core(desk, db, clock, client)
+    sync = CaseSync(desk=desk, clock=clock, cases=core.cases, sla=core.sla)
     executor = ListenerPools(work_threads=settings.LISTENER_THREADS)
     outbox = _outbox(settings, core, client, sync, executor)
-    summaries = SummaryService(db=db, desk=desk, roster=roster, policies=sla.policies, clock=clock)
-    insights = InsightFlows(core, summaries, run_later=executor.work.submit)
-    inbox = Inbox(db, clock)
-    surveys = Surveys(desk, clock, cases)
-    flows = CaseFlows(
-        core, sync=sync, surveys=surveys, outbox=outbox, insights=insights, inbox=inbox
+    summaries = SummaryService(
+        db=db, desk=desk, roster=core.roster, policies=core.sla.policies, clock=clock
     )
+    insights = InsightFlows(core, summaries, run_later=executor.work.submit)
+    surveys = Surveys(desk, clock, core.cases)
+    flows = CaseFlows(core, sync=sync, surveys=surveys, outbox=outbox, insights=insights)
     sla_check = _sla_check(core, sync)
     return Casedesk(
         settings=settings,
@@ -88,18 +83,31 @@ def build_casedesk(
         db=db,
         clock=clock,
         client=client,
-        slack=slack,
-        roster=roster,
-        cases=cases,
+        slack=core.slack,
+        roster=core.roster,
+        cases=core.cases,
         flows=flows,
+        ratings=RatingFlows(core, surveys=surveys, outbox=outbox),
         insights=insights,
-        sla=sla,
+        sla=core.sla,
         sla_check=sla_check,
         summaries=summaries,
         outbox=outbox,
-        jobs=define_jobs(sla_check, summaries, outbox, sla.policies.config.check_every),
+        jobs=define_jobs(sla_check, summaries, outbox, core.sla.policies.config.check_every),
         executor=executor,
-        inbox=inbox,
+        inbox=core.inbox,
+    )
+
+
+def _core(desk: DeskConfig, db: Database, clock: Clock, client: WebClient) -> Core:
+    """What every flow works with."""
+    slack = SlackGateway(client)
+    roster = Roster(desk, slack, clock)
+    sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
+    cases = CaseService(desk, roster, clock, sla)
+    inbox = Inbox(db, clock)
+    return Core(
+        db=db, desk=desk, clock=clock, roster=roster, cases=cases, sla=sla, slack=slack, inbox=inbox
     )
 
 
@@ -150,7 +158,7 @@ def define_jobs(
 
     def deliver_outbox() -> str:
         report = str(outbox.deliver_due())
-        pruned = outbox.claims.prune()
+        pruned = outbox.prune()
         return report + (f"; {pruned} old row(s) pruned" if pruned else "")
 
     every_5_minutes = timedelta(minutes=5)
@@ -188,14 +196,14 @@ def build_app(casedesk: Casedesk) -> App:
         context["casedesk"] = casedesk
         return next()
 
-    handlers.inbox.register(app)  # needs the casedesk in the context
+    handlers.request_inbox.register(app)  # needs the casedesk in the context
     # Requests are carried out again through the app that serves them (the latest built).
     casedesk.jobs[:] = [job for job in casedesk.jobs if job.name != REPLAY_JOB]
     casedesk.jobs.append(
         Job(
             REPLAY_JOB,
             timedelta(seconds=15),
-            lambda: handlers.inbox.replay_unfinished(app, casedesk.inbox),
+            lambda: handlers.request_inbox.replay_unfinished(app, casedesk.inbox),
             "Carry out requests a process acknowledged but did not finish",
         )
     )

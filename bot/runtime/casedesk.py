@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.cases.flow import CaseFlows
 from bot.cases.rules import CaseService
 from bot.clock import Clock
+from bot.csat.flow import RatingFlows
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.home.flow import InsightFlows
@@ -43,6 +44,7 @@ class Casedesk:
     roster: Roster
     cases: CaseService
     flows: CaseFlows
+    ratings: RatingFlows
     insights: InsightFlows
     sla: SlaTracker
     sla_check: SlaCheck

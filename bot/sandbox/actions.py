@@ -19,6 +19,7 @@ from bot.sandbox.workspace import Persona, channel_directory, personas
 log = logging.getLogger(__name__)
 
 CLOCK_STEP = timedelta(minutes=15)
+IDLE_WAIT_SECONDS = 10.0  # at most, for the bot to finish what it was doing before time moves
 
 
 class Sandbox:
@@ -132,16 +133,20 @@ class Sandbox:
         return {"ok": self.requests.event(event).status == 200}
 
     def advance(self, minutes: int) -> dict[str, Any]:
-        """Move the clock in steps, running the scheduler's jobs at each, as time would."""
+        """Move the clock in steps, running the scheduler's jobs at each, as time would. Time
+        moves once the bot has done what it was doing (a claim's card update is not left
+        half-delivered half an hour ago), and every page shows the bot's new time."""
         if not 0 < minutes <= 60 * 24 * 14:
             return {"ok": False, "error": "Advance between 1 minute and 14 days."}
         with self._clock_lock:
             remaining = timedelta(minutes=minutes)
             while remaining > timedelta(0):
+                self.casedesk.executor.wait_idle(timeout=IDLE_WAIT_SECONDS)
                 step = min(CLOCK_STEP, remaining)
                 self.clock.advance(step)
                 remaining -= step
                 self.run_jobs()
+                self.slack.announce_change()
         return {"ok": True, "now": self.clock.now().isoformat()}
 
     def run_jobs(self) -> None:

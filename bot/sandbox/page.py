@@ -1,10 +1,15 @@
 """The sandbox's web page: its static files, the workspace state it reads, the live updates it
-waits on (server-sent events) and the actions it posts, served next to the stand-in's Web API."""
+waits on (server-sent events) and the actions it posts, served next to the stand-in's Web API.
+
+Until it is opened (`--seed` first lives through a week), the page says it is getting ready
+and acts on nothing. Message permalinks (`/archives/<channel>/p<ts>`, what the stand-in's
+chat.getPermalink hands out in the sandbox) open the page at that message."""
 
 from __future__ import annotations
 
 import json
 import mimetypes
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,18 +24,28 @@ SSE_KEEPALIVE_SECONDS = 15.0
 class SandboxPage:
     """The HTTP routes of the page, served next to the stand-in's Web API."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, *, ready: bool) -> None:
         self.sandbox = sandbox
+        self._ready = threading.Event()
+        if ready:
+            self._ready.set()
+
+    def open(self) -> None:
+        """The workspace is ready to be shown and used."""
+        self._ready.set()
+        self.sandbox.slack.announce_change()
 
     def __call__(
         self, method: str, path: str, headers: Any, body: bytes
     ) -> StreamingReply | Reply | None:
         parts = urlsplit(path)
         route = parts.path
-        if method == "GET" and route in ("/", "/index.html"):
-            return _file(STATIC / "index.html")
+        if method == "GET" and (route in ("/", "/index.html") or route.startswith("/archives/")):
+            return _file(STATIC / ("index.html" if self._ready.is_set() else "getting-ready.html"))
         if method == "GET" and route.startswith("/static/"):
             return _file(STATIC / Path(route).name)
+        if route.startswith("/ui/") and not self._ready.is_set():
+            return _json({"ok": False, "error": "The sandbox is getting ready."}, status=503)
         if method == "GET" and route.startswith("/files/"):
             return self._uploaded(Path(route).name)
         if method == "GET" and route == "/ui/state":

@@ -14,17 +14,19 @@ page.py, the stand-in in slack_api.py.
 from __future__ import annotations
 
 import secrets
+import shutil
 import signal
 import tempfile
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 from bot import migrate
 from bot.clock import ManualClock
-from bot.db import DatabaseUrlError, connect_database
-from bot.desk import ConfigError, load_desk_config
+from bot.db import Database, DatabaseUrlError, connect_database
+from bot.desk import ConfigError, DeskConfig, load_desk_config
 from bot.runtime.assembly import build_app, build_casedesk
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.server import BackgroundServer, make_wsgi_app
@@ -36,23 +38,47 @@ from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.gateway import make_web_client
 
 SANDBOX_TOKEN = "xoxb-sandbox"
+SCRATCH_PREFIX = "casedesk-sandbox-"  # the folder of a run's own SQLite file, in the temp dir
 
 
 class SandboxError(Exception):
     """The sandbox cannot start; the message says why and what to do."""
 
 
+@dataclass
+class RunningSandbox:
+    """The stand-in serving the page, the bot behind it, and the run's scratch folder (None
+    when the database was given)."""
+
+    sandbox: Sandbox
+    slack: SlackStandIn
+    page: SandboxPage
+    bot: BackgroundServer
+    casedesk: Casedesk
+    scratch: Path | None
+
+    def stop(self) -> None:
+        self.bot.stop()
+        self.slack.stop()
+        self.casedesk.executor.shutdown(wait=True)
+        self.casedesk.db.dispose()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
 def start_sandbox(
-    *, config_path: str | Path, host: str, port: int, database_url: str | None, clock: ManualClock
-) -> tuple[Sandbox, SlackStandIn, BackgroundServer, Casedesk]:
-    """Start the stand-in (and page) and the bot; returns them running."""
-    try:
-        desk = load_desk_config(config_path)
-    except ConfigError as error:
-        problems = "\n  ".join(error.problems)
-        raise SandboxError(
-            f"{error.source} is not a usable desk configuration:\n  {problems}"
-        ) from None
+    *,
+    config_path: str | Path,
+    host: str,
+    port: int,
+    database_url: str | None,
+    clock: ManualClock,
+    ready: bool = True,
+) -> RunningSandbox:
+    """Start the stand-in (and page) and the bot, on `database_url` or else on a fresh SQLite
+    file of a scratch folder that `stop()` removes. A page not `ready` says it is getting
+    ready until `page.open()`."""
+    desk = _desk(config_path)
     slack = SlackStandIn(host=host, port=port, time_source=lambda: clock.now().timestamp())
     try:
         slack.start()
@@ -61,13 +87,16 @@ def start_sandbox(
             f"cannot listen on {host}:{port} ({error.strerror}); is another sandbox running? "
             "Choose another port with --port"
         ) from None
-    url = database_url or f"sqlite:///{tempfile.mkdtemp(prefix='casedesk-sandbox-')}/sandbox.db"
+    slack.workspace_url = slack.url  # permalinks open the message on the page
+    scratch = None if database_url else Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    url = database_url or f"sqlite:///{scratch}/sandbox.db"
     try:
-        database = connect_database(url)
-    except DatabaseUrlError as error:
+        database = _database(url)
+    except BaseException:
         slack.stop()
-        raise SandboxError(f"--database: {error}") from None
-    migrate.upgrade(database)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     secret = secrets.token_hex(16)
     settings = Settings(
         SLACK_BOT_TOKEN=SANDBOX_TOKEN,
@@ -81,41 +110,80 @@ def start_sandbox(
     bot = BackgroundServer(
         make_wsgi_app(build_app(casedesk), database, signing_secret=secret)
     ).start()
-    requests = SignedRequests(bot.url, secret)
+    requests = SignedRequests(bot.url, secret, moment=lambda: clock.now().timestamp())
     sandbox = Sandbox(desk=desk, clock=clock, slack=slack, casedesk=casedesk, requests=requests)
-    slack.routes = SandboxPage(sandbox)
-    return sandbox, slack, bot, casedesk
+    page = SandboxPage(sandbox, ready=ready)
+    slack.routes = page
+    return RunningSandbox(sandbox, slack, page, bot, casedesk, scratch)
+
+
+def _desk(config_path: str | Path) -> DeskConfig:
+    try:
+        return load_desk_config(config_path)
+    except ConfigError as error:
+        problems = "\n  ".join(error.problems)
+        raise SandboxError(
+            f"{error.source} is not a usable desk configuration:\n  {problems}"
+        ) from None
+
+
+def _database(url: str) -> Database:
+    try:
+        database = connect_database(url)
+    except DatabaseUrlError as error:
+        raise SandboxError(f"--database: {error}") from None
+    migrate.upgrade(database)
+    return database
 
 
 def run_sandbox(
     *, config_path: str | Path, host: str, port: int, database_url: str | None, seed: bool
 ) -> None:
+    """Run until Ctrl+C (or SIGTERM, or the terminal closing). With `seed`, the page says it
+    is getting ready while a week is lived through, and its address is printed once it
+    shows that week."""
     start = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = ManualClock(start - timedelta(days=7) if seed else start)
-    sandbox, slack, bot, casedesk = start_sandbox(
-        config_path=config_path, host=host, port=port, database_url=database_url, clock=clock
+    stop = _stop_on_signals()
+    running = start_sandbox(
+        config_path=config_path,
+        host=host,
+        port=port,
+        database_url=database_url,
+        clock=clock,
+        ready=not seed,
     )
+    try:
+        if seed:
+            from bot.sandbox.seeding import seed_week
+
+            print("Living through a week of cases first (under a minute)…", flush=True)
+            seed_week(running.sandbox, until=start, stop=stop)
+        if not stop.is_set():
+            _serve(running, stop)
+    finally:
+        print("Stopping…", flush=True)
+        running.stop()
+
+
+def _serve(running: RunningSandbox, stop: threading.Event) -> None:
+    scheduler = running.casedesk.scheduler()
+    scheduler.start()
+    running.page.open()
+    print(
+        f"Casedesk sandbox: open {running.slack.url} in your browser. Ctrl+C stops it.", flush=True
+    )
+    stop.wait()
+    scheduler.shutdown()
+
+
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def on_signal(_number: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        if seed:
-            from bot.sandbox.seeding import seed_week
-
-            print("Seeding a week of cases…", flush=True)
-            seed_week(sandbox, until=start)
-        print(f"Casedesk sandbox: open {slack.url} in your browser. Ctrl+C stops it.", flush=True)
-        scheduler = casedesk.scheduler()
-        scheduler.start()
-        stop.wait()
-        scheduler.shutdown()
-    finally:
-        print("Stopping…", flush=True)
-        bot.stop()
-        slack.stop()
-        casedesk.executor.shutdown(wait=True)
-        casedesk.db.dispose()
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
+    return stop

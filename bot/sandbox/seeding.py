@@ -9,7 +9,9 @@ daily summaries appear where they would have).
 from __future__ import annotations
 
 import random
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -35,9 +37,12 @@ TITLES = (
 STEP_MINUTES = 30
 
 
-def seed_week(sandbox: Sandbox, *, until: datetime) -> None:
+def seed_week(sandbox: Sandbox, *, until: datetime, stop: threading.Event) -> None:
+    """Live through the time from the clock's now `until` then (unless `stop` is set first)."""
     rng = random.Random(7)
     while sandbox.clock.now() < until - timedelta(minutes=STEP_MINUTES):
+        if stop.is_set():
+            return
         now = sandbox.clock.now()
         working_hours = now.weekday() < 5 and 8 <= now.hour < 17
         if working_hours and rng.random() < 0.45:
@@ -63,7 +68,8 @@ def _work_on(sandbox: Sandbox, rng: random.Random, case: Case) -> None:
     channel = case.channel_id or sandbox.desk.team(case.team_key).channel
     if case.assignee_id is None:
         if rng.random() < 0.5:
-            sandbox.click(
+            _click(
+                sandbox,
                 rng.choice(agents),
                 {
                     "action_id": ActionId.CLAIM.value,
@@ -101,11 +107,16 @@ def _rate(sandbox: Sandbox, rng: random.Random, number: int) -> None:
             "channel": REQUESTER_ID,
             "message_ts": "",
         }
-        sandbox.click(REQUESTER_ID, payload)
+        _click(sandbox, REQUESTER_ID, payload)
 
 
 def _do(sandbox: Sandbox, user: str, channel: str, text: str, thread_ts: str | None = None) -> None:
     sandbox.type_text(user, channel, text, thread_ts)
+    sandbox.casedesk.executor.wait_idle(timeout=30)
+
+
+def _click(sandbox: Sandbox, user: str, payload: dict[str, Any]) -> None:
+    sandbox.click(user, payload)
     sandbox.casedesk.executor.wait_idle(timeout=30)
 
 

@@ -14,6 +14,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -38,9 +39,14 @@ def sign(secret: str, body: str, timestamp: int) -> str:
 
 
 class SignedRequests:
-    def __init__(self, app_url: str, signing_secret: str) -> None:
+    def __init__(
+        self, app_url: str, signing_secret: str, moment: Callable[[], float] = time.time
+    ) -> None:
         self.app_url = app_url.rstrip("/")
         self.secret = signing_secret
+        # Slack's clock for the timestamps it puts in payloads (a click's action_ts): the
+        # bot's clock in tests and the sandbox. Signatures always carry the real time.
+        self.moment = moment
         self._ids = itertools.count(1)
 
     def next_id(self, prefix: str) -> str:
@@ -93,7 +99,7 @@ class SignedRequests:
             "user": {"id": user, "team_id": TEAM_ID},
             "api_app_id": APP_ID,
             "trigger_id": trigger_id,
-            "actions": [{"action_ts": f"{time.time():.6f}", "block_id": "b1", **action}],
+            "actions": [{"action_ts": f"{self.moment():.6f}", "block_id": "b1", **action}],
         }
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id")}

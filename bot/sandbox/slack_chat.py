@@ -88,7 +88,7 @@ class ChatMethods(SlackState):
         channel = self._channel(params)
         self._require(params, "message_ts")
         ts = str(params["message_ts"])
-        link = f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        link = f"{self.workspace_url}archives/{channel}/p{ts.replace('.', '')}"
         message = self._find(channel, ts)
         if message and message["thread_ts"] not in (None, ts):
             link += f"?thread_ts={message['thread_ts']}&cid={channel}"

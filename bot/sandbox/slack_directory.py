@@ -44,7 +44,7 @@ class DirectoryMethods(SlackState):
             "team_id": TEAM_ID,
             "user": "casedesk",
             "team": "Test",
-            "url": "https://test.slack.com/",
+            "url": self.workspace_url,
         }
 
     def _users_info(self, params: Json) -> Json:

@@ -66,6 +66,9 @@ class SlackState:
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
         self.version = 0  # bumped on every change, for pages that wait for news
+        # Where the workspace lives: auth.test's url and the base of permalinks. The sandbox
+        # points it at its page, so links to messages open them there.
+        self.workspace_url = "https://test.slack.com/"
         self.warnings: list[str] = []
         self.unknown_channels: set[str] = set()
         self._channels: dict[str, list[Json]] = {}
@@ -103,6 +106,10 @@ class SlackState:
                 lambda: self.version != seen or self._stopping.is_set(), timeout=timeout
             )
             return self.version
+
+    def announce_change(self) -> None:
+        """Something the pages show changed outside the Web API (the sandbox's clock)."""
+        self._bump()
 
     @property
     def stopping(self) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
@@ -26,8 +26,8 @@ from bot.db import Database
 from bot.desk import DeskConfig
 from bot.roster import Roster
 from bot.sla import views as alerts
-from bot.sla.calendars import BusinessCalendar
 from bot.sla.policies import TARGET_LABELS
+from bot.sla.sync import DIGEST, URGENT, alert_meta, digest_meta
 from bot.sla.timers import (
     BREACH,
     WARN,
@@ -60,6 +60,8 @@ class _Queued:
     link_to: tuple[str, str] | None = None
     # Never folded into a digest (the escalation's own announcement, which mentions managers).
     always: bool = False
+    meta: dict[str, Any] | None = None  # what the alert is, to draw it again as the case changes
+    managers: tuple[str, ...] = ()  # whom a digest mentions for it (an urgent breach)
 
 
 @dataclass
@@ -194,22 +196,34 @@ class SlaCheck:
             target=point.target,
             due_at=point.due_at.isoformat(),
         )
+        self.cards.queue_card_update(session, case)  # the card shows the warning or breach
         if point.kind == WARN:
             report.warnings += 1
             notify = [case.assignee_id] if case.assignee_id else list(team.agents)
-            left = self._left(case, point, now)
-            content = alerts.warning(case, point.target, point.due_at, left, notify)
-            if thread is None:
-                return [_Queued(team.alerts_channel, None, content, line, case.id)]
-            return [_Queued(thread[0], thread[1], content, line, case.id)]
+            meta = alert_meta(point.kind, point.target, point.due_at, notify)
+            content = alerts.warning(case, point.target, point.due_at, notify)
+            where = thread or (team.alerts_channel, None)
+            return [_Queued(where[0], where[1], content, line, case.id, meta=meta)]
         report.breaches += 1
         report.breached_cases.append(case.id)
-        self.cards.queue_card_update(session, case)  # the card shows the breach
         notify = [case.assignee_id] if case.assignee_id else list(team.managers)
+        meta = alert_meta(point.kind, point.target, point.due_at, notify)
         content = alerts.breach(case, point.target, point.due_at, notify)
-        queued = [_Queued(team.alerts_channel, None, content, line, case.id, link_to=thread)]
+        urgent = tuple(team.managers) if case.priority in URGENT else ()
+        queued = [
+            _Queued(
+                team.alerts_channel,
+                None,
+                content,
+                line,
+                case.id,
+                thread,
+                meta=meta,
+                managers=urgent,
+            )
+        ]
         if thread is not None:
-            queued.append(_Queued(thread[0], thread[1], content, line, case.id, link_to=thread))
+            queued.append(_Queued(thread[0], thread[1], content, line, case.id, thread, meta=meta))
         policy = self.tracker.policy_for(case)
         if policy is not None and policy.on_breach == "escalate":
             change = self.cases.escalate(
@@ -224,11 +238,6 @@ class SlaCheck:
                 queued.append(_Queued(thread[0], thread[1], content, line, case.id, always=True))
         return queued
 
-    def _left(self, case: Case, point: AlertPoint, now: datetime) -> timedelta:
-        policy = self.tracker.policy_for(case)
-        calendar = policy.calendar if policy else BusinessCalendar.always()
-        return calendar.business_time(now, point.due_at)
-
     def _queue(
         self, session: Session, queued: list[_Queued], now: datetime, report: SlaCheckReport
     ) -> None:
@@ -239,9 +248,7 @@ class SlaCheck:
         for channel_id, items in by_channel.items():
             alerts_only = [item for item in items if not item.always]
             if len(alerts_only) > self.digest_threshold:
-                lines = list({item.line: None for item in alerts_only})  # one line per alert
-                content = alerts.digest(lines, now)
-                enqueue(session, kind="sla_digest", channel_id=channel_id, content=content, now=now)
+                self._queue_digest(session, channel_id, alerts_only, now)
                 report.digests += 1
                 items = [item for item in items if item.always]
             for item in items:
@@ -254,4 +261,20 @@ class SlaCheck:
                     now=now,
                     case_id=item.case_id,
                     link_to=item.link_to,
+                    meta=item.meta,
                 )
+
+    def _queue_digest(
+        self, session: Session, channel_id: str, items: list[_Queued], now: datetime
+    ) -> None:
+        lines = list({item.line: None for item in items})  # one line per alert
+        notify = sorted({manager for item in items for manager in item.managers})
+        cases = {
+            case.id: case
+            for case in session.scalars(
+                select(Case).where(Case.id.in_({line.case_id for line in lines}))
+            )
+        }
+        content = alerts.digest(lines, cases, notify)
+        meta = digest_meta(lines, notify)
+        enqueue(session, kind=DIGEST, channel_id=channel_id, content=content, now=now, meta=meta)

@@ -12,6 +12,7 @@ from bot.sla.calendars import BusinessCalendar
 from bot.sla.policies import (
     FIRST_RESPONSE,
     RESOLUTION,
+    TARGETS,
     SlaPolicies,
     SlaPolicy,
     Timer,
@@ -44,6 +45,7 @@ class TimerStatus:
     breached: bool
     # Business time left until the due time, or (once breached) since it.
     business_time: timedelta
+    warned: bool = False  # past its warning point (the warning has gone out or is going)
 
 
 class SlaTracker:
@@ -54,18 +56,21 @@ class SlaTracker:
         return self.policies.policy(case.team_key, case.priority)
 
     def refresh(self, session: Session, case: Case, now: datetime) -> None:
-        """Recompute the stored due and warning times, and the measured first response and
-        resolution times, from the case's whole history."""
+        """Recompute the stored due and warning times, the measured first response and
+        resolution times, and when and how each target settled, from the case's whole
+        history."""
         policy = self.policy_for(case)
-        timers = self._replay(session, case, policy or _MEASURE_ONLY, now)
-        _record_measurements(
-            case, timers[FIRST_RESPONSE], timers[RESOLUTION], has_targets=policy is not None
-        )
-        running = timers if policy is not None else {}
-        case.first_response_due_at, case.first_response_warn_at = _running_times(
-            running.get(FIRST_RESPONSE)
-        )
-        case.resolution_due_at, case.resolution_warn_at = _running_times(running.get(RESOLUTION))
+        events = self._history(session, case)
+        targets = compute_timers(case, events, policy, now) if policy else {}
+        measured = targets
+        if len(targets) < len(TARGETS):  # a target without a budget is measured all the same
+            measured = {**compute_timers(case, events, _MEASURE_ONLY, now), **targets}
+        _record_measurements(case, measured[FIRST_RESPONSE], measured[RESOLUTION])
+        first, final = targets.get(FIRST_RESPONSE), targets.get(RESOLUTION)
+        case.first_response_settled_at, case.first_response_breached = _settlement(first)
+        case.resolution_settled_at, case.resolution_breached = _settlement(final)
+        case.first_response_due_at, case.first_response_warn_at = _running_times(first)
+        case.resolution_due_at, case.resolution_warn_at = _running_times(final)
         case.sla_next_check_at = self.next_check(session, case)
 
     def timers(self, session: Session, case: Case, now: datetime) -> dict[str, Timer]:
@@ -76,12 +81,16 @@ class SlaTracker:
     def _replay(
         self, session: Session, case: Case, policy: SlaPolicy, now: datetime
     ) -> dict[str, Timer]:
-        events = session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.at, CaseEvent.id)
-        ).all()
-        return compute_timers(case, events, policy, now)
+        return compute_timers(case, self._history(session, case), policy, now)
+
+    def _history(self, session: Session, case: Case) -> list[CaseEvent]:
+        return list(
+            session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case.id)
+                .order_by(CaseEvent.at, CaseEvent.id)
+            )
+        )
 
     def next_check(self, session: Session, case: Case) -> datetime | None:
         return next_check(case, self.alerted(session, [case.id]).get(case.id, set()))
@@ -104,21 +113,22 @@ class SlaTracker:
         if policy is None:
             return []
         statuses = []
-        for target, due_at in (
-            (FIRST_RESPONSE, case.first_response_due_at),
-            (RESOLUTION, case.resolution_due_at),
+        for target, due_at, warn_at in (
+            (FIRST_RESPONSE, case.first_response_due_at, case.first_response_warn_at),
+            (RESOLUTION, case.resolution_due_at, case.resolution_warn_at),
         ):
             if due_at is None:
                 continue
             breached = due_at <= now
             between = (due_at, now) if breached else (now, due_at)
-            statuses.append(
-                TimerStatus(target, due_at, breached, policy.calendar.business_time(*between))
-            )
+            warned = warn_at is not None and warn_at <= now
+            business_time = policy.calendar.business_time(*between)
+            statuses.append(TimerStatus(target, due_at, breached, business_time, warned))
         return statuses
 
 
-# Cases without a policy are still measured (wall time, pending excluded) for the KPIs.
+# Cases without a policy (or a target without a budget) are still measured (wall time,
+# pending excluded) for the KPIs.
 _MEASURE_ONLY = SlaPolicy(
     first_response=timedelta(days=3650),
     resolution=timedelta(days=3650),
@@ -128,15 +138,28 @@ _MEASURE_ONLY = SlaPolicy(
 )
 
 
-def _record_measurements(case: Case, first: Timer, resolution: Timer, *, has_targets: bool) -> None:
-    if first.met_at is not None and case.first_response_at is not None:
-        case.first_response_seconds = int(first.used.total_seconds())
-        case.first_response_breached = first.used > first.budget if has_targets else None
-    if case.is_closed:
-        case.resolution_seconds = int(resolution.used.total_seconds())
-        case.resolution_breached = resolution.used > resolution.budget if has_targets else None
-    else:
-        case.resolution_seconds = case.resolution_breached = None
+def _record_measurements(case: Case, first: Timer, resolution: Timer) -> None:
+    answered = first.met_at is not None and case.first_response_at is not None
+    case.first_response_seconds = int(first.used.total_seconds()) if answered else None
+    closed = case.is_closed
+    case.resolution_seconds = int(resolution.used.total_seconds()) if closed else None
+
+
+def _settlement(timer: Timer | None) -> tuple[datetime | None, bool | None]:
+    """When the target counts in SLA attainment (the moment it was met or came due, whichever
+    was first), and whether it was missed: None while its clock runs, for it is missed once
+    its due time passes unless met before. (None, None) where nothing can be said yet."""
+    if timer is None:  # no such target
+        return None, None
+    if timer.running:
+        return timer.due_at, None
+    if timer.met_at is not None:
+        if timer.used > timer.budget:  # met late: it counts when it came due
+            return timer.due_at or timer.met_at, True
+        return timer.met_at, False
+    if timer.due_at is not None:  # came due, then stopped or paused without being met
+        return timer.due_at, True
+    return None, None  # paused within its budget, or closed unanswered before it came due
 
 
 def alert_points(case: Case) -> list[AlertPoint]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.cases.views.buttons import CLAIM, ESCALATE
-from bot.cases.views.card import slack_date
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
 from bot.slack.blocks import (
@@ -18,13 +17,14 @@ from bot.slack.blocks import (
     header,
     message,
     section,
+    slack_date,
     user_text,
 )
 from bot.text import mention
-from bot.timefmt import duration
 from models import Case
 
-DIGEST_WORST = 10
+# A digest lists this many cases, each with its Claim button (Block Kit allows 50 blocks).
+DIGEST_CASES = 40
 
 
 @dataclass(frozen=True)
@@ -38,30 +38,27 @@ class AlertLine:
     due_at: datetime
 
 
-def warning(
-    case: Case, target: str, due_at: datetime, left: timedelta, notify: list[str]
-) -> SlackMessage:
+def warning(case: Case, target: str, due_at: datetime, notify: list[str]) -> SlackMessage:
+    """A target due soon; drawn again from the case whenever it changes."""
     label = TARGET_LABELS[target]
     who = " ".join(mention(member) for member in notify)
-    text = (
-        f":warning: {who} {label.capitalize()} for case #{case.id} is due {slack_date(due_at)}"
-        f" (in {duration(left)} of business time)."
-    )
-    blocks: list[Block] = [
-        section(text),
-        actions([ESCALATE.render(case.id, styled=False)]),
-    ]
+    text = f":warning: {who} {label.capitalize()} for case #{case.id} is due {slack_date(due_at)}."
+    blocks: list[Block] = [section(text), section(_state_line(case))]
+    if not case.is_closed:
+        blocks.append(actions([ESCALATE.render(case.id, styled=False)]))
     return message(f"Case #{case.id}: {label} due soon", blocks)
 
 
 def breach(case: Case, target: str, due_at: datetime, notify: list[str]) -> SlackMessage:
+    """A target missed; drawn again from the case whenever it changes, so it says who took
+    the case and offers only the buttons that still apply."""
     label = TARGET_LABELS[target]
     who = " ".join(mention(member) for member in notify)
-    owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
     buttons = []
-    if case.assignee_id is None:
+    if case.assignee_id is None and not case.is_closed:
         buttons.append(CLAIM.render(case.id))
-    buttons.append(ESCALATE.render(case.id))
+    if not case.is_closed:
+        buttons.append(ESCALATE.render(case.id))
     # The deliverer fills in the permalink (it is only known once the card exists).
     buttons.append(button("Open case", ActionId.OPEN_LINK, str(case.id), url="https://slack.com"))
     blocks: list[Block] = [
@@ -69,32 +66,31 @@ def breach(case: Case, target: str, due_at: datetime, notify: list[str]) -> Slac
             f":rotating_light: *SLA breached:* {label} for case #{case.id} was due "
             f"{slack_date(due_at)}. {who}"
         ),
-        section(
-            f"*#{case.id}* {user_text(case.title, 500)}\n{case.priority.upper()} · "
-            f"{case.status.label} · {owner}"
-        ),
+        section(_state_line(case)),
         actions(buttons),
     ]
     return message(f"SLA breached: {label} for case #{case.id}", blocks)
 
 
-def digest(lines: list[AlertLine], now: datetime) -> SlackMessage:
-    """One message for a run with more alerts for a channel than the storm threshold."""
+def _state_line(case: Case) -> str:
+    owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
+    return (
+        f"*#{case.id}* {user_text(case.title, 500)}\n{case.priority.upper()} · "
+        f"{case.status.label} · {owner}"
+    )
+
+
+def digest(lines: list[AlertLine], cases: dict[int, Case], notify: list[str]) -> SlackMessage:
+    """One message for a run with more alerts for a channel than the storm threshold: each
+    case with its Claim button while nobody has it, drawn again as its cases change."""
     breaches = [line for line in lines if line.kind == "breach"]
     warnings = [line for line in lines if line.kind == "warn"]
-    worst = sorted(lines, key=lambda line: (line.kind != "breach", line.due_at))[:DIGEST_WORST]
-    blocks: list[Block] = [
-        header(f"SLA alerts: {len(breaches)} breached, {len(warnings)} due soon"),
-    ]
-    for line in worst:
-        icon = ":rotating_light:" if line.kind == "breach" else ":warning:"
-        state = "breached" if line.kind == "breach" else "due"
-        blocks.append(
-            section(
-                f"{icon} *#{line.case_id}* {user_text(line.title, 150)} · "
-                f"{TARGET_LABELS[line.target]} {state} {slack_date(line.due_at)}"
-            )
-        )
+    worst = sorted(lines, key=lambda line: (line.kind != "breach", line.due_at))[:DIGEST_CASES]
+    title = f"SLA alerts: {len(breaches)} breached, {len(warnings)} due soon"
+    blocks: list[Block] = [header(title)]
+    if notify:
+        blocks.append(section(" ".join(mention(member) for member in notify)))
+    blocks += [_digest_line(line, cases.get(line.case_id)) for line in worst]
     if len(lines) > len(worst):
         blocks.append(
             context(
@@ -104,5 +100,20 @@ def digest(lines: list[AlertLine], now: datetime) -> SlackMessage:
                 ]
             )
         )
-    text = f"SLA alerts: {len(breaches)} breached, {len(warnings)} due soon"
-    return message(text, blocks)
+    return message(title, blocks)
+
+
+def _digest_line(line: AlertLine, case: Case | None) -> Block:
+    icon = ":rotating_light:" if line.kind == "breach" else ":warning:"
+    state = "breached" if line.kind == "breach" else "due"
+    text = (
+        f"{icon} *#{line.case_id}* {user_text(line.title, 150)} · "
+        f"{TARGET_LABELS[line.target]} {state} {slack_date(line.due_at)}"
+    )
+    claim = None
+    if case is not None:
+        owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
+        text += f"\n{case.priority.upper()} · {case.status.label} · {owner}"
+        if case.assignee_id is None and not case.is_closed:
+            claim = CLAIM.render(case.id, styled=False)
+    return section(text, accessory=claim)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.text import escaped_fit, fit
@@ -119,3 +120,9 @@ def actions(elements: list[Block], block_id: str | None = None) -> Block:
     if block_id:
         block["block_id"] = block_id
     return block
+
+
+def slack_date(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A date Slack shows in each reader's own time zone, true whenever it is read."""
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment.strftime(fallback_format)}>"

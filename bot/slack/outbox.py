@@ -26,8 +26,8 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
-from bot.slack.claims import Claim, DeliveryReport, OutboxClaims, Unsent
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
+from bot.slack.outbox_claims import Claim, DeliveryReport, OutboxClaims, Unsent
 from bot.slack.queue import (
     CARD,
     CARD_UPDATE,
@@ -44,6 +44,10 @@ from models import OutboxMessage
 __all__ = ["METADATA_EVENT_TYPE", "DeliveryReport", "OutboxDeliverer", "Unsent", "enqueue"]
 
 log = logging.getLogger(__name__)
+
+# How long a change waits for Slack before answering the person who acted; what is not out
+# by then stays queued and is delivered as soon as Slack answers.
+DELIVERY_WAIT = 2.0
 
 
 class OutboxDeliverer:
@@ -69,6 +73,10 @@ class OutboxDeliverer:
         self._now_pool = now_pool
 
     # Entry points
+
+    def prune(self) -> int:
+        """Drop rows settled long ago; returns how many."""
+        return self.claims.prune()
 
     def deliver_due(self) -> DeliveryReport:
         """Send every row whose time has come (the scheduler's job); returns what happened.

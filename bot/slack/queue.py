@@ -63,15 +63,18 @@ def enqueue(
     in_case_thread: bool = False,
     case_id: int | None = None,
     link_to: tuple[str, str] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Queue a Slack write in the caller's transaction. `link_to` (channel, ts) asks the
     deliverer to fill the `url` of buttons with action id OPEN_LINK with that message's
-    permalink."""
+    permalink; `meta` is what the message is about, for drawing it again later."""
     payload: dict[str, Any] = (
         {"text": content.text, "blocks": content.blocks} if content is not None else {}
     )
     if link_to:
         payload["link_to"] = list(link_to)
+    if meta:
+        payload["meta"] = meta
     message = OutboxMessage(
         kind=kind,
         op=op,

@@ -6,8 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.cases.views.buttons import CLAIM, CLOSE, ESCALATE, REOPEN
-from bot.cases.views.events import describe_event
+from bot.cases.views.audit import describe_event
+from bot.cases.views.buttons import (
+    CLAIM,
+    CLOSE,
+    ESCALATE,
+    REOPEN,
+    RESUME,
+    assign_picker,
+    card_block_id,
+)
 from bot.desk import DeskConfig
 from bot.sla.policies import TARGET_LABELS
 from bot.sla.timers import TimerStatus
@@ -21,10 +29,11 @@ from bot.slack.blocks import (
     header,
     message,
     section,
+    slack_date,
     user_text,
 )
 from bot.text import escape, mention
-from bot.timefmt import ago, duration
+from bot.timefmt import duration
 from models import Case, CaseEvent, CaseStatus
 
 STATUS_EMOJI = {
@@ -35,23 +44,23 @@ STATUS_EMOJI = {
 }
 
 
-def slack_date(moment: datetime, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
-    """A date Slack shows in each reader's own time zone."""
-    stamp = int(moment.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{moment.strftime(fallback_format)}>"
-
-
 def case_title_line(case: Case) -> str:
     return f"#{case.id} · {case.title}"
 
 
 def case_card(
-    case: Case, desk: DeskConfig, now: datetime, timers: Sequence[TimerStatus] = ()
+    case: Case,
+    desk: DeskConfig,
+    now: datetime,
+    timers: Sequence[TimerStatus] = (),
+    *,
+    full_title_below: bool = False,
 ) -> SlackMessage:
+    """The case card; `full_title_below` where the whole title follows (`/case show`)."""
     team = desk.team(case.team_key)
     title_line = case_title_line(case)
     blocks: list[Block] = [header(title_line)]
-    if len(title_line) > HEADER_LIMIT:
+    if len(title_line) > HEADER_LIMIT and not full_title_below:
         blocks.append(context([f"_Title shortened; `/case show {case.id}` has all of it._"]))
     blocks.append(
         fields_section(
@@ -74,30 +83,37 @@ def case_card(
     if timers:
         blocks.append(context([sla_line(timer) for timer in timers]))
     blocks.append(context([_age_line(case, now)]))
-    blocks.append(actions(card_buttons(case), block_id=f"case_card_{case.id}"))
+    blocks.append(actions(card_buttons(case), block_id=card_block_id(case.id)))
     # The fallback is mrkdwn in notifications too: user text is escaped there as well.
     text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {escape(case.title)}"
     return message(text, blocks)
 
 
 def sla_line(timer: TimerStatus) -> str:
+    """A running target, its due time stated absolutely (Slack shows it in each reader's
+    zone), so the card stays true between its updates."""
     label = TARGET_LABELS[timer.target]
     if timer.breached:
-        return (
-            f":rotating_light: *{label} SLA breached* (due {slack_date(timer.due_at)}, "
-            f"{duration(timer.business_time)} of business time ago)"
-        )
-    return (
-        f":stopwatch: {label} due {slack_date(timer.due_at)} "
-        f"(in {duration(timer.business_time)} of business time)"
-    )
+        return f":rotating_light: *{label} SLA breached* (was due {slack_date(timer.due_at)})"
+    if timer.warned:
+        return f":warning: *{label} due soon:* {slack_date(timer.due_at)}"
+    return f":stopwatch: {label} due {slack_date(timer.due_at)}"
 
 
 def card_buttons(case: Case) -> list[Block]:
+    """What can be done to the case now: a closed case can only be reopened; an open one
+    can be claimed while nobody has it, resumed while it waits, handed to someone, escalated
+    and closed."""
     if case.is_closed:
         return [REOPEN.render(case.id)]
-    shown = [ESCALATE, CLOSE] if case.assignee_id else [CLAIM, ESCALATE, CLOSE]
-    return [case_button.render(case.id) for case_button in shown]
+    first = [CLAIM] if case.assignee_id is None else []
+    first += [RESUME] if case.status is CaseStatus.PENDING else []
+    return [
+        *(case_button.render(case.id) for case_button in first),
+        assign_picker(case),
+        ESCALATE.render(case.id),
+        CLOSE.render(case.id),
+    ]
 
 
 def moved_card(case: Case, to_team_name: str) -> SlackMessage:
@@ -113,15 +129,13 @@ def moved_card(case: Case, to_team_name: str) -> SlackMessage:
 
 
 def thread_update(case: Case, events: list[CaseEvent], desk: DeskConfig) -> SlackMessage:
-    """The reply posted in the case thread for one change; every one carries Escalate."""
+    """The reply posted in the case thread for one change (the buttons stay on the card)."""
     lines = [describe_event(event, desk) for event in events]
     if any(event.action.value == "escalated" for event in events):
         managers = desk.team(case.team_key).managers
         if managers:
             lines.append("cc " + " ".join(mention(member) for member in managers))
     blocks: list[Block] = [section(line) for line in lines]
-    if not case.is_closed:
-        blocks.append(actions([ESCALATE.render(case.id, styled=False)]))
     fallback = f"Case #{case.id}: " + "; ".join(event.action.value for event in events)
     return message(fallback, blocks)
 
@@ -130,8 +144,6 @@ def description_message(case: Case) -> SlackMessage:
     """The requester's description, as the first reply in a new case thread."""
     quoted = "\n".join(f"> {line}" for line in user_text(case.description, 2800).splitlines())
     blocks: list[Block] = [section(f"*Description*\n{quoted}")]
-    if not case.is_closed:
-        blocks.append(actions([ESCALATE.render(case.id, styled=False)]))
     return message(f"Case #{case.id}: description", blocks)
 
 
@@ -140,7 +152,7 @@ def _escalation(level: int) -> str:
 
 
 def _age_line(case: Case, now: datetime) -> str:
-    parts = [f"Opened {slack_date(case.opened_at)} ({ago(case.opened_at, now)})"]
+    parts = [f"Opened {slack_date(case.opened_at)}"]
     if case.first_response_at:
         parts.append(f"first response after {duration(case.first_response_at - case.opened_at)}")
     if case.closed_at and case.is_closed:

@@ -40,7 +40,10 @@ _CONFIRMATIONS: dict[CaseAction, Confirm] = {
 
 
 def confirmation(change: CaseChange, desk: DeskConfig) -> str:
-    return _CONFIRMATIONS[change.event.action](change.case, change.event, desk)
+    confirm = _CONFIRMATIONS.get(change.event.action)
+    if confirm is None:  # a change with no words of its own yet
+        return f"Done: case #{change.case.id}."
+    return confirm(change.case, change.event, desk)
 
 
 def just_opened(repeat: JustOpened, desk: DeskConfig) -> str:

@@ -45,6 +45,10 @@ _NEEDS = {
 }
 
 
+def _verb(action: CaseAction) -> str:
+    return _VERB.get(action, f"change ({action.value.replace('_', ' ')})")
+
+
 @singledispatch
 def describe(refusal: Refusal) -> str:
     """What to tell the person who was refused."""
@@ -68,7 +72,7 @@ def _(refusal: AlreadyDone) -> str:
 def _(refusal: r.MissingText) -> str:
     if refusal.action is CaseAction.OPENED:
         return f"A case needs a title: `{USAGE['open']}`."
-    what, usage = _NEEDS[refusal.action]
+    what, usage = _NEEDS.get(refusal.action, ("some text", "/case help"))
     return f"Please give {what}: `{usage.format(n=refusal.case_id)}`."
 
 
@@ -125,7 +129,8 @@ def _(refusal: r.UnknownPeriod) -> str:
 
 @describe.register
 def _(refusal: r.OnlyAgents) -> str:
-    return f"Only agents and managers of {refusal.team_name} can {_AGENTS_MAY[refusal.action]}."
+    may = _AGENTS_MAY.get(refusal.action, "make this change")
+    return f"Only agents and managers of {refusal.team_name} can {may}."
 
 
 @describe.register
@@ -161,7 +166,7 @@ def _(refusal: r.CaseClosed) -> str:
     when = ago(refusal.closed_at, refusal.at) if refusal.closed_at else "earlier"
     by = f" by {mention(refusal.closed_by)}" if refusal.closed_by else ""
     return (
-        f"Case #{n} is already closed{by} {when}, so you cannot {_VERB[refusal.action]} it. "
+        f"Case #{n} is already closed{by} {when}, so you cannot {_verb(refusal.action)} it. "
         f"Use `/case reopen {n} <reason>` first."
     )
 

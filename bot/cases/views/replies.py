@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from bot.cases.guards import Audience
 from bot.cases.queries import CasePage
 from bot.cases.refusals import Outdated
-from bot.cases.views.card import STATUS_EMOJI, case_card, slack_date
-from bot.cases.views.events import describe_event
+from bot.cases.views.audit import describe_event
+from bot.cases.views.card import STATUS_EMOJI, case_card
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS, ClockStep, SlaPolicy, Timer
@@ -27,16 +27,23 @@ from bot.slack.blocks import (
     header,
     message,
     section,
+    slack_date,
     user_text,
 )
 from bot.text import mention
-from bot.timefmt import ago, duration
+from bot.timefmt import ago, business_duration
 from models import Case, CaseEvent
 
 if TYPE_CHECKING:
     from bot.slack.outbox import DeliveryReport
 
 PAGE_SIZE = 10
+
+# A bug, not the person's doing: what they are told where Slack gave a way to tell them.
+SOMETHING_WENT_WRONG = (
+    ":x: Something went wrong on our side; nothing was lost. "
+    "Please try again, and tell your Casedesk admin if it keeps happening."
+)
 
 # What each kind of queued Slack write means to the person who acted.
 _SOON = {
@@ -98,7 +105,7 @@ def case_details(
     case: Case, events: list[CaseEvent], desk: DeskConfig, now: datetime, permalink: str | None
 ) -> SlackMessage:
     """`/case show`: the card, everything the card leaves out, and the latest events."""
-    card = case_card(case, desk, now)
+    card = case_card(case, desk, now, full_title_below=True)
     blocks = [block for block in card.blocks if block["type"] != "actions"]
     if len(case.title) > 140:
         blocks.append(section(f"*Title:* {user_text(case.title, SECTION_LIMIT - 20)}"))
@@ -137,16 +144,30 @@ class ListPage:
             raise Outdated("list") from None
 
 
+_LIST_TITLES = {
+    "open": "Open cases",
+    "mine": "Your open cases",
+    "unassigned": "Unassigned cases",
+    "escalated": "Escalated cases",
+    "pending": "Pending cases",
+    "closed": "Closed cases",
+}
+
+
 def case_list(
     page: CasePage, *, view: str, team_key: str | None, desk: DeskConfig, now: datetime
 ) -> SlackMessage:
     scope = f" in {user_text(desk.team(team_key).name, 100)}" if team_key else ""
-    title = f"{view.capitalize()} cases{scope}"
+    title = _LIST_TITLES.get(view, f"{view.capitalize()} cases") + scope
     if not page.cases:
         more = "" if page.offset == 0 else " on this page"
-        return notice(f"No {view} cases{scope}{more}.")
+        nothing = (
+            "You have no open cases" if view == "mine" else f"No {title[0].lower()}{title[1:]}"
+        )
+        return notice(f"{nothing}{scope if view == 'mine' else ''}{more}.")
     first, last = page.offset + 1, page.offset + len(page.cases)
-    blocks: list[Block] = [header(f"{title} ({first}–{last})")]
+    shown = f"{first}–{last}" if last > first else f"{first}"
+    blocks: list[Block] = [header(f"{title} ({shown})")]
     blocks += [section(_list_line(case, now)) for case in page.cases]
     if page.has_more:
         value = ListPage(view, team_key, page.offset + PAGE_SIZE).write()
@@ -177,8 +198,9 @@ def sla_explanation(
         )
         blocks.append(
             section(
-                f"*{TARGET_LABELS[target].capitalize()}* · target {duration(timer.budget)} · "
-                f"used {duration(timer.used)} · {state}\n{steps}"
+                f"*{TARGET_LABELS[target].capitalize()}* · target "
+                f"{business_duration(timer.budget)} · used {business_duration(timer.used)} · "
+                f"{state}\n{steps}"
             )
         )
     return message(f"SLA clocks of case #{case.id}", blocks)
@@ -193,10 +215,10 @@ def _timer_state(timer: Timer, now: datetime) -> str:
     if timer.met_at is not None and not timer.running:
         return f"stopped {slack_date(timer.met_at)}"
     if timer.due_at is None:
-        return f"paused, {duration(timer.left)} left"
+        return f"paused, {business_duration(timer.left)} left"
     if timer.due_at <= now:
         return f"*breached* (was due {slack_date(timer.due_at)})"
-    return f"{duration(timer.left)} left, due {slack_date(timer.due_at)}"
+    return f"{business_duration(timer.left)} left, due {slack_date(timer.due_at)}"
 
 
 def _list_line(case: Case, now: datetime) -> str:

@@ -10,7 +10,7 @@ const EMOJI = {
   stopwatch: "⏱️", zzz: "💤", tada: "🎉", x: "❌", card_index: "📇",
 };
 
-const view = { user: localStorage.getItem("casedesk.user") || "", channel: "", thread: null, home: false };
+const view = { user: localStorage.getItem("casedesk.user") || "", channel: "", thread: null, home: false, jump: null, highlight: null };
 let state = null;
 let fetching = false;
 let again = false;
@@ -45,10 +45,12 @@ async function refresh() {
   fetching = true;
   try {
     const response = await fetch(`/ui/state?user=${encodeURIComponent(view.user)}`);
+    if (response.status === 503) { setTimeout(() => location.reload(), 2000); return; }
     state = await response.json();
     if (!view.user && state.people.length) view.user = state.people[0].id;
     if (!view.channel && state.channels.length) view.channel = state.channels[0].id;
     render();
+    if (view.jump) jumpTo(view.jump);
   } finally {
     fetching = false;
     if (again) { again = false; refresh(); }
@@ -84,7 +86,12 @@ function renderSidebar() {
        class="${!view.home && c.id === view.channel ? "active" : ""}">${esc(c.name)}</a></li>`).join("")
     || `<li class="hint">none yet</li>`;
   $("home-link").classList.toggle("active", view.home);
-  $("now").textContent = new Date(state.now).toLocaleString([], {
+  showClock(state.now);
+}
+
+// The bot's clock (not the time of the last message): the page is told whenever it moves.
+function showClock(now) {
+  $("now").textContent = new Date(now).toLocaleString([], {
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 
@@ -142,7 +149,8 @@ function messageHtml(message, where) {
   const startThread = !where.inThread && !message.reply_count && message.kind === "message" && message.bot_id
     ? `<button class="replies-link" data-thread="${esc(message.ts)}" data-channel="${esc(where.channel)}">reply in thread</button>` : "";
   const only = message.kind === "ephemeral" ? `<div class="only-you">Only visible to you</div>` : "";
-  return `<div class="message ${message.kind === "ephemeral" ? "ephemeral" : ""}" data-ts="${esc(message.ts)}" data-testid="message">
+  const marks = `${message.kind === "ephemeral" ? "ephemeral" : ""} ${message.ts === view.highlight ? "highlight" : ""}`;
+  return `<div class="message ${marks}" data-ts="${esc(message.ts)}" data-testid="message">
     <div class="avatar ${message.bot_id || message.kind === "ephemeral" ? "bot" : ""}">${initial}</div>
     <div><div class="meta"><b>${esc(author || "Casedesk")}</b>${esc(when)}</div>${only}${content}${files}${replies}${startThread}</div>
   </div>`;
@@ -179,7 +187,9 @@ function elementHtml(element, where) {
   if (element.type !== "button") return "";
   const style = element.style ? ` ${element.style}` : "";
   if (element.url) {
-    return `<a class="btn${style}" href="${esc(element.url)}" target="_blank" rel="noopener">${esc(element.text.text)}</a>`;
+    const inPage = pageLink(element.url);
+    const opens = inPage ? `href="${esc(inPage)}" data-permalink="1"` : `href="${esc(element.url)}" target="_blank" rel="noopener"`;
+    return `<a class="btn${style}" ${opens} data-testid="button-${esc(element.text.text)}">${esc(element.text.text)}</a>`;
   }
   return `<button class="btn${style}" data-action="${esc(element.action_id)}" data-value="${esc(element.value || "")}"
     data-channel="${esc(where.channel || "")}" data-ts="${esc(where.ts || "")}"
@@ -215,8 +225,43 @@ function tokenHtml(token) {
       weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }));
   }
   if (target.startsWith("!")) return `<span class="mention">@${esc(target.slice(1))}</span>`;
+  const inPage = pageLink(target);
+  if (inPage) return `<a href="${esc(inPage)}" data-permalink="1">${esc(unentity(label || target))}</a>`;
   if (/^https?:\/\//.test(target)) return `<a href="${esc(target)}" target="_blank" rel="noopener">${esc(unentity(label || target))}</a>`;
   return esc(`<${token}>`);
+}
+
+// ---- links to messages: a permalink (this page's, or a slack.com one the bot wrote itself)
+// opens the message here, in its channel, with its thread.
+
+function pageLink(url) {
+  const match = /^(?:https?:\/\/([^/]+))?\/archives\/([A-Z0-9]+)\/p(\d{7,})(?:\?thread_ts=([\d.]+))?/.exec(unentity(url));
+  if (!match) return null;
+  const [, host, channel, digits, thread] = match;
+  if (host && host !== location.host && !/(^|\.)slack\.com$/.test(host)) return null;
+  return `/archives/${channel}/p${digits}${thread ? `?thread_ts=${thread}` : ""}`;
+}
+
+function permalinkTarget(path) {
+  const match = /^\/archives\/([A-Z0-9]+)\/p(\d{7,})(?:\?thread_ts=([\d.]+))?/.exec(path);
+  if (!match) return null;
+  const [, channel, digits, thread] = match;
+  return { channel, ts: `${digits.slice(0, -6)}.${digits.slice(-6)}`, thread };
+}
+
+function jumpTo(target) {
+  view.jump = null;
+  if (!channelOf(target.channel)) { toast("That message is in a channel this page does not show."); return; }
+  view.channel = target.channel;
+  view.home = false;
+  const root = (state.messages[target.channel] || []).find((m) => m.ts === target.ts);
+  const threadTs = target.thread || (root && root.reply_count ? root.ts : null);
+  view.thread = threadTs ? { channel: target.channel, ts: threadTs } : null;
+  view.highlight = target.ts;
+  render();
+  const shown = document.querySelector(`#messages [data-ts="${CSS.escape(target.ts)}"]`)
+    || document.querySelector(`#thread-messages [data-ts="${CSS.escape(target.ts)}"]`);
+  if (shown) shown.scrollIntoView({ block: "center" });
 }
 
 // ---- modals
@@ -274,6 +319,12 @@ async function submitModal(event) {
 // ---- wiring
 
 document.addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-permalink]");
+  if (link) {
+    event.preventDefault();
+    jumpTo(permalinkTarget(link.getAttribute("href")));
+    return;
+  }
   const target = event.target.closest("[data-channel], [data-action], [data-thread], #home-link");
   if (!target) return;
   if (target.id === "home-link") {
@@ -300,6 +351,7 @@ document.addEventListener("click", async (event) => {
   view.channel = target.dataset.channel;
   view.home = false;
   view.thread = null;
+  view.highlight = null;
   render();
 });
 
@@ -332,9 +384,15 @@ $("modal-cancel").addEventListener("click", () => post("close", { view_id: $("mo
 document.querySelectorAll("#clock button").forEach((button) => {
   button.addEventListener("click", async () => {
     button.disabled = true;
-    try { await post("advance", { minutes: Number(button.dataset.minutes) }); } finally { button.disabled = false; }
+    try {
+      const answer = await post("advance", { minutes: Number(button.dataset.minutes) });
+      if (answer.now) { state.now = answer.now; showClock(answer.now); }
+    } finally { button.disabled = false; }
   });
 });
 
+// Opened at a permalink (/archives/…): show that message once the workspace is loaded.
+view.jump = permalinkTarget(location.pathname + location.search);
+if (view.jump) history.replaceState(null, "", "/");
 refresh();
 listen();

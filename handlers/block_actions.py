@@ -6,7 +6,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.cases.views.buttons import BY_ACTION_ID, CASE_BUTTONS, Press, read_case_value
+from bot.cases.views.buttons import (
+    BY_ACTION_ID,
+    CASE_BUTTONS,
+    Press,
+    read_assignment,
+    read_case_value,
+)
 from bot.cases.views.refusals import describe
 from bot.cases.views.replies import ListPage, notice
 from bot.csat.views import read_rating_value
@@ -21,6 +27,7 @@ from models import EventSource
 def register(app: App) -> None:
     for case_button in CASE_BUTTONS:
         app.action(case_button.action_id.value)(case_button_pressed)
+    app.action(ActionId.ASSIGN.value)(assign_picked)
     app.action(ActionId.LIST_MORE.value)(list_more_button)
     app.action(ActionId.OPEN_LINK.value)(link_button)
     # One button per rating in one block: `csat_rate:1`..`csat_rate:5` (plain `csat_rate` on
@@ -40,6 +47,17 @@ def case_button_pressed(request: Interaction) -> None:
     reply = case_button.press(request.app.flows, press)
     if reply is not None:
         _answer(request, reply)
+
+
+@after_ack
+def assign_picked(request: Interaction) -> None:
+    """Someone picked a person in a card's "Assign to…"."""
+    try:
+        number, assignee = read_assignment(_action(request))
+    except Refusal as refusal:
+        _answer(request, notice(describe(refusal)))
+        return
+    _answer(request, request.app.flows.assign(_clicker(request), number, assignee))
 
 
 @after_ack
@@ -66,7 +84,7 @@ def csat_rate_button(request: Interaction) -> None:
     except Refusal as refusal:
         _answer(request, notice(describe(refusal)))
         return
-    _answer(request, request.app.flows.rate(_clicker(request), number, rating))
+    _answer(request, request.app.ratings.rate(_clicker(request), number, rating))
 
 
 @after_ack
@@ -74,7 +92,7 @@ def csat_comment_button(request: Interaction) -> None:
     number = _case_number(request)
     if number is None:
         return
-    reply = request.app.flows.open_rating_modal(number, request.body.get("trigger_id"))
+    reply = request.app.ratings.comment_form(number, request.body.get("trigger_id"))
     if reply is not None:
         _answer(request, reply)
 

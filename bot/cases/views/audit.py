@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.desk import DeskConfig
-from bot.slack.blocks import user_text
+from bot.sla.policies import TARGET_LABELS
+from bot.slack.blocks import slack_date, user_text
 from bot.text import mention
 from models import CaseAction, CaseEvent
 
@@ -57,7 +60,35 @@ def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
             return f":speech_balloon: {who} (requester) replied in the thread."
         case CaseAction.COMMENTED:
             return f":speech_balloon: {who} commented in the thread."
-    return f"{who}: {event.action.value}"
+        case CaseAction.PRIORITY_CHANGED:
+            return (
+                f":arrows_counterclockwise: {who} changed the priority from "
+                f"{(event.from_value or '').upper()} to {(event.to_value or '').upper()}."
+            )
+        case CaseAction.SLA_WARNING | CaseAction.SLA_BREACHED:
+            return _sla_alert(event)
+        case CaseAction.CSAT_REQUESTED:
+            return ":bar_chart: Casedesk asked the requester how we did."
+        case CaseAction.CSAT_RATED:
+            return f":star: {who} rated this case {details.get('rating')}/5."
+    return f"{who}: {event.action.value.replace('_', ' ')}"
+
+
+def _sla_alert(event: CaseEvent) -> str:
+    details = event.details or {}
+    target = TARGET_LABELS.get(str(details.get("target")), "SLA")
+    due = details.get("due_at")
+    when = f" (due {_date(str(due))})" if due else ""
+    if event.action is CaseAction.SLA_WARNING:
+        return f":warning: Casedesk warned that the {target} target is due soon{when}."
+    return f":rotating_light: The {target} target was breached{when}."
+
+
+def _date(iso: str) -> str:
+    try:
+        return slack_date(datetime.fromisoformat(iso))
+    except ValueError:
+        return user_text(iso, 40)
 
 
 def _team_name(desk: DeskConfig, key: str | None) -> str:

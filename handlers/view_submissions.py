@@ -16,6 +16,7 @@ from bot.cases.views.modals import (
 )
 from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
+from bot.csat import views as csat_views
 from bot.ids import BlockId, CallbackId
 from handlers.acking import Interaction, after_checked_ack
 from models import EventSource
@@ -28,9 +29,7 @@ def register(app: App) -> None:
 
 
 def missing_rating(view: dict[str, Any]) -> dict[str, str]:
-    if not submitted_values(view).get(BlockId.RATING, "").isdecimal():  # not "²"
-        return {BlockId.RATING.value: "Please pick a rating."}
-    return {}
+    return csat_views.missing_rating(submitted_values(view))
 
 
 def missing_input(view: dict[str, Any]) -> dict[str, str]:
@@ -43,12 +42,12 @@ def submit_rating(request: Interaction) -> None:
     values = submitted_values(view)
     modal = ModalContext.decode(view.get("private_metadata"))
     who = request.who(request.body["user"]["id"], None, EventSource.MODAL)
-    flows = request.app.flows
+    ratings = request.app.ratings
     if modal.case_number is None:
-        flows.tell(who, notice(describe(Outdated("survey form"))))
+        ratings.tell(who, notice(describe(Outdated("survey form"))))
         return
     rating, comment = int(values[BlockId.RATING]), values.get(BlockId.COMMENT)
-    flows.tell(who, flows.rate(who, modal.case_number, rating, comment))
+    ratings.tell(who, ratings.rate(who, modal.case_number, rating, comment))
 
 
 @after_checked_ack(missing_input)

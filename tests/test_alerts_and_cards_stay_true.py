@@ -1,0 +1,312 @@
+"""Messages that stay true: SLA alerts and digests follow their cases, cards state due times
+absolutely and offer the buttons that fit the case's state, and thread posts carry none."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import AGENT, AGENT_2, MANAGER, OUTSIDER, REQUESTER, SUPPORT_CHANNEL, sla_desk
+from fake_slack import FakeSlack
+from helpers import Json, all_text, case_row, open_case, run_sla_check
+from slack_driver import SlackDriver
+
+from bot.clock import ManualClock
+from bot.desk import DeskConfig
+from bot.ids import ActionId
+from bot.runtime.casedesk import Casedesk
+from models import CaseStatus
+
+SLA_YAML = """
+sla:
+  digest_threshold: 3
+  teams:
+    support:
+      default: {first_response: 1h, resolution: 8h, calendar: office}
+"""
+ALERTS = "C0ALERTS"
+
+
+@pytest.fixture
+def desk_config() -> DeskConfig:
+    return sla_desk(SLA_YAML, source="alerts stay true desk")
+
+
+def controls(message: Json) -> list[str]:
+    """The action ids of a message's buttons and pickers, block by block."""
+    return [
+        element["action_id"]
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def accessories(message: Json) -> list[str | None]:
+    return [
+        (block.get("accessory") or {}).get("action_id")
+        for block in message["blocks"]
+        if block["type"] == "section"
+    ]
+
+
+def message_at(fake: FakeSlack, channel: str, ts: str) -> Json:
+    [found] = [message for message in fake.messages(channel) if message["ts"] == ts]
+    return found
+
+
+# Alerts follow their cases
+
+
+def test_claiming_from_a_breach_alert_updates_the_alert_in_place(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(slack)
+    clock.advance(timedelta(minutes=61))
+    run_sla_check(casedesk)
+    alert = fake_slack.messages(ALERTS)[-1]
+    assert controls(alert) == [ActionId.CLAIM, ActionId.ESCALATE, ActionId.OPEN_LINK]
+    assert "open · _unassigned_" in all_text(alert)
+
+    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS, message_ts=alert["ts"])
+
+    updated = message_at(fake_slack, ALERTS, alert["ts"])
+    assert len(fake_slack.messages(ALERTS)) == 1  # the same alert, not a new one
+    assert f"in progress · <@{AGENT}>" in all_text(updated)
+    assert controls(updated) == [ActionId.ESCALATE, ActionId.OPEN_LINK]
+    assert updated["blocks"][-1]["elements"][-1]["url"].startswith("https://")
+
+
+def test_closing_a_case_takes_the_buttons_off_its_alerts(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    card_ts = open_case(slack)
+    clock.advance(timedelta(minutes=46))
+    run_sla_check(casedesk)  # the warning, in the case thread
+    warning = fake_slack.thread(SUPPORT_CHANNEL, card_ts)[-1]
+    assert controls(warning) == [ActionId.ESCALATE]
+
+    slack.command(AGENT, "close 1 Fixed on the phone")
+
+    [updated] = [
+        post for post in fake_slack.thread(SUPPORT_CHANNEL, card_ts) if post["ts"] == warning["ts"]
+    ]
+    assert controls(updated) == []
+    assert "· closed ·" in all_text(updated)
+
+
+def test_a_digest_lists_each_case_with_its_claim_button_and_follows_them(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    for number in range(4):
+        slack.command(REQUESTER, f"open p2 Broken thing {number}")
+    clock.advance(timedelta(hours=2))
+    assert "4 breach(es), 2 digest(s)" in run_sla_check(casedesk)
+    digest = fake_slack.messages(ALERTS)[-1]
+    assert digest["text"] == "SLA alerts: 4 breached, 0 due soon"
+    assert f"<@{MANAGER}>" in all_text(digest)  # P2 breaches: the managers are told
+    assert accessories(digest).count(ActionId.CLAIM) == 4
+
+    slack.click(AGENT, ActionId.CLAIM, "2", channel=ALERTS, message_ts=digest["ts"])
+
+    updated = message_at(fake_slack, ALERTS, digest["ts"])
+    assert accessories(updated).count(ActionId.CLAIM) == 3
+    assert f"in progress · <@{AGENT}>" in all_text(updated)
+
+
+def test_a_low_priority_digest_does_not_ping_the_managers(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    for number in range(4):
+        slack.command(REQUESTER, f"open p4 Small thing {number}")
+    clock.advance(timedelta(days=1))
+    run_sla_check(casedesk)
+    digests = [m for m in fake_slack.messages(ALERTS) if m["text"].startswith("SLA alerts:")]
+    assert digests
+    assert all(f"<@{MANAGER}>" not in all_text(digest) for digest in digests)
+
+
+# Cards
+
+
+def test_the_card_states_when_it_opened_without_a_relative_time_that_freezes(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    open_case(slack)
+    clock.advance(timedelta(days=1))
+    slack.command(AGENT, "claim 1")
+
+    card_text = all_text(fake_slack.messages(SUPPORT_CHANNEL)[0])
+    assert "Opened <!date^" in card_text
+    assert "just now" not in card_text
+    assert " ago" not in card_text
+    assert "of business time" not in card_text
+
+
+def test_the_card_shows_a_warned_target_as_due_soon(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(slack)
+    clock.advance(timedelta(minutes=46))
+    run_sla_check(casedesk)
+
+    assert ":warning: *first response due soon:*" in all_text(
+        fake_slack.messages(SUPPORT_CHANNEL)[0]
+    )
+
+
+def test_every_open_card_has_an_assign_picker_and_a_pending_one_has_resume(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_case(slack)
+    slack.command(AGENT, "claim 1")
+    slack.command(AGENT, "pending 1 the logs")
+
+    card = fake_slack.messages(SUPPORT_CHANNEL)[0]
+    assert controls(card) == [
+        ActionId.RESUME,
+        ActionId.ASSIGN,
+        ActionId.ESCALATE,
+        ActionId.CLOSE,
+    ]
+    [picker] = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]][1:2]
+    assert (picker["type"], picker["initial_user"]) == ("users_select", AGENT)
+
+    result = slack.click(AGENT, ActionId.RESUME, "1")
+
+    assert "Case #1 is back in progress." in result.reply_text
+    assert case_row(casedesk).status is CaseStatus.IN_PROGRESS
+    assert ActionId.RESUME not in controls(fake_slack.messages(SUPPORT_CHANNEL)[0])
+
+
+def test_a_manager_assigns_a_case_by_picking_an_agent_on_the_card(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_case(slack)
+
+    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "case_card_1", AGENT_2)
+
+    assert f"Case #1 is now assigned to <@{AGENT_2}>." in result.reply_text
+    assert case_row(casedesk).assignee_id == AGENT_2
+
+
+def test_picking_someone_outside_the_team_on_the_card_is_refused_with_why(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    open_case(slack)
+
+    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "case_card_1", OUTSIDER)
+
+    assert f"<@{OUTSIDER}> is not an agent of Customer Support" in result.reply_text
+    assert case_row(casedesk).assignee_id is None
+
+
+def test_a_pick_from_a_block_that_names_no_case_is_refused(slack: SlackDriver) -> None:
+    open_case(slack)
+
+    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "elsewhere", AGENT)
+
+    assert "That button does not point at a case any more." in result.reply_text
+
+
+def test_thread_posts_tell_what_happened_and_leave_the_buttons_on_the_card(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    card_ts = open_case(slack, "Printer on fire")
+    slack.command(AGENT, "claim 1")
+    slack.command(AGENT, "note 1 Called the vendor")
+
+    posts = fake_slack.thread(SUPPORT_CHANNEL, card_ts)
+    assert posts
+    assert all(controls(post) == [] for post in posts)
+
+
+# App Home
+
+
+def home_sections(slack: SlackDriver, fake: FakeSlack, user: str) -> dict[str, list[str]]:
+    """Each `*title* (n)` list of the user's App Home, with the text of its case lines."""
+    slack.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"})
+    lists: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for block in fake.home_views[user]["blocks"]:
+        text = str((block.get("text") or {}).get("text", ""))
+        if block["type"] == "section" and text.startswith("*") and "* (" in text:
+            current = lists.setdefault(text.split("*")[1], [])
+        elif block["type"] == "section" and current is not None:
+            current.append(text)
+        elif block["type"] == "divider":
+            current = None
+    return lists
+
+
+def test_app_home_keeps_breached_cases_apart_from_those_breaching_soon_with_due_times(
+    slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    open_case(slack, "Printer on fire")
+    clock.advance(timedelta(minutes=30))
+    open_case(slack, "VPN down")
+    clock.advance(timedelta(minutes=35))  # #1 is 5 min past due, #2 due in 25 min
+
+    lists = home_sections(slack, fake_slack, AGENT)
+
+    [breached] = lists["SLA breached"]
+    [soon] = lists["Breaching soon"]
+    assert "*#1*" in breached
+    assert "was due <!date^" in breached
+    assert "*#2*" in soon
+    assert " due <!date^" in soon
+    assert "was due" not in soon
+
+
+def test_a_requesters_app_home_shows_their_requests_and_no_queue(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    open_case(slack, "Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(AGENT, "close 1 Replaced the toner")
+
+    lists = home_sections(slack, fake_slack, REQUESTER)
+
+    assert list(lists) == ["Your requests"]
+    assert ["*#2*" in line for line in lists["Your requests"]] == [True, False]
+
+
+# Times come from Slack
+
+
+def test_a_reply_delivered_late_is_timed_by_its_slack_timestamp(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    card_ts = open_case(slack)
+    clock.advance(timedelta(minutes=20))
+    written = clock.now()
+    clock.advance(timedelta(minutes=4))  # Slack redelivers the event four minutes later
+    event = {
+        "type": "message",
+        "channel": SUPPORT_CHANNEL,
+        "user": AGENT,
+        "text": "On it",
+        "ts": f"{written.timestamp():.6f}",
+        "thread_ts": card_ts,
+    }
+
+    slack.event(event)
+
+    case = case_row(casedesk)
+    assert case.first_response_at == written
+    assert case.first_response_seconds == 20 * 60
+
+
+def test_a_timestamp_from_before_the_case_or_after_now_is_kept_within_them(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    card_ts = open_case(slack)
+    opened = clock.now()
+    clock.advance(timedelta(minutes=5))
+    early = {"type": "message", "channel": SUPPORT_CHANNEL, "user": AGENT, "text": "Hi"}
+    early |= {"ts": f"{(opened - timedelta(days=1)).timestamp():.6f}", "thread_ts": card_ts}
+
+    slack.event(early)
+
+    assert case_row(casedesk).first_response_at == opened
