@@ -72,19 +72,8 @@ class SlackDriver:
         channel: str = "C0SUPPORT",
         message_ts: str = "1700000000.000100",
     ) -> HttpResult:
-        key = self.requests.next_id("click")
         action = {"type": "button", "action_id": action_id, "value": value}
-        return self._settled(
-            self.requests.block_action(
-                user=user,
-                action=action,
-                trigger_id=f"trigger-{key}",
-                channel=channel,
-                message_ts=message_ts,
-                response_url=self.fake.response_url(key),
-            ),
-            key,
-        )
+        return self._act(user, action, channel=channel, message_ts=message_ts)
 
     def pick_user(
         self,
@@ -97,13 +86,19 @@ class SlackDriver:
         message_ts: str = "1700000000.000100",
     ) -> HttpResult:
         """Pick a person in a users select (e.g. a card's "Assign to…")."""
-        key = self.requests.next_id("pick")
         action = {
             "type": "users_select",
             "action_id": action_id,
             "block_id": block_id,
             "selected_user": picked,
         }
+        return self._act(user, action, channel=channel, message_ts=message_ts)
+
+    def _act(
+        self, user: str, action: dict[str, Any], *, channel: str, message_ts: str
+    ) -> HttpResult:
+        """One block action on a message, answered through its response URL."""
+        key = self.requests.next_id("click")
         return self._settled(
             self.requests.block_action(
                 user=user,

@@ -310,3 +310,24 @@ def test_a_timestamp_from_before_the_case_or_after_now_is_kept_within_them(
     slack.event(early)
 
     assert case_row(casedesk).first_response_at == opened
+
+
+def test_an_alert_update_that_slack_refuses_is_retried_and_no_alert_is_posted_again(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    open_case(slack)
+    clock.advance(timedelta(minutes=61))
+    run_sla_check(casedesk)
+    alert = fake_slack.messages(ALERTS)[-1]
+    fake_slack.fail_next("chat.update", status=500, times=4)  # the card's and the alert's
+
+    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS, message_ts=alert["ts"])
+    assert controls(message_at(fake_slack, ALERTS, alert["ts"]))[0] == ActionId.CLAIM  # stale
+    for _ in range(6):  # the outbox job, over the next minutes
+        clock.advance(timedelta(minutes=2))
+        casedesk.outbox.deliver_due()
+
+    updated = message_at(fake_slack, ALERTS, alert["ts"])
+    assert controls(updated) == [ActionId.ESCALATE, ActionId.OPEN_LINK]
+    assert len(fake_slack.messages(ALERTS)) == 1
+    assert f"in progress · <@{AGENT}>" in all_text(updated)

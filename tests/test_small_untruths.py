@@ -139,3 +139,20 @@ def test_business_time_past_a_day_reads_in_hours() -> None:
     assert business_duration(timedelta(hours=40)) == "40 h"
     assert business_duration(timedelta(hours=3, minutes=5)) == "3 h 5 min"
     assert duration(timedelta(hours=40)) == "1 d 16 h"  # wall-clock time keeps its days
+
+
+def test_a_survey_update_slack_refuses_is_retried_and_the_rating_still_shows(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    survey = closed_and_surveyed(slack, fake_slack)
+    fake_slack.fail_next("chat.update", status=500)
+
+    dm = f"D{REQUESTER}"
+    reply = slack.click(REQUESTER, f"{ActionId.CSAT_RATE}:2", "1:2", channel=dm)
+    assert "Thank you! You rated case #1 2/5." in reply.reply_text
+    for _ in range(3):
+        clock.advance(timedelta(minutes=2))
+        casedesk.outbox.deliver_due()
+
+    assert chosen_rating(survey_in_dm(fake_slack)) == ["2"]
+    assert survey_in_dm(fake_slack)["ts"] == survey["ts"]  # the one survey, updated
