@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.cases.views.buttons import CLAIM
-from bot.cases.views.card import STATUS_EMOJI
+from bot.cases.views.card import STATUS_EMOJI, state_line
 from bot.desk import Team
 from bot.metrics import AgentRow
 from bot.metrics.views import SummaryReport, kpi_blocks
@@ -88,9 +88,7 @@ def _case_list(
     for case in cases[:LIST_LIMIT]:
         line = (
             f"{STATUS_EMOJI[case.status]} *#{case.id}* {user_text(case.title, 100)}\n"
-            f"{case.priority.upper()} · {case.status.label} · "
-            f"{mention(case.assignee_id) if case.assignee_id else '_unassigned_'} · "
-            f"active {ago(case.last_activity_at, now)}"
+            f"{state_line(case)} · active {ago(case.last_activity_at, now)}"
         )
         if due and (due_at := _due(case)) is not None:
             line += f" · {'was due' if due_at <= now else 'due'} {slack_date(due_at)}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.cases.views.buttons import CLAIM, ESCALATE
+from bot.cases.views.card import state_line
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS
 from bot.slack.blocks import (
@@ -73,11 +74,7 @@ def breach(case: Case, target: str, due_at: datetime, notify: list[str]) -> Slac
 
 
 def _state_line(case: Case) -> str:
-    owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
-    return (
-        f"*#{case.id}* {user_text(case.title, 500)}\n{case.priority.upper()} · "
-        f"{case.status.label} · {owner}"
-    )
+    return f"*#{case.id}* {user_text(case.title, 500)}\n{state_line(case)}"
 
 
 def digest(lines: list[AlertLine], cases: dict[int, Case], notify: list[str]) -> SlackMessage:
@@ -112,8 +109,7 @@ def _digest_line(line: AlertLine, case: Case | None) -> Block:
     )
     claim = None
     if case is not None:
-        owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
-        text += f"\n{case.priority.upper()} · {case.status.label} · {owner}"
+        text += f"\n{state_line(case)}"
         if case.assignee_id is None and not case.is_closed:
             claim = CLAIM.render(case.id, styled=False)
     return section(text, accessory=claim)

@@ -44,6 +44,15 @@ STATUS_EMOJI = {
 }
 
 
+def assignee_text(case: Case) -> str:
+    return mention(case.assignee_id) if case.assignee_id else "_unassigned_"
+
+
+def state_line(case: Case) -> str:
+    """Priority, status and who has it: "P2 · in progress · @ana"."""
+    return f"{case.priority.upper()} · {case.status.label} · {assignee_text(case)}"
+
+
 def case_title_line(case: Case) -> str:
     return f"#{case.id} · {case.title}"
 
@@ -68,7 +77,7 @@ def case_card(
                 f"*Status*\n{STATUS_EMOJI[case.status]} {case.status.label.capitalize()}",
                 f"*Priority*\n{case.priority.upper()} · {desk.priority_label(case.priority)}",
                 f"*Requester*\n{mention(case.requester_id)}",
-                f"*Assignee*\n{mention(case.assignee_id) if case.assignee_id else '_unassigned_'}",
+                f"*Assignee*\n{assignee_text(case)}",
                 f"*Team*\n{user_text(team.name, 200)}",
                 f"*Escalation*\n{_escalation(case.escalation_level)}",
             ]

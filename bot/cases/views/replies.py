@@ -12,7 +12,7 @@ from bot.cases.guards import Audience
 from bot.cases.queries import CasePage
 from bot.cases.refusals import Outdated
 from bot.cases.views.audit import describe_event
-from bot.cases.views.card import STATUS_EMOJI, case_card
+from bot.cases.views.card import STATUS_EMOJI, case_card, state_line
 from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.sla.policies import TARGET_LABELS, ClockStep, SlaPolicy, Timer
@@ -222,12 +222,10 @@ def _timer_state(timer: Timer, now: datetime) -> str:
 
 
 def _list_line(case: Case, now: datetime) -> str:
-    assignee = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
     escalation = f" · :rotating_light: L{case.escalation_level}" if case.escalation_level else ""
     return (
         f"{STATUS_EMOJI[case.status]} *#{case.id}* {user_text(case.title, 120)}\n"
-        f"{case.priority.upper()} · {case.status.label} · {assignee}{escalation}"
-        f" · active {ago(case.last_activity_at, now)}"
+        f"{state_line(case)}{escalation} · active {ago(case.last_activity_at, now)}"
     )
 
 
