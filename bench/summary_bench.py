@@ -33,6 +33,7 @@ from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import parse_desk_config
 from bot.metrics.summaries import DAILY, SummaryService
+from bot.metrics.views import period_label
 from bot.roster import Roster
 from bot.seed import seed_cases
 from bot.sla.policies import SlaPolicies
@@ -114,7 +115,7 @@ def bench(label: str, db: Database, args: argparse.Namespace) -> None:
         chart = service._chart_file(report, period)  # the 14-day series and the PNG
         total = time.perf_counter() - started
     print(
-        f"[{label}] daily summary of {team.name} for {period.label}: {total * 1000:.0f} ms "
+        f"[{label}] daily summary of {team.name} for {period_label(period)}: {total * 1000:.0f} ms "
         f"({len(timings)} queries, {sum(timed.milliseconds for timed in timings):.0f} ms in SQL; "
         f"{report.current.opened} new, {report.current.resolved} resolved; "
         f"chart {len(chart['content_b64']) * 3 // 4:,} bytes)"

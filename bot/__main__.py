@@ -168,12 +168,9 @@ def _post_summaries(casedesk: Casedesk, kind: str, args: argparse.Namespace) -> 
         )
         for team in teams
     ]
-    for _, period in periods:
-        if not service.is_over(period):
-            raise UsageError(
-                f"the {kind} summary for {period.label} can only be posted once that period "
-                f"is over ({period.end.astimezone(period.zone):%Y-%m-%d %H:%M %Z})"
-            )
+    refusal = service.not_over(periods)
+    if refusal:
+        raise UsageError(refusal)
     return service.post_on_demand(periods, force=args.force, deliver=casedesk.outbox.deliver_due)
 
 

@@ -81,6 +81,46 @@ class CsatSettings(_Strict):
     delay: Duration = timedelta(0)
 
 
+# Messages that only say thanks: in a help channel they open no case. Matched without case,
+# punctuation or emoji (bot/intake/messages.py).
+DEFAULT_PLEASANTRIES = (
+    "thanks",
+    "thank you",
+    "thanks a lot",
+    "thank you so much",
+    "thx",
+    "ty",
+    "cheers",
+    "ok",
+    "okay",
+    "ok thanks",
+    "great",
+    "perfect",
+    "got it",
+    "+1",
+)
+
+
+class IntakeSettings(_Strict):
+    """How Slack messages become the team's cases (besides the message shortcut)."""
+
+    # A reaction with this emoji on a message opens a case from it (its name, colons optional).
+    emoji: str = "ticket"
+    # Every new top-level message in the team's `routes_from` channels opens a case.
+    auto: bool = False
+    # The same person's next top-level messages within this time join their case.
+    group_within: Duration = timedelta(minutes=3)
+    ignore: list[str] = Field(default_factory=lambda: list(DEFAULT_PLEASANTRIES))
+
+    @field_validator("emoji")
+    @classmethod
+    def _emoji_name(cls, value: str) -> str:
+        name = value.strip().strip(":").strip()
+        if not name or not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
+            raise ValueError(f"{value!r} is not an emoji name like ticket or :ticket:")
+        return name
+
+
 class Team(_Strict):
     key: str = ""  # filled in from the mapping key
     name: str
@@ -91,6 +131,7 @@ class Team(_Strict):
     routes_from: list[ChannelId] = Field(default_factory=list)
     default_priority: str = "p3"
     csat: CsatSettings = Field(default_factory=CsatSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     # Where the team's days begin and end (summaries, `/case stats`, App Home's "today");
     # unset: its default priority's SLA calendar's zone, else UTC (SummaryService.zone).
     timezone: TimeZoneName | None = None
@@ -179,6 +220,10 @@ class DeskConfig(_Strict):
             if channel_id and (channel_id == team.channel or channel_id in team.routes_from):
                 return team
         return self.teams[self.default_team]
+
+    def routed_team(self, channel_id: str) -> Team | None:
+        """The team whose help channel (`routes_from`) this is, if any."""
+        return next((t for t in self.teams.values() if channel_id in t.routes_from), None)
 
     def priority_label(self, key: str) -> str:
         return self.priorities.get(key, key)

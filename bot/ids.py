@@ -25,6 +25,9 @@ class CallbackId(enum.StrEnum):
     CLOSE_CASE = "case_close_modal"
     REOPEN_CASE = "case_reopen_modal"
     CSAT_COMMENT = "csat_comment_modal"
+    # The message shortcut "Open a case", and the form it opens.
+    OPEN_CASE_FROM_MESSAGE = "open_case_from_message"
+    OPEN_CASE_FROM_MESSAGE_FORM = "case_open_from_message_modal"
 
 
 class BlockId(enum.StrEnum):

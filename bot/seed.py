@@ -3,7 +3,7 @@ benchmarks.
 
 Each case gets a believable life (opened, claimed, first reply, sometimes pending, escalated
 or reopened, usually closed, sometimes rated), and then goes through the same timing code as
-a live case: the app's `SlaTracker.refresh` replays its history and stores its SLA due and
+a live case: the app's `SlaTracker.refresh_from` replays its history and stores its SLA due and
 warning times and its measured first response and resolution. The warnings and breaches whose
 moment has passed are decided as the sla-check job would have decided them while it ran (the
 decided alert, the audit event, the escalation of `on_breach: escalate`), so what is still to
@@ -23,13 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.desk import DeskConfig
 from bot.seed_lives import SCHEDULER, Life, live, transient
-from bot.sla.policies import TARGET_LABELS, SlaPolicies, SlaPolicy, Timer
+from bot.sla.policies import SlaPolicies, SlaPolicy, Timer
 from bot.sla.timers import BREACH, WARN, AlertKey, SlaTracker
 from models import (
     Base,
@@ -66,22 +65,21 @@ def seed_cases(
     """Insert `cases` cases over the last `days` days; returns how many were written."""
     rng = random.Random(seed)
     now = clock.now()
-    tracker = _KnownHistory(SlaPolicies(desk.sla, desk.calendars))
+    tracker = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     with db.read_only() as session:
         next_id = int(session.scalar(select(func.max(Case.id))) or 0) + 1
         next_event = int(session.scalar(select(func.max(CaseEvent.id))) or 0) + 1
     teams = list(desk.teams.values())
     batch = _Batch()
     openings = _opening_moments(rng, now - timedelta(days=days), now, cases)
-    with db.read_only() as session:
-        for number, opened in enumerate(openings, start=next_id):
-            life = live(rng, number, opened, rng.choice(teams), now)
-            next_event = _settle(batch, life, tracker, session, next_event)
-            if len(batch.cases) >= BATCH:
-                _flush(db, batch)
-                batch = _Batch()
-                if progress:
-                    progress(number - next_id + 1)
+    for number, opened in enumerate(openings, start=next_id):
+        life = live(rng, number, opened, rng.choice(teams), now)
+        next_event = _settle(batch, life, tracker, next_event)
+        if len(batch.cases) >= BATCH:
+            _flush(db, batch)
+            batch = _Batch()
+            if progress:
+                progress(number - next_id + 1)
     _flush(db, batch)
     _advance_id_sequences(db)
     return cases
@@ -123,75 +121,18 @@ def _opening_moments(
 # The case as the app stores it: its clocks, the alerts they raised, its events in order
 
 
-class _KnownHistory(SlaTracker):
-    """The app's SLA tracker, handed each case's history and its decided alerts instead of
-    reading them back: the seed holds them in memory, and reading them back (two queries per
-    case) would make seeding about four times slower. Should the tracker stop reading a
-    history through `_history`, seeding stops rather than pass off a replay of nothing as the
-    case's."""
-
-    def __init__(self, policies: SlaPolicies) -> None:
-        super().__init__(policies)
-        self._events: list[CaseEvent] = []
-        self._decided: set[AlertKey] = set()
-        self._served = False
-        self._policies: dict[tuple[str, str], SlaPolicy | None] = {}
-
-    def policy_for(self, case: Case) -> SlaPolicy | None:
-        key = (case.team_key, case.priority)  # app.yaml does not change while seeding
-        if key not in self._policies:
-            self._policies[key] = super().policy_for(case)
-        return self._policies[key]
-
-    def timers_from(
-        self, session: Session, case: Case, now: datetime, events: list[CaseEvent]
-    ) -> dict[str, Timer]:
-        if self.policy_for(case) is None:
-            return {}
-        self._know(events, set())
-        timers = self.timers(session, case, now)
-        self._require_served()
-        return timers
-
-    def refresh_from(
-        self,
-        session: Session,
-        case: Case,
-        now: datetime,
-        events: list[CaseEvent],
-        decided: set[AlertKey],
-    ) -> None:
-        self._know(events, decided)
-        self.refresh(session, case, now)
-        self._require_served()
-
-    def _know(self, events: list[CaseEvent], decided: set[AlertKey]) -> None:
-        self._events, self._decided, self._served = events, decided, False
-
-    def _require_served(self) -> None:
-        if not self._served:
-            raise RuntimeError("SlaTracker no longer reads a case's history via _history()")
-
-    def _history(self, session: Session, case: Case) -> list[CaseEvent]:
-        self._served = True
-        return self._events
-
-    def alerted(self, session: Session, case_ids: list[int]) -> dict[int, set[AlertKey]]:
-        return {case_id: set(self._decided) for case_id in case_ids}
-
-
-def _settle(
-    batch: _Batch, life: Life, tracker: _KnownHistory, session: Session, event_id: int
-) -> int:
+def _settle(batch: _Batch, life: Life, tracker: SlaTracker, event_id: int) -> int:
     """Store the case as a live one would be: the alerts its clocks raised decided as the
     sla-check decides them, its clocks and measurements stored by the app's tracker, its
-    events numbered in time order from `event_id`. Returns the next free event id."""
+    events numbered in time order from `event_id`. Returns the next free event id. The
+    tracker is handed the history and the decided alerts (`refresh_from`): reading them back
+    (two queries per case) would make seeding about four times slower."""
     case, now = life.case, life.now
     lived = [transient(CaseEvent, **row) for row in _event_rows(life, event_id)]
-    timers = tracker.timers_from(session, case, now, lived)
+    timers = tracker.timers_from(case, lived, now)
     decided = _decide_alerts(batch, life, timers, tracker.policy_for(case))
     rows = _event_rows(life, event_id)
-    tracker.refresh_from(session, case, now, [transient(CaseEvent, **row) for row in rows], decided)
+    tracker.refresh_from(case, [transient(CaseEvent, **row) for row in rows], decided, now)
     escalations = [row for row in rows if row["action"] is CaseAction.ESCALATED]
     case.escalation_level = len(escalations)
     case.last_escalated_at = escalations[-1]["at"] if escalations else None
@@ -226,9 +167,12 @@ def _decide_alerts(
                 }
             )
             if kind == BREACH and policy.on_breach == "escalate":
-                reason = f"{TARGET_LABELS[target].capitalize()} SLA breached"
                 life.happen(
-                    moment, SCHEDULER, CaseAction.ESCALATED, reason=reason, from_team=life.team.key
+                    moment,
+                    SCHEDULER,
+                    CaseAction.ESCALATED,
+                    breached=target,  # data: which target, as bot/sla/check.py records it
+                    from_team=life.team.key,
                 )
     return decided
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.desk import Team
-from models import Base, Case, CaseAction, CaseStatus
+from models import Base, Case, CaseAction, CaseSource, CaseStatus
 
 SCHEDULER = "scheduler"  # the actor of what the desk itself does (alerts, surveys)
 TITLES = (
@@ -99,6 +99,7 @@ def _open(
         requester_id=requester,
         escalation_level=0,
         reopen_count=0,
+        source=CaseSource.COMMAND,  # its `opened` event is a command's
         opened_at=opened,
         last_activity_at=opened,
     )

@@ -9,11 +9,26 @@ ELLIPSIS = "…"
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _BARE_USER_ID = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
+# Slack's markup in a message: a user, a channel, a special mention, a link.
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+\|)?([a-z@^A-Z0-9]+)(?:\|([^>]*))?>")
+_LINK = re.compile(r"<([a-z][a-z0-9+.-]*:[^|>]+)(?:\|([^>]*))?>")
 
 
 def from_slack(text: str) -> str:
     """Slack sends `&`, `<` and `>` as entities; store what the user actually typed."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_text(text: str) -> str:
+    """Slack's message markup as a person reads it: `<@U1|ana>` is @ana, `<#C1|help>` is
+    #help, a link is its label (or address), `&amp;` is &."""
+    text = _USER.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(2) or m.group(1)}", text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return from_slack(text)
 
 
 def escape(text: str) -> str:

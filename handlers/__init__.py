@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import block_actions, event_callbacks, slash_commands, view_submissions
+from handlers import (
+    block_actions,
+    event_callbacks,
+    shortcuts,
+    slash_commands,
+    view_submissions,
+)
 
 
 def register_all(app: App) -> None:
-    for surface in (slash_commands, block_actions, view_submissions, event_callbacks):
+    for surface in (slash_commands, shortcuts, block_actions, view_submissions, event_callbacks):
         surface.register(app)

@@ -1,17 +1,20 @@
-"""Events API: messages in case threads, and App Home opened."""
+"""Events API: messages (in case threads, and new ones in help channels), reactions, and
+App Home opened."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.intake.messages import IncomingMessage
+from bot.requester import Requester, slack_moment
 from handlers.acking import Interaction, after_ack
-
-# Message subtypes written by people; edits, joins, bot posts and the like are not replies.
-_HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+from models import EventSource
 
 
 def register(app: App) -> None:
     app.event("message")(on_message)
+    app.event("reaction_added")(on_reaction_added)
+    app.event("reaction_removed")(on_reaction_removed)
     app.event("app_home_opened")(on_app_home_opened)
 
 
@@ -24,16 +27,40 @@ def on_app_home_opened(request: Interaction) -> None:
 
 @after_ack
 def on_message(request: Interaction) -> None:
-    event = request.body["event"]
-    thread_ts, ts = str(event.get("thread_ts") or ""), str(event.get("ts") or "")
-    is_thread_reply = bool(thread_ts and ts) and thread_ts != ts
-    by_a_person = event.get("subtype") in _HUMAN_SUBTYPES and not event.get("bot_id")
-    if not (is_thread_reply and by_a_person and event.get("user") and event.get("channel")):
+    event, event_id = request.body["event"], request.body.get("event_id")
+    if not event.get("channel"):
+        return
+    message = IncomingMessage.from_slack(event["channel"], event)
+    if not (message.ts and message.by_a_person):
+        return  # edits, joins, deletions, bots
+    if message.thread_ts is None:
+        request.app.intake.channel_message(event_id=event_id, incoming=message)
         return
     request.app.flows.record_thread_message(
-        event_id=request.body.get("event_id"),
-        channel_id=event["channel"],
-        thread_ts=thread_ts,
-        message_ts=ts,
-        user_id=event["user"],
+        event_id=event_id,
+        channel_id=message.channel_id,
+        thread_ts=message.thread_ts,
+        message_ts=message.ts,
+        user_id=str(message.author_id),
     )
+
+
+@after_ack
+def on_reaction_added(request: Interaction) -> None:
+    event = request.body["event"]
+    item, user = event.get("item") or {}, event.get("user")
+    if item.get("type") != "message" or not (user and item.get("channel") and item.get("ts")):
+        return
+    intake = request.app.intake
+    if str(event.get("reaction", "")).split("::")[0] != intake.intake_emoji(item["channel"]):
+        return
+    who = Requester(
+        user, item["channel"], EventSource.REACTION, at=slack_moment(event.get("event_ts"))
+    )
+    event_id = request.body.get("event_id")
+    intake.reaction(who, event_id=event_id, channel_id=item["channel"], ts=item["ts"])
+
+
+@after_ack
+def on_reaction_removed(request: Interaction) -> None:
+    """A reaction taken back changes nothing: a case opened from it stays open."""

@@ -227,6 +227,8 @@ def _event_callback_problem(body: dict[str, Any]) -> Problem:
     event = body.get("event")
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return "the event has no type"
+    if event["type"] in ("reaction_added", "reaction_removed"):
+        return _reaction_problem(event)
     if event["type"] not in ("message", "app_home_opened"):
         return None  # not ours to read: Bolt answers that nothing listens for it
     return _first(
@@ -238,6 +240,35 @@ def _event_callback_problem(body: dict[str, Any]) -> Problem:
     )
 
 
+def _reaction_problem(event: dict[str, Any]) -> Problem:
+    item = event.get("item")
+    if not isinstance(item, dict):
+        return "the reaction is on no item"
+    return _first(
+        _id_problem(event, "user", required=True),
+        _text_problem(event, "reaction", "event_ts"),
+        _text_problem(item, "type"),
+        _id_problem(item, "channel", required=False),
+        _id_problem(item, "ts", required=False),
+    )
+
+
+def _message_action_problem(body: dict[str, Any]) -> Problem:
+    """A message shortcut: who, on which message in which channel."""
+    channel, message = body.get("channel"), body.get("message")
+    if not isinstance(channel, dict) or not isinstance(message, dict):
+        return "a message shortcut carries no channel or message"
+    return _first(
+        _text_problem(body, "callback_id", "trigger_id", "response_url"),
+        _user_problem(body),
+        _id_problem(channel, "id", required=True),
+        _id_problem(message, "ts", required=True),
+        _id_problem(message, "user", required=False),
+        _id_problem(message, "thread_ts", required=False),
+        _text_problem(message, "text", "subtype", "bot_id"),
+    )
+
+
 def _url_verification_problem(body: dict[str, Any]) -> Problem:
     return None if isinstance(body.get("challenge"), str) else "the challenge is not text"
 
@@ -246,6 +277,7 @@ _KINDS: dict[str, Callable[[dict[str, Any]], Problem]] = {
     "block_actions": _block_actions_problem,
     "view_submission": _view_problem,
     "view_closed": _view_problem,
+    "message_action": _message_action_problem,
     "event_callback": _event_callback_problem,
     "url_verification": _url_verification_problem,
     "app_rate_limited": lambda _body: None,

@@ -18,6 +18,7 @@ from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
 from bot.csat import views as csat_views
 from bot.ids import BlockId, CallbackId
+from bot.intake.views import MessageForm, missing_title
 from handlers.acking import Interaction, after_checked_ack
 from models import EventSource
 
@@ -26,6 +27,7 @@ def register(app: App) -> None:
     for modal in CASE_MODALS:
         app.view(modal.callback_id.value)(submit_modal)
     app.view(CallbackId.CSAT_COMMENT.value)(submit_rating)
+    app.view(CallbackId.OPEN_CASE_FROM_MESSAGE_FORM.value)(submit_from_message)
 
 
 def missing_rating(view: dict[str, Any]) -> dict[str, str]:
@@ -58,3 +60,19 @@ def submit_modal(request: Interaction) -> None:
     sent = Submission(who, context, submitted_values(view))
     flows = request.app.flows
     flows.tell(who, flows.submit(BY_CALLBACK_ID[view["callback_id"]], sent))
+
+
+@after_checked_ack(lambda view: missing_title(submitted_values(view)))
+def submit_from_message(request: Interaction) -> None:
+    view = request.body["view"]
+    form = MessageForm.decode(view.get("private_metadata"))
+    who = request.who(
+        request.body["user"]["id"], form.channel_id if form else None, EventSource.SHORTCUT
+    )
+    intake = request.app.intake
+    if form is None:
+        intake.tell(who, notice(describe(Outdated("form"))))
+        return
+    reply = intake.submit(who, form, submitted_values(view))
+    if reply is not None:
+        intake.tell(who, reply)

@@ -1,7 +1,15 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base, UTCDateTime
-from models.case import MAX_CASE_NUMBER, OPEN_STATUSES, Case, CaseStatus, CaseThread
+from models.case import (
+    MAX_CASE_NUMBER,
+    OPEN_STATUSES,
+    Case,
+    CaseMessage,
+    CaseSource,
+    CaseStatus,
+    CaseThread,
+)
 from models.csat import CsatResponse
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent, SlackRequest
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
@@ -14,6 +22,8 @@ __all__ = [
     "Case",
     "CaseAction",
     "CaseEvent",
+    "CaseMessage",
+    "CaseSource",
     "CaseStatus",
     "CaseThread",
     "CsatResponse",

@@ -22,6 +22,17 @@ class CaseStatus(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
+class CaseSource(enum.StrEnum):
+    """How a case came in: typed, a form, or from a Slack message (a shortcut, an emoji
+    reaction, a message in a help channel)."""
+
+    COMMAND = "command"
+    FORM = "form"
+    SHORTCUT = "shortcut"
+    EMOJI = "emoji"
+    CHANNEL = "channel"
+
+
 # Case numbers are INTEGER columns: a number past this one points at no case, on any database.
 MAX_CASE_NUMBER = 2**31 - 1
 
@@ -53,6 +64,21 @@ class Case(Base):
 
     # Where the case was asked for, and where its card (and so its thread) lives now.
     origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[CaseSource] = mapped_column(
+        Enum(
+            CaseSource, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        ),
+        default=CaseSource.COMMAND,
+        server_default=CaseSource.COMMAND.value,
+    )
+    # A case opened from a Slack message: that message, and the thread that is the
+    # requester's conversation (the message's own, or the thread it was a reply in), where
+    # the requester is answered. None for cases opened with /case or the form: their card's
+    # thread is the conversation.
+    conversation_channel_id: Mapped[str | None] = mapped_column(String(32))
+    conversation_ts: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    message_permalink: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
 
@@ -124,6 +150,14 @@ class Case(Base):
     def reference(self) -> str:
         return f"#{self.id}"
 
+    @property
+    def from_message(self) -> bool:
+        return self.conversation_ts is not None
+
+    def is_conversation(self, channel_id: str, thread_ts: str) -> bool:
+        """Whether this thread is the requester's conversation (for a case from a message)."""
+        return (channel_id, thread_ts) == (self.conversation_channel_id, self.conversation_ts)
+
 
 class CaseThread(Base):
     """Every Slack thread that belongs to a case.
@@ -137,3 +171,21 @@ class CaseThread(Base):
     channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+
+
+class CaseMessage(Base):
+    """Every Slack message that is a case's request: the one the case was opened from and
+    the follow-ups that joined it. Its key makes a message a case exactly once, whatever
+    asks for it (a retried event, a double click, a reaction and a shortcut, two
+    processes)."""
+
+    __tablename__ = "case_messages"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    # When the message was written, by its Slack ts: follow-ups are grouped by it.
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_case_messages_channel_author_at", "channel_id", "author_id", "at"),)

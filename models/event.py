@@ -17,6 +17,9 @@ class EventSource(enum.StrEnum):
     BUTTON = "button"
     MODAL = "modal"
     THREAD = "thread"
+    SHORTCUT = "shortcut"  # the "Open a case" message shortcut
+    REACTION = "reaction"  # an emoji reaction on a message
+    CHANNEL = "channel"  # a message in a help channel
     SCHEDULER = "scheduler"
 
 

@@ -1,12 +1,14 @@
 """What the modules about the survey, `/case stats`, App Home and `python -m bot export` share:
 their desk, where support asks right away, billing never asks (`csat: {enabled: false}`) and
-sales asks after half an hour (`csat: {delay: 30m}`), and reading what people see."""
+sales asks after half an hour (`csat: {delay: 30m}`), and reading what people see (the
+survey in the requester's DM among it)."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 from conftest import AGENT, DESK_YAML, REQUESTER, START
+from fake_slack import FakeSlack
 from helpers import MINUTE, Json
 from slack_driver import HttpResult, SlackDriver
 
@@ -65,3 +67,27 @@ def queue_fixture(slack: SlackDriver, clock: ManualClock) -> SlackDriver:
     slack.command(AGENT, "claim 1")
     clock.advance(10 * MINUTE)
     return slack
+
+
+# The survey
+
+
+def survey_in_dm(fake: FakeSlack) -> Json:
+    [survey] = [m for m in fake.messages(f"D{REQUESTER}") if m["text"].startswith("How did we do")]
+    return survey
+
+
+def closed_and_surveyed(slack: SlackDriver, fake: FakeSlack) -> Json:
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(AGENT, "close 1 Replaced the toner")
+    return survey_in_dm(fake)
+
+
+def chosen_rating(survey: Json) -> list[str]:
+    return [
+        element["text"]["text"]
+        for block in survey["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("style") == "primary"
+    ]

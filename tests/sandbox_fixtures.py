@@ -17,9 +17,12 @@ from bot.sandbox.actions import Sandbox
 from bot.sandbox.runner import start_sandbox
 
 # Monday 08:00 UTC (09:00 in Berlin); short 24x7 targets so a few clicks of the clock breach.
+# As in the repo's app.yaml, every new message in #support-requests (C0HELP) opens a case.
 SANDBOX_START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+_SUPPORT_DEFAULT = "    default_priority: p3\n"
+assert DESK_YAML.count(_SUPPORT_DEFAULT) == 1
 SANDBOX_YAML = (
-    DESK_YAML
+    DESK_YAML.replace(_SUPPORT_DEFAULT, _SUPPORT_DEFAULT + "    intake: {auto: true}\n")
     + """
 sla:
   teams:

@@ -1,6 +1,9 @@
-"""Acts as Slack towards the running app: signed slash commands, button clicks, modal
-submissions and Events API deliveries over real HTTP (built by bot/sandbox/signed.py), then
-waits until the app has finished the work it acknowledged."""
+"""Acts as Slack towards the running app: signed slash commands, button clicks, message
+shortcuts, modal submissions and Events API deliveries over real HTTP (built by
+bot/sandbox/signed.py), then waits until the app has finished the work it acknowledged.
+
+What people write and react with is also put into the Slack stand-in (`fake`), so the app
+finds it there when it reads the conversation back."""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_slack import FakeSlack
+from fake_slack import FakeSlack, SlackError
 
 from bot.runtime.executor import ListenerPools
-from bot.sandbox.signed import FORM, SignedRequests
+from bot.sandbox.signed import FORM, SignedRequests, message_event, reaction_event
 from bot.sandbox.signed import HttpResult as SignedResult
 
 
@@ -131,6 +134,89 @@ class SlackDriver:
             "thread_ts": thread_ts,
             "channel_type": "channel",
         }
+        return self.event(event, event_id=event_id)
+
+    def post_message(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
+        subtype: str | None = None,
+        event_id: str | None = None,
+    ) -> tuple[dict[str, Any], HttpResult]:
+        """`user` writes in a channel (or a thread): the message is kept in the stand-in,
+        its ts at Slack's clock, and its `message` event delivered. Returns both."""
+        message = self.fake.post_as_user(
+            channel,
+            user,
+            text,
+            thread_ts=thread_ts,
+            files=files,
+            subtype=subtype,
+            at=self.moment(),
+        )
+        parent = self.fake.message(channel, thread_ts) if thread_ts else None
+        event = message_event(channel, message, parent_user=(parent or {}).get("user"))
+        return message, self.event(event, event_id=event_id)
+
+    def shortcut(
+        self,
+        user: str,
+        channel: str,
+        message_ts: str,
+        *,
+        callback_id: str = "open_case_from_message",
+    ) -> HttpResult:
+        """A message shortcut on a message in the stand-in, answered through its response
+        URL (collected in the result's `responses`)."""
+        message = self.fake.message(channel, message_ts)
+        assert message is not None, f"no message {message_ts} in {channel} to use a shortcut on"
+        key = self.requests.next_id("shortcut")
+        return self._settled(
+            self.requests.message_action(
+                user=user,
+                channel=channel,
+                message=message,
+                trigger_id=f"trigger-{key}",
+                response_url=self.fake.response_url(key),
+                callback_id=callback_id,
+            ),
+            key,
+        )
+
+    def react(
+        self, user: str, channel: str, ts: str, name: str, *, event_id: str | None = None
+    ) -> HttpResult:
+        """`user` adds an emoji to a message in the stand-in; `reaction_added` is delivered."""
+        return self._reaction("reaction_added", user, channel, ts, name, event_id)
+
+    def unreact(
+        self, user: str, channel: str, ts: str, name: str, *, event_id: str | None = None
+    ) -> HttpResult:
+        """`user` takes their emoji off a message; `reaction_removed` is delivered."""
+        return self._reaction("reaction_removed", user, channel, ts, name, event_id)
+
+    def _reaction(
+        self, kind: str, user: str, channel: str, ts: str, name: str, event_id: str | None
+    ) -> HttpResult:
+        name = name.strip(":")
+        change = self.fake.react if kind == "reaction_added" else self.fake.unreact
+        try:
+            message = change(channel, ts, user, name)
+        except SlackError as error:
+            raise AssertionError(f"{kind} {name} on {ts} in {channel}: {error}") from error
+        event = reaction_event(
+            kind,
+            user=user,
+            name=name,
+            channel=channel,
+            ts=ts,
+            item_user=message.get("user"),
+            at=self.moment(),
+        )
         return self.event(event, event_id=event_id)
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None) -> HttpResult:

@@ -8,15 +8,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import AGENT, AGENT_2, REQUESTER, START, SUPPORT_CHANNEL, sla_desk
+from conftest import AGENT, AGENT_2, REQUESTER, START, SUPPORT_CHANNEL, StaticDirectory, sla_desk
 from fake_slack import FakeSlack
-from helpers import MINUTE, Json, run_job
+from helpers import MINUTE, Json, kpi_field, run_job
 from slack_driver import SlackDriver
 
 from bot.clock import ManualClock
+from bot.db import Database
 from bot.desk import DeskConfig
 from bot.ids import ActionId
+from bot.metrics.summaries import SummaryService
+from bot.roster import Roster
 from bot.runtime.casedesk import Casedesk
+from bot.sla.policies import SlaPolicies
 
 # START is Monday 23 Nov 2026 09:00 UTC, 10:00 in Berlin (UTC+1 in November).
 TUESDAY_0901_UTC = datetime(2026, 11, 24, 9, 1, tzinfo=UTC)
@@ -54,6 +58,23 @@ def only_summary(fake: FakeSlack, channel: str = SUPPORT_CHANNEL) -> Json:
     posted = summaries(fake, channel)
     assert len(posted) == 1, [m["text"] for m in posted]
     return posted[0]
+
+
+def summary_service(db: Database, desk: DeskConfig, clock: ManualClock) -> SummaryService:
+    """The summaries of `desk` (their periods, zones and figures) without a running desk: its
+    roster asks no Slack for usergroups."""
+    return SummaryService(
+        db=db,
+        desk=desk,
+        roster=Roster(desk, StaticDirectory({}), clock),
+        policies=SlaPolicies(desk.sla, desk.calendars),
+        clock=clock,
+    )
+
+
+def kpis_as_shown(message: Json, expected: dict[str, str]) -> dict[str, str]:
+    """The KPI fields `expected` names, as the message shows them: `== expected` checks all."""
+    return {name: kpi_field(message, name) for name in expected}
 
 
 def title(message: Json) -> str:

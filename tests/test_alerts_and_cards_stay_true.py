@@ -6,54 +6,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import AGENT, AGENT_2, MANAGER, OUTSIDER, REQUESTER, SUPPORT_CHANNEL, sla_desk
+from conftest import AGENT, AGENT_2, MANAGER, OUTSIDER, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import Json, all_text, case_row, open_case, run_sla_check
+from helpers import all_text, case_row, open_case
+from sla_delivery_helpers import (
+    ALERTS_CHANNEL,
+    accessories,
+    alert_storm,
+    breached_alert,
+    checked_after,
+    controls,
+    digesting_desk_fixture,  # noqa: F401  (the desk_config fixture)
+    message_at,
+)
 from slack_driver import SlackDriver
 
 from bot.clock import ManualClock
-from bot.desk import DeskConfig
 from bot.ids import ActionId
 from bot.runtime.casedesk import Casedesk
 from models import CaseStatus
-
-SLA_YAML = """
-sla:
-  digest_threshold: 3
-  teams:
-    support:
-      default: {first_response: 1h, resolution: 8h, calendar: office}
-"""
-ALERTS = "C0ALERTS"
-
-
-@pytest.fixture
-def desk_config() -> DeskConfig:
-    return sla_desk(SLA_YAML, source="alerts stay true desk")
-
-
-def controls(message: Json) -> list[str]:
-    """The action ids of a message's buttons and pickers, block by block."""
-    return [
-        element["action_id"]
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
-
-
-def accessories(message: Json) -> list[str | None]:
-    return [
-        (block.get("accessory") or {}).get("action_id")
-        for block in message["blocks"]
-        if block["type"] == "section"
-    ]
-
-
-def message_at(fake: FakeSlack, channel: str, ts: str) -> Json:
-    [found] = [message for message in fake.messages(channel) if message["ts"] == ts]
-    return found
-
 
 # Alerts follow their cases
 
@@ -61,17 +32,14 @@ def message_at(fake: FakeSlack, channel: str, ts: str) -> Json:
 def test_claiming_from_a_breach_alert_updates_the_alert_in_place(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(slack)
-    clock.advance(timedelta(minutes=61))
-    run_sla_check(casedesk)
-    alert = fake_slack.messages(ALERTS)[-1]
+    alert = breached_alert(slack, fake_slack, casedesk, clock)
     assert controls(alert) == [ActionId.CLAIM, ActionId.ESCALATE, ActionId.OPEN_LINK]
     assert "open · _unassigned_" in all_text(alert)
 
-    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS, message_ts=alert["ts"])
+    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS_CHANNEL, message_ts=alert["ts"])
 
-    updated = message_at(fake_slack, ALERTS, alert["ts"])
-    assert len(fake_slack.messages(ALERTS)) == 1  # the same alert, not a new one
+    updated = message_at(fake_slack, ALERTS_CHANNEL, alert["ts"])
+    assert len(fake_slack.messages(ALERTS_CHANNEL)) == 1  # the same alert, not a new one
     assert f"in progress · <@{AGENT}>" in all_text(updated)
     assert controls(updated) == [ActionId.ESCALATE, ActionId.OPEN_LINK]
     assert updated["blocks"][-1]["elements"][-1]["url"].startswith("https://")
@@ -80,9 +48,7 @@ def test_claiming_from_a_breach_alert_updates_the_alert_in_place(
 def test_closing_a_case_takes_the_buttons_off_its_alerts(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    card_ts = open_case(slack)
-    clock.advance(timedelta(minutes=46))
-    run_sla_check(casedesk)  # the warning, in the case thread
+    card_ts = checked_after(slack, casedesk, clock, 46)  # the warning, in the case thread
     warning = fake_slack.thread(SUPPORT_CHANNEL, card_ts)[-1]
     assert controls(warning) == [ActionId.ESCALATE]
 
@@ -98,18 +64,15 @@ def test_closing_a_case_takes_the_buttons_off_its_alerts(
 def test_a_digest_lists_each_case_with_its_claim_button_and_follows_them(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    for number in range(4):
-        slack.command(REQUESTER, f"open p2 Broken thing {number}")
-    clock.advance(timedelta(hours=2))
-    assert "4 breach(es), 2 digest(s)" in run_sla_check(casedesk)
-    digest = fake_slack.messages(ALERTS)[-1]
+    assert "4 breach(es), 2 digest(s)" in alert_storm(slack, casedesk, clock, priority="p2")
+    digest = fake_slack.messages(ALERTS_CHANNEL)[-1]
     assert digest["text"] == "SLA alerts: 4 breached, 0 due soon"
     assert f"<@{MANAGER}>" in all_text(digest)  # P2 breaches: the managers are told
     assert accessories(digest).count(ActionId.CLAIM) == 4
 
-    slack.click(AGENT, ActionId.CLAIM, "2", channel=ALERTS, message_ts=digest["ts"])
+    slack.click(AGENT, ActionId.CLAIM, "2", channel=ALERTS_CHANNEL, message_ts=digest["ts"])
 
-    updated = message_at(fake_slack, ALERTS, digest["ts"])
+    updated = message_at(fake_slack, ALERTS_CHANNEL, digest["ts"])
     assert accessories(updated).count(ActionId.CLAIM) == 3
     assert f"in progress · <@{AGENT}>" in all_text(updated)
 
@@ -117,11 +80,10 @@ def test_a_digest_lists_each_case_with_its_claim_button_and_follows_them(
 def test_a_low_priority_digest_does_not_ping_the_managers(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    for number in range(4):
-        slack.command(REQUESTER, f"open p4 Small thing {number}")
-    clock.advance(timedelta(days=1))
-    run_sla_check(casedesk)
-    digests = [m for m in fake_slack.messages(ALERTS) if m["text"].startswith("SLA alerts:")]
+    alert_storm(slack, casedesk, clock, priority="p4", after=timedelta(days=1))
+    digests = [
+        m for m in fake_slack.messages(ALERTS_CHANNEL) if m["text"].startswith("SLA alerts:")
+    ]
     assert digests
     assert all(f"<@{MANAGER}>" not in all_text(digest) for digest in digests)
 
@@ -146,9 +108,7 @@ def test_the_card_states_when_it_opened_without_a_relative_time_that_freezes(
 def test_the_card_shows_a_warned_target_as_due_soon(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(slack)
-    clock.advance(timedelta(minutes=46))
-    run_sla_check(casedesk)
+    checked_after(slack, casedesk, clock, 46)
 
     assert ":warning: *first response due soon:*" in all_text(
         fake_slack.messages(SUPPORT_CHANNEL)[0]
@@ -179,26 +139,27 @@ def test_every_open_card_has_an_assign_picker_and_a_pending_one_has_resume(
     assert ActionId.RESUME not in controls(fake_slack.messages(SUPPORT_CHANNEL)[0])
 
 
+@pytest.mark.parametrize(
+    ("picked", "told", "assignee"),
+    [
+        pytest.param(AGENT_2, f"Case #1 is now assigned to <@{AGENT_2}>.", AGENT_2, id="agent"),
+        pytest.param(
+            OUTSIDER,
+            f"<@{OUTSIDER}> is not an agent of Customer Support",  # refused, saying why
+            None,
+            id="someone-outside-the-team",
+        ),
+    ],
+)
 def test_a_manager_assigns_a_case_by_picking_an_agent_on_the_card(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+    picked: str, told: str, assignee: str | None, slack: SlackDriver, casedesk: Casedesk
 ) -> None:
     open_case(slack)
 
-    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "case_card_1", AGENT_2)
+    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "case_card_1", picked)
 
-    assert f"Case #1 is now assigned to <@{AGENT_2}>." in result.reply_text
-    assert case_row(casedesk).assignee_id == AGENT_2
-
-
-def test_picking_someone_outside_the_team_on_the_card_is_refused_with_why(
-    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
-) -> None:
-    open_case(slack)
-
-    result = slack.pick_user(MANAGER, ActionId.ASSIGN, "case_card_1", OUTSIDER)
-
-    assert f"<@{OUTSIDER}> is not an agent of Customer Support" in result.reply_text
-    assert case_row(casedesk).assignee_id is None
+    assert told in result.reply_text
+    assert case_row(casedesk).assignee_id == assignee
 
 
 def test_a_pick_from_a_block_that_names_no_case_is_refused(slack: SlackDriver) -> None:
@@ -315,19 +276,17 @@ def test_a_timestamp_from_before_the_case_or_after_now_is_kept_within_them(
 def test_an_alert_update_that_slack_refuses_is_retried_and_no_alert_is_posted_again(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    open_case(slack)
-    clock.advance(timedelta(minutes=61))
-    run_sla_check(casedesk)
-    alert = fake_slack.messages(ALERTS)[-1]
+    alert = breached_alert(slack, fake_slack, casedesk, clock)
     fake_slack.fail_next("chat.update", status=500, times=4)  # the card's and the alert's
 
-    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS, message_ts=alert["ts"])
-    assert controls(message_at(fake_slack, ALERTS, alert["ts"]))[0] == ActionId.CLAIM  # stale
+    slack.click(AGENT, ActionId.CLAIM, "1", channel=ALERTS_CHANNEL, message_ts=alert["ts"])
+    stale = message_at(fake_slack, ALERTS_CHANNEL, alert["ts"])
+    assert controls(stale)[0] == ActionId.CLAIM
     for _ in range(6):  # the outbox job, over the next minutes
         clock.advance(timedelta(minutes=2))
         casedesk.outbox.deliver_due()
 
-    updated = message_at(fake_slack, ALERTS, alert["ts"])
+    updated = message_at(fake_slack, ALERTS_CHANNEL, alert["ts"])
     assert controls(updated) == [ActionId.ESCALATE, ActionId.OPEN_LINK]
-    assert len(fake_slack.messages(ALERTS)) == 1
+    assert len(fake_slack.messages(ALERTS_CHANNEL)) == 1
     assert f"in progress · <@{AGENT}>" in all_text(updated)

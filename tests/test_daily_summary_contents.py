@@ -22,6 +22,7 @@ from summaries_helpers import (
     a_day_of_support_from,
     card_ts,
     desk_config_fixture,  # noqa: F401  (the desk_config fixture)
+    kpis_as_shown,
     monday_fixture,  # noqa: F401  (the monday fixture)
     mondays_summary,
     section_texts,
@@ -72,21 +73,24 @@ def test_daily_summary_reports_yesterdays_kpis_backlog_and_agents_in_valid_block
     assert summary["text"] == (
         f"Customer Support: daily summary for {MONDAY_LABEL}: 3 new, 2 resolved, 1 in backlog"
     )
-    assert kpi_field(summary, "New") == "3 ▲3 · 7-day avg 0.0"
-    assert kpi_field(summary, "Resolved") == "2 ▲2 · 7-day avg 0.0"
-    assert kpi_field(summary, "Reopened") == "0 · 7-day avg 0.0"
-    assert kpi_field(summary, "Escalated") == "1 ▲1 · 7-day avg 0.0"
-    assert kpi_field(summary, "First response") == "median 20 min · p90 28 min"
-    assert kpi_field(summary, "Resolution time") == "median 1 h 30 min · p90 1 h 54 min"
-    # #3, never answered, missed its first response at 11:00 (an hour of office time).
-    assert kpi_field(summary, "SLA first response") == "67% (2/3)"
-    assert kpi_field(summary, "SLA resolution") == "100% (2/2)"  # #3's is due on Tuesday
-    assert kpi_field(summary, "SLA breaches") == "1 ▲1 · 7-day avg 0.0"
-    assert kpi_field(summary, "First-contact resolution") == "50% (1/2)"
-    assert kpi_field(summary, "Escalation rate") == "33% (1/3)"
-    assert kpi_field(summary, "Reopen rate") == "0% (0/2)"
-    assert kpi_field(summary, "CSAT") == "4.00/5 · 4★1"
-    assert kpi_field(summary, "CSAT response rate") == "50% (1/2)"
+    shown = {
+        "New": "3 ▲3 · 7-day avg 0.0",
+        "Resolved": "2 ▲2 · 7-day avg 0.0",
+        "Reopened": "0 · 7-day avg 0.0",
+        "Escalated": "1 ▲1 · 7-day avg 0.0",
+        "First response": "median 20 min · p90 28 min",
+        "Resolution time": "median 1 h 30 min · p90 1 h 54 min",
+        # #3, never answered, missed its first response at 11:00 (an hour of office time).
+        "SLA first response": "67% (2/3)",
+        "SLA resolution": "100% (2/2)",  # #3's is due on Tuesday
+        "SLA breaches": "1 ▲1 · 7-day avg 0.0",
+        "First-contact resolution": "50% (1/2)",
+        "Escalation rate": "33% (1/3)",
+        "Reopen rate": "0% (0/2)",
+        "CSAT": "4.00/5 · 4★1",
+        "CSAT response rate": "50% (1/2)",
+    }
+    assert kpis_as_shown(summary, shown) == shown
 
     assert section_starting(summary, "*Backlog at end of period:*") == (
         "*Backlog at end of period:* 1 ▲1\nby status: open 1\nby priority: P3 1"
@@ -140,13 +144,14 @@ def test_each_figure_sets_against_the_day_before_and_the_week_before_it(
 
     summary = mondays_summary(fake_slack, casedesk, clock)
 
-    assert kpi_field(summary, "New") == "3 ▲2 · 7-day avg 1.0"
-    assert kpi_field(summary, "Resolved") == "2 ▲1 · 7-day avg 1.0"
-    assert kpi_field(summary, "First response") == (
-        "median 20 min · p90 28 min · 7-day median 10 min"
-    )
-    assert kpi_field(summary, "First-contact resolution") == "50% (1/2) ▼50 pt · 7-day 100%"
-    assert kpi_field(summary, "Escalation rate") == "33% (1/3) ▲33 pt · 7-day 0%"
+    shown = {
+        "New": "3 ▲2 · 7-day avg 1.0",
+        "Resolved": "2 ▲1 · 7-day avg 1.0",
+        "First response": "median 20 min · p90 28 min · 7-day median 10 min",
+        "First-contact resolution": "50% (1/2) ▼50 pt · 7-day 100%",
+        "Escalation rate": "33% (1/3) ▲33 pt · 7-day 0%",
+    }
+    assert kpis_as_shown(summary, shown) == shown
 
 
 def test_the_day_before_is_followed_no_longer_than_the_day_reported(
@@ -235,3 +240,17 @@ def test_every_unassigned_case_at_risk_gets_its_own_claim_button(
     thread = fake_slack.thread(SUPPORT_CHANNEL, card_ts(fake_slack, 8))
     said = [text for reply in thread for text in section_texts(reply)]
     assert f":raising_hand: <@{AGENT_2}> claimed this case." in said
+
+
+def test_each_case_at_risk_says_who_has_it(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    clock.set(START)
+    slack.command(REQUESTER, "open Printer on fire")
+    slack.command(REQUESTER, "open VPN down")
+    slack.command(AGENT, "claim 1")
+
+    summary = mondays_summary(fake_slack, casedesk, clock)
+
+    at_risk = [text for text in section_texts(summary) if text.endswith("· overdue")]
+    assert [line.split(" · ")[-2] for line in at_risk] == [f"<@{AGENT}>", "_unassigned_"]

@@ -129,6 +129,7 @@ EXPECTED_CLOSED_CASE: Json = {
     "csat_answered_at": "2026-11-23T10:00:00+00:00",
     "first_response_settled_at": None,
     "resolution_settled_at": None,
+    "source": "command",
 }
 
 
@@ -159,10 +160,11 @@ def test_export_writes_one_row_per_case_opened_in_the_range_as_csv_or_json_lines
         "first_response_breached,closed_at,closed_by,resolution_seconds,resolution_breached,"
         "csat_rating,csat_comment,claimed_at,last_escalated_at,reopened_at,"
         "first_contact_resolution,csat_answered_at,first_response_settled_at,"
-        "resolution_settled_at"
+        "resolution_settled_at,source"
     )
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [row["case"] for row in rows] == ["1", "2"]
+    assert [row["source"] for row in rows] == ["command", "command"]
     assert rows[0] == as_csv_row(EXPECTED_CLOSED_CASE)
     assert (rows[1]["status"], rows[1]["assignee"], rows[1]["csat_rating"]) == ("open", "", "")
     assert rows[1]["first_contact_resolution"] == ""  # not closed: not yet decided

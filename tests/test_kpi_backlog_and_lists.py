@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import AGENT, AGENT_2, MANAGER, START, StaticDirectory, sla_desk
+from conftest import AGENT, AGENT_2, MANAGER, START, sla_desk
 from helpers import HOUR, MINUTE
 from metrics_helpers import (
     MONDAY,
@@ -16,13 +16,11 @@ from metrics_helpers import (
     desk_config_fixture,  # noqa: F401  (the desk_config fixture)
     history_fixture,  # noqa: F401  (the history fixture)
 )
+from summaries_helpers import summary_service
 
 from bot import metrics
 from bot.clock import ManualClock
 from bot.db import Database
-from bot.metrics.summaries import SummaryService
-from bot.roster import Roster
-from bot.sla.policies import SlaPolicies
 from models import Case
 
 # Helpers: a history written one request at a time
@@ -159,13 +157,7 @@ sla:
 """,
         source="risk test desk",
     )
-    summaries = SummaryService(
-        db=database,
-        desk=desk,
-        roster=Roster(desk, StaticDirectory({}), clock),
-        policies=SlaPolicies(desk.sla, desk.calendars),
-        clock=clock,
-    )
+    summaries = summary_service(database, desk, clock)
     friday_evening = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
 
     horizons = summaries.risk_horizons(desk.team("billing"), friday_evening)

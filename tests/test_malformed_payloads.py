@@ -63,6 +63,22 @@ def view_submission(**changes: Any) -> dict[str, Any]:
     return {key: value for key, value in {**payload, **changes}.items() if value is not ...}
 
 
+def message_action(**changes: Any) -> dict[str, Any]:
+    """The message shortcut "Open a case", with `changes` (`...` drops a field)."""
+    payload = {
+        "type": "message_action",
+        "callback_id": "open_case_from_message",
+        "trigger_id": "trigger-malformed",
+        "response_url": "https://hooks.slack.com/actions/T1/1/x",
+        "team": {"id": "T1"},
+        "user": {"id": AGENT, "team_id": "T1"},
+        "channel": {"id": "C0HELP", "name": "help"},
+        "message_ts": "1700000000.000100",
+        "message": {"type": "message", "user": REQUESTER, "ts": "1700000000.000100", "text": "hi"},
+    }
+    return {key: value for key, value in {**payload, **changes}.items() if value is not ...}
+
+
 def event_envelope(event: Any, event_id: Any = "Ev0001") -> dict[str, Any]:
     return {
         "token": "legacy",
@@ -115,6 +131,28 @@ MALFORMED_PAYLOADS: dict[str, Any] = {
     ),
     "message from a user that is a number": lambda _: event_envelope(
         {"type": "message", "user": 7, "channel": SUPPORT_CHANNEL}
+    ),
+    "shortcut without a message": lambda _: message_action(message=...),
+    "shortcut on a message that is text": lambda _: message_action(message="hi"),
+    "shortcut on a message without ts": lambda _: message_action(
+        message={"user": REQUESTER, "text": "hi"}
+    ),
+    "shortcut with channel as text": lambda _: message_action(channel="C0HELP"),
+    "shortcut without user": lambda _: message_action(user=...),
+    "shortcut on a message whose text is a list": lambda _: message_action(
+        message={"ts": "1.2", "text": ["hi"]}
+    ),
+    "event reaction without item": lambda _: event_envelope(
+        {"type": "reaction_added", "user": AGENT, "reaction": "ticket"}
+    ),
+    "event reaction on an item that is text": lambda _: event_envelope(
+        {"type": "reaction_added", "user": AGENT, "reaction": "ticket", "item": "x"}
+    ),
+    "event reaction that is a number": lambda _: event_envelope(
+        {"type": "reaction_added", "user": AGENT, "reaction": 5, "item": {"type": "message"}}
+    ),
+    "event reaction by nobody": lambda _: event_envelope(
+        {"type": "reaction_added", "reaction": "ticket", "item": {"type": "message"}}
     ),
     "a list, not an object": lambda _: [1, 2],
     "a payload of unknown type": lambda _: {"type": "nonsense"},

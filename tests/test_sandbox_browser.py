@@ -1,5 +1,6 @@
 """The sandbox in a real headless browser (Debian's Chromium driven by Playwright): the whole
-desk used as people would, from opening a case to the next morning's summary."""
+desk used as people would, from opening a case to the next morning's summary, and cases made
+from conversations (a help channel's message, a :ticket: reaction, a message's ⋯ shortcut)."""
 
 from __future__ import annotations
 
@@ -133,3 +134,82 @@ def test_links_to_a_case_open_it_on_the_page(page: Any) -> None:
     expect(thread).to_contain_text("Printer on fire")
     assert page.url == sandbox_page  # still the sandbox's page,
     assert len(page.context.pages) == 1  # in its only tab
+
+
+def say(page: Any, text: str, *, composer: str = "composer") -> None:
+    page.fill(f"[data-testid={composer}]", text)
+    page.press(f"[data-testid={composer}]", "Enter")
+
+
+def message_with(page: Any, text: str) -> Any:
+    return page.locator("#messages [data-testid=message]", has_text=text).last
+
+
+def test_conversations_become_cases_and_a_card_is_assigned(page: Any) -> None:
+    act_as(page, "Riley")
+    open_channel(page, "support-requests")
+    say(page, "The VPN drops every few minutes")
+    asked = message_with(page, "The VPN drops")
+    asked.locator("[data-testid=replies]").click()  # the bot answers in the message's thread
+    thread = page.locator("[data-testid=thread]")
+    expect(thread).to_contain_text("Case #1 is open: Customer Support will answer here.")
+    open_channel(page, "support")
+    expect(message_with(page, "#1 · The VPN drops every few minutes")).to_be_visible()
+
+    page.click("button[data-minutes='15']")
+    act_as(page, "Ana")
+    open_channel(page, "support-requests")
+    message_with(page, "The VPN drops").locator("[data-testid=replies]").click()
+    say(page, "Restarting the VPN gateway now.", composer="thread-composer")
+    expect(thread).to_contain_text("Restarting the VPN gateway now.")
+    open_channel(page, "support")
+    expect(message_with(page, "#1 · The VPN drops")).to_contain_text("first response after 15 min")
+
+    act_as(page, "Riley")
+    open_channel(page, "general")
+    say(page, "The printer on floor 3 jams again")
+    act_as(page, "Ana")
+    printer = message_with(page, "The printer on floor 3")
+    printer.hover()
+    printer.locator("[data-testid=react-ticket]").click()
+    expect(printer.locator("[data-testid=reaction-ticket]")).to_have_text("🎫 1")
+    expect(page.get_by_text("Opened case #2 for Customer Support")).to_be_visible()
+
+    act_as(page, "Ben")
+    printer.locator("[data-testid=reaction-ticket]").click()  # Ben's :ticket: too
+    expect(printer.locator("[data-testid=reaction-ticket]")).to_have_text("🎫 2")
+    expect(message_with(page, "Only visible to you")).to_contain_text(
+        "This message is already case #2."
+    )
+
+    open_channel(page, "support")
+    card = message_with(page, "#2 · The printer on floor 3 jams again")
+    expect(card.locator(".fields")).to_contain_text("unassigned")
+    card.locator("[data-testid='picker-Assign to…']").select_option(label="Ana (agent)")
+    expect(card.locator(".fields")).to_contain_text("@Ana (agent)")
+    expect(page.get_by_text("Case #2 is now assigned to @Ana (agent).")).to_be_visible()
+
+
+def test_the_message_shortcut_opens_the_form_filled_in_from_the_message(page: Any) -> None:
+    act_as(page, "Riley")
+    open_channel(page, "general")
+    say(page, "Invoices for November show the wrong VAT")
+    act_as(page, "Ana")
+    message = message_with(page, "Invoices for November")
+    message.hover()
+    message.locator("[data-testid=message-menu]").click()
+    message.locator("[data-testid='shortcut-Open a case']").click()
+
+    modal = page.locator("[data-testid=modal]")
+    modal.wait_for(state="visible")
+    expect(page.locator("[data-testid=input-title]")).to_have_value(
+        "Invoices for November show the wrong VAT"
+    )
+    expect(page.locator("[data-testid=input-priority]")).to_have_value("p3")
+    page.select_option("[data-testid=input-team]", "billing")
+    page.click("[data-testid=modal-submit]")
+    modal.wait_for(state="hidden")
+    expect(page.get_by_text("Opened case #1 for Billing")).to_be_visible()
+    open_channel(page, "billing")
+    card = message_with(page, "#1 · Invoices for November show the wrong VAT")
+    expect(card).to_contain_text("From a message by @Riley (requester) in #general")

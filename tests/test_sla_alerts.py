@@ -5,31 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL, sla_desk
+from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row, open_case, run_sla_check
+from helpers import all_text, case_row, open_case, run_sla_check
+from sla_delivery_helpers import (
+    alert_storm,
+    digesting_desk_fixture,  # noqa: F401  (the desk_config fixture)
+)
 from slack_driver import SlackDriver
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.desk import DeskConfig
 from bot.runtime.casedesk import Casedesk
 from models import CaseEvent, SlaAlert
-
-SLA_YAML = """
-sla:
-  digest_threshold: 3
-  teams:
-    support:
-      default: {first_response: 1h, resolution: 8h, calendar: office}
-      p1: {first_response: 15m, resolution: 2h, calendar: 24x7, on_breach: escalate}
-"""
-
-
-@pytest.fixture
-def desk_config() -> DeskConfig:
-    return sla_desk(SLA_YAML, source="sla test desk")
 
 
 def test_warning_then_breach_each_posted_once(
@@ -83,12 +71,23 @@ def test_p1_breach_escalates_the_case(
     assert case_row(casedesk).escalation_level == 1
 
 
+def test_a_breach_that_escalates_the_case_tells_which_target_breached(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    slack.command(REQUESTER, "open p1 Site down")
+    clock.advance(timedelta(minutes=16))
+    run_sla_check(casedesk)
+
+    said = "Casedesk escalated this case to level 1: First response SLA breached"
+    card_ts = case_row(casedesk).card_ts
+    assert card_ts is not None
+    assert any(said in all_text(post) for post in fake_slack.thread(SUPPORT_CHANNEL, card_ts))
+    assert said in slack.command(AGENT, "show 1").reply_text
+
+
 def test_alert_storm_becomes_one_digest(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    for number in range(5):
-        slack.command(REQUESTER, f"open Broken thing {number}")
-    clock.advance(timedelta(hours=2))
-    assert "5 breach(es), 2 digest(s)" in run_sla_check(casedesk)
+    assert "5 breach(es), 2 digest(s)" in alert_storm(slack, casedesk, clock, cases=5)
     digest = fake_slack.messages("C0ALERTS")[-1]
     assert digest["text"] == "SLA alerts: 5 breached, 0 due soon"

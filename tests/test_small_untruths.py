@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL, sla_desk
+from csat_stats_home_export_helpers import chosen_rating, closed_and_surveyed, survey_in_dm
 from fake_slack import FakeSlack
-from helpers import Json, all_text, case_count, open_case, run_sla_check
+from helpers import all_text, case_count, open_case, run_sla_check
 from slack_driver import SlackDriver
 
 from bot.clock import ManualClock
@@ -73,27 +74,6 @@ def test_the_list_of_your_cases_is_called_so(slack: SlackDriver) -> None:
 
 
 # The survey remembers
-
-
-def survey_in_dm(fake: FakeSlack) -> Json:
-    [survey] = [m for m in fake.messages(f"D{REQUESTER}") if m["text"].startswith("How did we do")]
-    return survey
-
-
-def closed_and_surveyed(slack: SlackDriver, fake: FakeSlack) -> Json:
-    slack.command(REQUESTER, "open Printer on fire")
-    slack.command(AGENT, "close 1 Replaced the toner")
-    return survey_in_dm(fake)
-
-
-def chosen_rating(survey: Json) -> list[str]:
-    return [
-        element["text"]["text"]
-        for block in survey["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element.get("style") == "primary"
-    ]
 
 
 def test_the_survey_shows_the_rating_just_given(slack: SlackDriver, fake_slack: FakeSlack) -> None:

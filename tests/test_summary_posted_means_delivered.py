@@ -2,13 +2,15 @@
 `post_on_demand`) says a summary Slack has not taken is queued and not delivered yet, and
 that run is not a success; asked again, it is still not "already posted" until Slack took it.
 The scheduler's job never queues a second one meanwhile; one Slack refused for good is only
-posted again on demand."""
+posted again on demand; forced again while it is still queued, it still reaches Slack once."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import SUPPORT_CHANNEL
 from fake_slack import FakeSlack
 from helpers import MINUTE, run_job
+from slack_outages_helpers import FAILURES, SERVER_ERROR, Failure, recover, slack_failing
 from sqlalchemy import func, select
 from summaries_helpers import (
     MONDAY_LABEL,
@@ -24,13 +26,13 @@ from models import OutboxMessage
 SUMMARY = f"The daily summary of Customer Support for {MONDAY_LABEL}"
 
 
-def post_mondays_summary(casedesk: Casedesk) -> tuple[str, bool]:
-    """What `python -m bot run-job daily-summary --team support` says, and whether it
-    succeeds, on Tuesday."""
+def post_mondays_summary(casedesk: Casedesk, *, force: bool = False) -> tuple[str, bool]:
+    """What `python -m bot run-job daily-summary --team support [--force]` says, and whether
+    it succeeds, on Tuesday."""
     support = casedesk.desk.team("support")
     period = casedesk.summaries.due_period(support, "daily")
     return casedesk.summaries.post_on_demand(
-        [(support, period)], force=False, deliver=casedesk.outbox.deliver_due
+        [(support, period)], force=force, deliver=casedesk.outbox.deliver_due
     )
 
 
@@ -103,3 +105,21 @@ def test_a_summary_slack_refused_for_good_is_posted_again_only_on_demand(
         True,
     )
     assert len(summaries(fake_slack, SUPPORT_CHANNEL)) == 1
+
+
+@pytest.mark.parametrize("failure", [SERVER_ERROR, *FAILURES], ids=str)
+def test_forcing_a_summary_still_queued_posts_it_once_not_twice(
+    failure: Failure, casedesk: Casedesk, fake_slack: FakeSlack, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY_0901_UTC)
+    with slack_failing(fake_slack, failure, "chat.postMessage"):
+        first = post_mondays_summary(casedesk)
+
+    forced = post_mondays_summary(casedesk, force=True)  # Slack is well again
+    recover(casedesk, clock)  # the deliver-outbox job, over the next minutes
+
+    assert first[1] is False
+    assert forced[0].startswith(f"Posted the daily summary of Customer Support for {MONDAY_LABEL}.")
+    assert forced[1] is True
+    assert len(summaries(fake_slack, SUPPORT_CHANNEL)) == 1
+    assert summary_rows(casedesk) == 1

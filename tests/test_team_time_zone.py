@@ -16,22 +16,18 @@ from conftest import (
     BILLING_CHANNEL,
     MANAGER,
     REQUESTER,
-    StaticDirectory,
     sla_desk_yaml,
 )
 from fake_slack import FakeSlack
 from helpers import MINUTE, kpi_field, run_job
 from slack_driver import SlackDriver
-from summaries_helpers import summaries, title
+from summaries_helpers import summaries, summary_service, title
 
 from bot.__main__ import main
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.desk import DeskConfig, parse_desk_config
-from bot.metrics.summaries import SummaryService
-from bot.roster import Roster
 from bot.runtime.casedesk import Casedesk
-from bot.sla.policies import SlaPolicies
 
 SLA_YAML = """
 sla:
@@ -87,13 +83,7 @@ def test_a_team_follows_its_own_time_zone_else_its_sla_calendars_else_utc(
     expected: list[str],
 ) -> None:
     desk = parse_desk_config(desk_yaml(**zones).replace("calendar: 24x7", f"calendar: {calendar}"))
-    service = SummaryService(
-        db=database,
-        desk=desk,
-        roster=Roster(desk, StaticDirectory({}), clock),
-        policies=SlaPolicies(desk.sla, desk.calendars),
-        clock=clock,
-    )
+    service = summary_service(database, desk, clock)
 
     assert [str(service.zone(team)) for team in desk.teams.values()] == expected
 
@@ -141,14 +131,22 @@ def test_a_24x7_team_in_madrid_gets_the_summary_of_madrids_day_at_nine_there(
 # /case stats and App Home
 
 
+def either_side_of_midnight_in_madrid(
+    slack: SlackDriver, clock: ManualClock, *, sunday_minute: int
+) -> None:
+    """A case opened on Sunday at 23:`sunday_minute` in Madrid and one on Monday at 00:15,
+    both on Sunday in UTC; then half an hour passes."""
+    clock.set(utc(11, 22, 22, sunday_minute))
+    slack.command(REQUESTER, "open Sunday night")
+    clock.set(utc(11, 22, 23, 15))
+    slack.command(REQUESTER, "open Monday just after midnight")
+    clock.advance(30 * MINUTE)
+
+
 def test_stats_today_and_yesterday_follow_the_teams_days(
     slack: SlackDriver, clock: ManualClock
 ) -> None:
-    clock.set(utc(11, 22, 22, 50))  # Sunday 23:50 in Madrid
-    slack.command(REQUESTER, "open Sunday night")
-    clock.set(utc(11, 22, 23, 15))  # Monday 00:15 in Madrid
-    slack.command(REQUESTER, "open Monday just after midnight")
-    clock.advance(30 * MINUTE)
+    either_side_of_midnight_in_madrid(slack, clock, sunday_minute=50)
 
     [today] = slack.command(AGENT, "stats today").responses
     [yesterday] = slack.command(AGENT, "stats yesterday").responses
@@ -175,11 +173,7 @@ def test_stats_for_the_last_7_days_are_seven_local_days_across_a_change_of_summe
 def test_app_home_shows_a_manager_the_teams_today_in_its_time_zone(
     slack: SlackDriver, fake_slack: FakeSlack, clock: ManualClock
 ) -> None:
-    clock.set(utc(11, 22, 22, 30))  # Sunday 23:30 in Madrid
-    slack.command(REQUESTER, "open Sunday night")
-    clock.set(utc(11, 22, 23, 15))  # Monday 00:15 in Madrid
-    slack.command(REQUESTER, "open Monday just after midnight")
-    clock.advance(30 * MINUTE)
+    either_side_of_midnight_in_madrid(slack, clock, sunday_minute=30)
 
     slack.event({"type": "app_home_opened", "user": MANAGER, "channel": "D0HOME", "tab": "home"})
     home = fake_slack.home_views[MANAGER]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.timefmt import ago
-from models import Case, CaseAction, CaseEvent, CaseStatus, EventSource
+from models import Case, CaseAction, CaseEvent, CaseSource, CaseStatus, EventSource
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,26 @@ class Actor:
 
 
 SCHEDULER = Actor("scheduler", EventSource.SCHEDULER)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How a case came in and for whom: typed or a form (for the person who asked), or from
+    a Slack message (for its author, whoever opened it), answered in that message's thread."""
+
+    source: CaseSource
+    requester_id: str
+    message_channel_id: str | None = None
+    message_ts: str | None = None
+    conversation_ts: str | None = None  # the thread the requester is answered in
+    permalink: str | None = None
+    cut_from: int | None = None  # the message's length, when it was cut to fit the case
+
+    @classmethod
+    def asked_by(cls, actor: Actor) -> Origin:
+        """A case someone asked for themselves, with /case open or the form."""
+        source = CaseSource.FORM if actor.source is EventSource.MODAL else CaseSource.COMMAND
+        return cls(source, actor.user_id)
 
 
 @dataclass
@@ -106,7 +126,7 @@ def new_case(
     description: str,
     team_key: str,
     priority: str,
-    requester_id: str,
+    origin: Origin,
     channel_id: str | None,
     now: datetime,
 ) -> Case:
@@ -117,10 +137,15 @@ def new_case(
         team_key=team_key,
         priority=priority,
         status=CaseStatus.OPEN,
-        requester_id=requester_id,
+        requester_id=origin.requester_id,
         escalation_level=0,
         reopen_count=0,
         origin_channel_id=channel_id,
+        source=origin.source,
+        conversation_channel_id=origin.message_channel_id,
+        conversation_ts=origin.conversation_ts,
+        message_ts=origin.message_ts,
+        message_permalink=origin.permalink,
         opened_at=now,
         last_activity_at=now,
     )

@@ -78,6 +78,16 @@ class Conversation(CaseWork):
         if case_id is None or (event_id and not record_first(session, event_id, self.clock.now())):
             return None
         case = self.guards.lock(session, case_id)
+        # For a case from a message the requester's thread is the conversation; the card's
+        # thread is the team's own, where agents talk among themselves.
+        public = not case.from_message or case.is_conversation(channel_id, thread_ts)
+        return self.record_message(session, case, user_id, message_ts, public=public)
+
+    def record_message(
+        self, session: Session, case: Case, user_id: str, message_ts: str, *, public: bool = True
+    ) -> CaseChange:
+        """A message about the case (`case` locked): the requester's is a customer reply,
+        an agent's where the requester reads it a response, anyone else's a comment."""
         draft = self._draft(case, Actor(user_id, EventSource.THREAD, slack_moment(message_ts)))
         card_changed = False
         if user_id == case.requester_id:
@@ -85,14 +95,14 @@ class Conversation(CaseWork):
             if case.status is CaseStatus.PENDING:
                 draft.resume(cause="requester replied")
                 card_changed = True
-        elif self.roster.is_agent(self.guards.team(case.team_key), user_id):
+        elif public and self.roster.is_agent(self.guards.team(case.team_key), user_id):
             first = case.first_response_at is None
             if first:
                 case.first_response_at, case.first_responder_id = draft.now, user_id
                 card_changed = True
             draft.record(CaseAction.RESPONDED, message_ts=message_ts, first_response=first or None)
         else:
-            draft.record(CaseAction.COMMENTED, message_ts=message_ts)
+            draft.record(CaseAction.COMMENTED, message_ts=message_ts, internal=not public or None)
         change = self.finish(session, draft)
         change.card_changed = card_changed
         return change

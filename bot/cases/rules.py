@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.cases.changes import Actor, CaseChange, Draft, new_case
+from bot.cases.changes import Actor, CaseChange, Draft, Origin, new_case
 from bot.cases.conversation import Conversation
 from bot.cases.refusals import (
     AlreadyAssigned,
@@ -27,7 +27,7 @@ from bot.cases.refusals import (
 )
 from bot.cases.repeats import refuse_repeat
 from bot.desk import Team
-from models import Case, CaseAction, CaseStatus, CaseThread, EventSource
+from models import Case, CaseAction, CaseStatus, CaseThread
 
 
 class CaseService(Conversation):
@@ -45,20 +45,41 @@ class CaseService(Conversation):
         priority: str | None = None,
         team_key: str | None = None,
         channel_id: str | None = None,
+        origin: Origin | None = None,
     ) -> CaseChange:
+        """Open a case for `origin`'s requester (by default the actor, who asked for it)."""
         title = self.guards.text(title, CaseAction.OPENED)
         team = self.guards.team(team_key) if team_key else self.desk.team_for_channel(channel_id)
         priority = self.guards.priority(priority or team.default_priority)
         now = self.clock.now()
-        case = new_case(title, description, team.key, priority, actor.user_id, channel_id, now)
-        refuse_repeat(session, case)  # JustOpened: a retry of a case opened moments ago
+        origin = origin or Origin.asked_by(actor)
+        case = new_case(title, description, team.key, priority, origin, channel_id, now)
+        if origin.message_ts is None:
+            refuse_repeat(session, case)  # JustOpened: a retry of a case opened moments ago
         session.add(case)
         session.flush()  # assigns the case number
+        if case.conversation_channel_id and case.conversation_ts:
+            self._keep_thread(session, case.conversation_channel_id, case.conversation_ts, case)
         draft = Draft(case, actor, now)
         draft.record(
-            CaseAction.OPENED, to_value=case.status.value, team=team.key, priority=priority
+            CaseAction.OPENED,
+            to_value=case.status.value,
+            team=team.key,
+            priority=priority,
+            source=origin.source.value if origin.message_ts else None,  # else: the actor's
+            requester=origin.requester_id if origin.requester_id != actor.user_id else None,
+            channel=origin.message_channel_id,
+            message_ts=origin.message_ts,
+            cut_from=origin.cut_from,
         )
         return self.finish(session, draft)
+
+    @staticmethod
+    def _keep_thread(session: Session, channel_id: str, thread_ts: str, case: Case) -> None:
+        """Replies in this thread are the case's, unless it is another case's thread already
+        (a reply in one case's conversation made into a case of its own)."""
+        if session.get(CaseThread, (channel_id, thread_ts)) is None:
+            session.add(CaseThread(channel_id=channel_id, thread_ts=thread_ts, case_id=case.id))
 
     def attach_card(
         self, session: Session, *, number: int, channel_id: str, card_ts: str
@@ -120,14 +141,17 @@ class CaseService(Conversation):
         *,
         number: int,
         actor: Actor,
-        reason: str,
+        reason: str = "",
         to_team_key: str | None = None,
+        breached: str | None = None,
     ) -> CaseChange:
+        """An agent escalates with a reason; the desk (`on_breach: escalate`) because the
+        `breached` target did."""
         case = self.guards.lock(session, number)
         self.guards.open(case, CaseAction.ESCALATED)
-        if actor.source is not EventSource.SCHEDULER:  # on_breach: escalate acts for the desk
+        if breached is None:
             self.guards.agent(case, actor.user_id, CaseAction.ESCALATED)
-        reason = self.guards.text(reason, CaseAction.ESCALATED, case.id)
+            reason = self.guards.text(reason, CaseAction.ESCALATED, case.id)
         from_team = self.guards.team(case.team_key)
         to_team = self.guards.team(to_team_key) if to_team_key else from_team
         draft = self._draft(case, actor)
@@ -137,7 +161,8 @@ class CaseService(Conversation):
             CaseAction.ESCALATED,
             from_value=str(case.escalation_level - 1),
             to_value=str(case.escalation_level),
-            reason=reason,
+            reason=reason or None,
+            breached=breached,
             from_team=from_team.key,
             to_team=to_team.key if to_team is not from_team else None,
         )

@@ -17,6 +17,7 @@ from bot.cases.rules import CaseService
 from bot.cases.views.card import case_card, description_message, moved_card, thread_update
 from bot.clock import Clock
 from bot.desk import DeskConfig
+from bot.intake.sync import queue_conversation_update
 from bot.sla.sync import queue_alert_updates
 from bot.sla.timers import SlaTracker
 from bot.slack.blocks import SlackMessage
@@ -55,6 +56,9 @@ class CaseSync:
             rows.append(self._row(session, case, CARD_UPDATE, now))
         if change.card_changed:
             rows += queue_alert_updates(session, case, now)
+        rows += queue_conversation_update(
+            session, change, self.desk, self.sla.policy_for(case), now
+        )
         announce = [event for event in change.events if event.action not in _SILENT_ACTIONS]
         if announce:
             content = thread_update(case, announce, self.desk)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from matplotlib.figure import Figure
-
 
 def daily_chart(
     days: list[date], opened: list[int], resolved: list[int], attainment: list[float | None]
@@ -14,7 +12,10 @@ def daily_chart(
     """Bars for opened and resolved cases, a line for SLA attainment (% met), one PNG.
 
     Drawn with matplotlib's object API, not pyplot: no global figure state, so two jobs may
-    draw at the same time, and no display is needed."""
+    draw at the same time, and no display is needed. Imported on the first chart, not with
+    the desk: matplotlib takes longer to import than most commands take to run."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 3.2), dpi=100)
     counts = figure.subplots()
     positions = list(range(len(days)))

@@ -1,5 +1,5 @@
 """The periods figures are given for, as local days of a team's time zone: a summary's day or
-ISO week, and the windows of `/case stats`."""
+ISO week, and the windows of `/case stats` (worded by bot/metrics/views.py)."""
 
 from __future__ import annotations
 
@@ -29,14 +29,6 @@ class Period:
         return Period(
             self.kind, self.first_day + timedelta(days=self.days * periods), self.days, self.zone
         )
-
-    @property
-    def label(self) -> str:
-        if self.kind == DAILY:
-            return self.first_day.strftime("%a %d %b %Y")
-        year, week, _ = self.first_day.isocalendar()
-        last = self.first_day + timedelta(days=6)
-        return f"week {week} of {year} ({self.first_day:%d %b} – {last:%d %b})"
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

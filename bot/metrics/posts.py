@@ -2,7 +2,9 @@
 
 The record (`summary_posts`, unique per team, kind and period) points at the outbox row that
 carries the post, so "already posted" means delivered: a post still queued is said to be, and
-one Slack refused for good may be posted again on demand.
+one Slack refused for good may be posted again on demand. Forced again while its post is still
+queued, a period's record keeps that outbox row, which carries the new post instead
+(`bot.slack.outbox_claims.requeue`): one post reaches Slack, never two.
 """
 
 from __future__ import annotations

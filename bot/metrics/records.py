@@ -88,6 +88,7 @@ def _case_record(now: datetime) -> list[Label[Any]]:
         "csat_answered_at": CsatResponse.answered_at,
         "first_response_settled_at": first.settled_at,
         "resolution_settled_at": final.settled_at,
+        "source": Case.source,  # how it came in: command, form, shortcut, emoji, channel
     }
     return [label(name, column) for name, column in fields.items()]
 

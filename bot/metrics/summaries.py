@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.clock import Clock
@@ -28,15 +29,20 @@ from bot.metrics.chart import daily_chart
 from bot.metrics.periods import DAILY, WEEKLY, Period, days_before, local_midnight
 from bot.metrics.posts import Posting, PostOutcome, all_delivered, claim_period, delivery
 from bot.metrics.views import (
+    Covering,
     SummaryReport,
+    chart_title,
+    not_over_refusal,
     posting_outcome,
     posting_report,
     summary_message,
 )
 from bot.roster import Roster
 from bot.sla.policies import SlaPolicies
-from bot.slack.outbox_claims import DeliveryReport
+from bot.slack.blocks import SlackMessage
+from bot.slack.outbox_claims import DeliveryReport, requeue
 from bot.slack.queue import enqueue
+from models import SummaryPost
 
 __all__ = ["DAILY", "WEEKLY", "Period", "PostOutcome", "Posting", "SummaryService"]
 
@@ -109,6 +115,14 @@ class SummaryService:
     def is_over(self, period: Period) -> bool:
         return period.end <= self.clock.now()
 
+    def not_over(self, periods: list[tuple[Team, Period]]) -> str | None:
+        """Why `run-job` posts none of these: the first period not over yet, in words (a
+        summary of half a day would be posted as the day's); None when all are over."""
+        for _, period in periods:
+            if not self.is_over(period):
+                return not_over_refusal(period)
+        return None
+
     # Posting
 
     def post_due(self, kind: str) -> list[str]:
@@ -155,20 +169,10 @@ class SummaryService:
                 record = claim_period(session, team.key, period, now, again=decided is not None)
                 if record is None:
                     return PostOutcome(team, period, Posting.TAKEN)
-                message = enqueue(
-                    session,
-                    kind=f"summary_{period.kind}",
-                    channel_id=team.channel,
-                    content=content,
-                    now=now,
-                )
-                if chart is not None:
-                    message.payload = {**message.payload, "file": chart}
-                session.flush()
-                record.outbox_id = message.id
+                message_id = _queue_post(session, record, team, content, chart, now)
         except IntegrityError:  # another process claimed the same period at the same moment
             return PostOutcome(team, period, Posting.TAKEN)
-        return PostOutcome(team, period, Posting.QUEUED, outbox_id=message.id)
+        return PostOutcome(team, period, Posting.QUEUED, outbox_id=message_id)
 
     def post_on_demand(
         self,
@@ -204,20 +208,26 @@ class SummaryService:
         now = self.clock.now()
         zone = self.zone(team)
         today = now.astimezone(zone).date()
+        day = None  # the window as a day, when it is one
         if window == "today":
-            start, end, label = local_midnight(today, zone), now, "today so far"
+            start, end = local_midnight(today, zone), now
             # Compared with the same hours of yesterday, not with yesterday's evening.
             previous = (local_midnight(today - timedelta(days=1), zone), days_before(now, 1, zone))
         elif window == "yesterday":
-            period = Period(DAILY, today - timedelta(days=1), 1, zone)
-            start, end, label = period.start, period.end, f"yesterday ({period.label})"
-            previous = (period.shifted(-1).start, start)
+            day = Period(DAILY, today - timedelta(days=1), 1, zone)
+            start, end = day.start, day.end
+            previous = (day.shifted(-1).start, start)
         else:
             days = metrics.STATS_WINDOWS[window]
-            start, end, label = days_before(now, days, zone), now, f"last {days} days"
+            start, end = days_before(now, days, zone), now
             previous = (days_before(now, 2 * days, zone), start)
         return self._report(
-            team, "stats", label, (start, end), previous, trailing=None, breakdown=breakdown
+            team,
+            Covering("stats", day, window),
+            (start, end),
+            previous,
+            trailing=None,
+            breakdown=breakdown,
         )
 
     def report(self, team: Team, period: Period) -> SummaryReport:
@@ -229,8 +239,7 @@ class SummaryService:
             trailing = (week_before.start, week_before.end)
         return self._report(
             team,
-            period.kind,
-            period.label,
+            Covering(period.kind, period),
             (period.start, period.end),
             (before.start, before.end),
             trailing=trailing,
@@ -240,8 +249,7 @@ class SummaryService:
     def _report(
         self,
         team: Team,
-        kind: str,
-        label: str,
+        covering: Covering,
         window: tuple[datetime, datetime],
         previous: tuple[datetime, datetime],
         *,
@@ -267,8 +275,7 @@ class SummaryService:
 
             report = SummaryReport(
                 team=team,
-                kind=kind,
-                label=label,
+                covering=covering,
                 current=kpis(window, compared=False),
                 previous=kpis(previous, compared=True),
                 trailing_week=kpis(trailing, compared=True) if trailing else None,
@@ -316,6 +323,28 @@ class SummaryService:
         )
         return {
             "filename": f"{report.team.key}-{period.kind}-{period.first_day.isoformat()}.png",
-            "title": f"{report.team.name}: last {CHART_DAYS} days",
+            "title": chart_title(report.team, CHART_DAYS),
             "content_b64": base64.b64encode(png).decode(),
         }
+
+
+def _queue_post(
+    session: Session,
+    record: SummaryPost,
+    team: Team,
+    content: SlackMessage,
+    chart: dict[str, str] | None,
+    now: datetime,
+) -> int:
+    """Queue the period's post under its record; returns the outbox row's id. An earlier post
+    of the period still on its way (forced again before it reached Slack) carries this one
+    instead, so only one reaches Slack."""
+    earlier = requeue(session, record.outbox_id, content, now) if record.outbox_id else None
+    message = earlier or enqueue(
+        session, kind=f"summary_{record.kind}", channel_id=team.channel, content=content, now=now
+    )
+    if chart is not None:
+        message.payload = {**message.payload, "file": chart}
+    session.flush()
+    record.outbox_id = message.id
+    return message.id

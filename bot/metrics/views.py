@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.cases.views.buttons import CLAIM
+from bot.cases.views.card import assignee_text
 from bot.desk import DeskConfig, Team
-from bot.metrics import AgentRow, Ratio, Spread, TeamKpis
+from bot.metrics import STATS_WINDOWS, AgentRow, Ratio, Spread, TeamKpis
+from bot.metrics.periods import DAILY, Period
 from bot.metrics.posts import Posting, PostOutcome
 from bot.slack.blocks import (
     Block,
@@ -44,10 +46,19 @@ FOOTNOTE = (
 
 
 @dataclass(frozen=True)
+class Covering:
+    """What a report's figures cover, worded by `covering_label`: a summary's day or week, or
+    a `/case stats` window (STATS_WINDOWS), with its day when it is one (yesterday)."""
+
+    kind: str  # daily | weekly | stats
+    period: Period | None = None
+    window: str | None = None
+
+
+@dataclass(frozen=True)
 class SummaryReport:
     team: Team
-    kind: str  # daily | weekly | stats
-    label: str
+    covering: Covering
     current: TeamKpis
     previous: TeamKpis | None
     trailing_week: TeamKpis | None
@@ -59,11 +70,34 @@ class SummaryReport:
     now: datetime
 
 
+def period_label(period: Period) -> str:
+    """A summary's day ("Mon 23 Nov 2026") or ISO week ("week 48 of 2026" and its days)."""
+    if period.kind == DAILY:
+        return period.first_day.strftime("%a %d %b %Y")
+    year, week, _ = period.first_day.isocalendar()
+    last = period.first_day + timedelta(days=6)
+    return f"week {week} of {year} ({period.first_day:%d %b} – {last:%d %b})"
+
+
+def covering_label(covering: Covering) -> str:
+    """What a report covers, in words: its period, or a `/case stats` window ("today so far",
+    "yesterday (Mon 23 Nov 2026)", "last 7 days")."""
+    if covering.window is None:
+        assert covering.period is not None, "a summary covers a period"
+        return period_label(covering.period)
+    if covering.window == "today":
+        return "today so far"
+    if covering.window == "yesterday" and covering.period is not None:
+        return f"yesterday ({period_label(covering.period)})"
+    return f"last {STATS_WINDOWS[covering.window]} days"
+
+
 def summary_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
     kpis = report.current
-    title = f"{report.team.name}: {report.kind} summary for {report.label}"
+    kind = report.covering.kind
+    title = f"{report.team.name}: {kind} summary for {covering_label(report.covering)}"
     if kpis.opened == kpis.resolved == kpis.reopened == kpis.escalated == 0:
-        quiet = f"No cases {'yesterday' if report.kind == 'daily' else 'in this period'}."
+        quiet = f"No cases {'yesterday' if kind == DAILY else 'in this period'}."
     else:
         quiet = ""
     blocks: list[Block] = [header(title)]
@@ -77,9 +111,14 @@ def summary_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
     return message(text, blocks)
 
 
+def chart_title(team: Team, days: int) -> str:
+    """The title of the chart uploaded in a summary's thread."""
+    return f"{team.name}: last {days} days"
+
+
 def stats_message(report: SummaryReport, desk: DeskConfig) -> SlackMessage:
     """`/case stats`: the summary's figures for the window asked for."""
-    title = f"{report.team.name}: {report.label}"
+    title = f"{report.team.name}: {covering_label(report.covering)}"
     kpis = report.current
     text = (
         f"{title}: {kpis.opened} new, {kpis.resolved} resolved, "
@@ -96,6 +135,25 @@ def _body(report: SummaryReport, desk: DeskConfig) -> list[Block]:
         *_agent_blocks(report),
         context([FOOTNOTE]),
     ]
+
+
+# How a case came in (CaseSource), as the "New" figure splits it.
+_CAME_IN = {
+    "channel": "from help channels",
+    "emoji": "by emoji",
+    "shortcut": "by shortcut",
+    "command": "by /case",
+    "form": "by form",
+}
+
+
+def _came_in(kpis: TeamKpis) -> str:
+    """A second line under "New": how the cases came in, most first ("6 from help channels ·
+    3 by emoji · 1 by /case"); none on a desk whose cases were all typed or filled in."""
+    split = kpis.opened_by_source
+    if not set(split) - {"command", "form"}:
+        return ""
+    return "\n" + " · ".join(f"{n} {_CAME_IN.get(source, source)}" for source, n in split.items())
 
 
 def kpi_blocks(report: SummaryReport) -> list[Block]:
@@ -135,7 +193,7 @@ def kpi_blocks(report: SummaryReport) -> list[Block]:
     return [
         fields_section(
             [
-                count("New", lambda k: k.opened),
+                count("New", lambda k: k.opened) + _came_in(now),
                 count("Resolved", lambda k: k.resolved),
                 count("Reopened", lambda k: k.reopened),
                 count("Escalated", lambda k: k.escalated),
@@ -207,7 +265,6 @@ def _risk_blocks(report: SummaryReport) -> list[Block]:
     blocks: list[Block] = [section("*At risk (next 4 business hours)*")]
     for case in report.at_risk:
         due = min(d for d in (case.first_response_due_at, case.resolution_due_at) if d is not None)
-        owner = mention(case.assignee_id) if case.assignee_id else "_unassigned_"
         state = "overdue" if due <= report.now else f"due in {duration(due - report.now)}"
         # One section per case, its Claim button beside it: one button per block.
         claim = None
@@ -215,7 +272,7 @@ def _risk_blocks(report: SummaryReport) -> list[Block]:
             claim = CLAIM.render(case.id, label=f"Claim #{case.id}", styled=False)
         blocks.append(
             section(
-                f"{_case_link(case)} {user_text(case.title, 80)} · {owner} · {state}",
+                f"{_case_link(case)} {user_text(case.title, 80)} · {assignee_text(case)} · {state}",
                 accessory=claim,
             )
         )
@@ -278,8 +335,18 @@ def _seconds(value: float | None) -> str:
 # What `run-job daily-summary` (and the scheduler's log) says became of each summary
 
 
+def not_over_refusal(period: Period) -> str:
+    """Why `run-job` refuses to post a period that is not over yet."""
+    ends = period.end.astimezone(period.zone)
+    return (
+        f"the {period.kind} summary for {period_label(period)} can only be posted once that "
+        f"period is over ({ends:%Y-%m-%d %H:%M %Z})"
+    )
+
+
 def posting_outcome(outcome: PostOutcome) -> str:
-    summary = f"{outcome.period.kind} summary of {outcome.team.name} for {outcome.period.label}"
+    period = outcome.period
+    summary = f"{period.kind} summary of {outcome.team.name} for {period_label(period)}"
     why = f" ({outcome.error})" if outcome.error else ""
     return {
         Posting.QUEUED: f"Queued the {summary}.",
@@ -289,7 +356,7 @@ def posting_outcome(outcome: PostOutcome) -> str:
         ),
         Posting.NOT_DELIVERED: f"The {summary} is queued, not delivered yet{why}.",
         Posting.FAILED: f"The {summary} could not be delivered{why}.",
-        Posting.NOT_OVER: f"{outcome.period.label} is not over yet: nothing posted.",
+        Posting.NOT_OVER: f"{period_label(period)} is not over yet: nothing posted.",
         Posting.TAKEN: f"The {summary} is being posted by another process.",
         Posting.BROKEN: f"The {summary} failed{why}.",
     }[outcome.posting]

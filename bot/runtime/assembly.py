@@ -23,6 +23,8 @@ from bot.db import Database
 from bot.desk import DeskConfig, load_desk_config
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
+from bot.intake.flow import IntakeFlows
+from bot.intake.rules import IntakeService
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
 from bot.runtime.casedesk import Casedesk
@@ -88,6 +90,9 @@ def build_casedesk(
         cases=core.cases,
         flows=flows,
         ratings=RatingFlows(core, surveys=surveys, outbox=outbox),
+        intake=IntakeFlows(
+            core, intake=IntakeService(core.cases), sync=sync, outbox=outbox, insights=insights
+        ),
         insights=insights,
         sla=core.sla,
         sla_check=sla_check,

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.desk import DeskConfig
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
+from bot.intake.flow import IntakeFlows
 from bot.metrics.summaries import SummaryService
 from bot.roster import Roster
 from bot.runtime.executor import ListenerPools
@@ -45,6 +46,7 @@ class Casedesk:
     cases: CaseService
     flows: CaseFlows
     ratings: RatingFlows
+    intake: IntakeFlows
     insights: InsightFlows
     sla: SlaTracker
     sla_check: SlaCheck

@@ -1,6 +1,6 @@
-"""The sandbox's people at work: what someone does on the page (typing, clicking, submitting a
-modal, opening the Home tab, moving the clock), turned into what Slack would send the bot, and
-the workspace as that person sees it."""
+"""The sandbox's people at work: what someone does on the page (typing, clicking, picking a
+person, a message's shortcut, reacting, submitting a modal, opening the Home tab, moving the
+clock), turned into what Slack would send the bot, and the workspace as that person sees it."""
 
 from __future__ import annotations
 
@@ -11,15 +11,29 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.desk import DeskConfig
+from bot.ids import CallbackId
 from bot.runtime.casedesk import Casedesk
-from bot.sandbox.signed import SignedRequests
+from bot.sandbox.signed import HttpResult, SignedRequests, message_event, reaction_event
 from bot.sandbox.slack_api import SlackStandIn
+from bot.sandbox.slack_state import SlackError
 from bot.sandbox.workspace import Persona, channel_directory, personas
 
 log = logging.getLogger(__name__)
 
 CLOCK_STEP = timedelta(minutes=15)
 IDLE_WAIT_SECONDS = 10.0  # at most, for the bot to finish what it was doing before time moves
+
+# A channel that routes to no team, as every workspace has: a message there becomes a case
+# only when someone asks (the shortcut, the intake emoji).
+GENERAL = {"id": "C0GENERAL", "name": "general", "kind": "general"}
+# The app's message shortcuts, as its manifest lists them (the ⋯ menu of every message).
+SHORTCUTS = [{"callback_id": CallbackId.OPEN_CASE_FROM_MESSAGE.value, "name": "Open a case"}]
+_REACTION_ERRORS = {
+    "already_reacted": "You already reacted with that.",
+    "no_reaction": "You have not reacted with that.",
+    "message_not_found": "That message is gone.",
+    "invalid_name": "Choose an emoji.",
+}
 
 
 class Sandbox:
@@ -40,7 +54,9 @@ class Sandbox:
         self.casedesk = casedesk
         self.requests = requests
         self.people: list[Persona] = personas(desk)
-        self.channels = channel_directory(desk)
+        directory = channel_directory(desk)
+        extra = [GENERAL] if all(c["id"] != GENERAL["id"] for c in directory) else []
+        self.channels = [*directory, *extra]
         self._clock_lock = threading.Lock()
         for person in self.people:
             slack.users[person.user_id] = {"real_name": person.name, "name": person.handle}
@@ -55,45 +71,58 @@ class Sandbox:
     def type_text(
         self, user: str, channel: str, text: str, thread_ts: str | None = None
     ) -> dict[str, Any]:
-        """The composer: `/case ...` is a slash command, anything else a message."""
+        """The composer: `/case ...` is a slash command, anything else a message, in the
+        channel or in a thread, delivered as Slack's `message` event."""
         text = text.strip()
         if not text:
             return {"ok": False, "error": "Type something first."}
         if text.startswith("/"):
-            command, _, rest = text.partition(" ")
-            if command != "/case":
-                return {"ok": False, "error": f"{command} is not a command here; try /case help"}
-            key = self.requests.next_id("cmd")
-            self._expect_response(key, user, channel)
-            trigger = self._trigger(user)
-            result = self.requests.slash_command(
-                user=user,
-                channel=channel,
-                text=rest,
-                response_url=self.slack.response_url(key),
-                trigger_id=trigger,
-            )
-            return {"ok": result.status == 200, "status": result.status}
-        message = self.slack.post_as_user(channel, user, text, thread_ts=thread_ts)
-        event = {
-            "type": "message",
-            "channel": channel,
-            "user": user,
-            "text": text,
-            "ts": message["ts"],
-            "channel_type": "im" if channel.startswith("D") else "channel",
-        }
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        result = self.requests.event(event)
-        return {"ok": result.status == 200, "status": result.status}
+            return self._command(user, channel, text)
+        message = self.slack.post_as_user(channel, user, text, thread_ts=thread_ts or None)
+        parent = self.slack.message(channel, thread_ts) if thread_ts else None
+        event = message_event(channel, message, parent_user=(parent or {}).get("user"))
+        return _answered(self.requests.event(event))
+
+    def _command(self, user: str, channel: str, text: str) -> dict[str, Any]:
+        command, _, rest = text.partition(" ")
+        if command != "/case":
+            return {"ok": False, "error": f"{command} is not a command here; try /case help"}
+        key = self.requests.next_id("cmd")
+        self._expect_response(key, user, channel)
+        result = self.requests.slash_command(
+            user=user,
+            channel=channel,
+            text=rest,
+            response_url=self.slack.response_url(key),
+            trigger_id=self._trigger(user),
+        )
+        return _answered(result)
 
     def click(self, user: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A button on a message (or on the Home tab)."""
         action = {
             "type": "button",
             "action_id": str(payload.get("action_id", "")),
             "value": str(payload.get("value", "")),
         }
+        return self._block_action(user, action, payload)
+
+    def pick(self, user: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A person picked in a users select (a card's "Assign to…")."""
+        picked = str(payload.get("selected_user", ""))
+        if not picked:
+            return {"ok": False, "error": "Pick someone first."}
+        action = {
+            "type": "users_select",
+            "action_id": str(payload.get("action_id", "")),
+            "block_id": str(payload.get("block_id", "")),
+            "selected_user": picked,
+        }
+        return self._block_action(user, action, payload)
+
+    def _block_action(
+        self, user: str, action: dict[str, Any], payload: dict[str, Any]
+    ) -> dict[str, Any]:
         trigger = self._trigger(user)
         if payload.get("home"):
             view = self.slack.home_views.get(user, {})
@@ -114,6 +143,48 @@ class Sandbox:
             response_url=self.slack.response_url(key),
         )
         return {"ok": result.status == 200}
+
+    def shortcut(
+        self, user: str, channel: str, ts: str, callback_id: str | None = None
+    ) -> dict[str, Any]:
+        """A shortcut in a message's ⋯ menu ("Open a case"): the message, whole, as Slack
+        sends it; what the bot answers at the response URL is shown to this person."""
+        message = self.slack.message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "That message is gone."}
+        key = self.requests.next_id("shortcut")
+        self._expect_response(key, user, channel)
+        result = self.requests.message_action(
+            user=user,
+            channel=channel,
+            message=message,
+            trigger_id=self._trigger(user),
+            response_url=self.slack.response_url(key),
+            callback_id=callback_id or SHORTCUTS[0]["callback_id"],
+        )
+        return {"ok": result.status == 200}
+
+    def react(
+        self, user: str, channel: str, ts: str, name: str, *, added: bool = True
+    ) -> dict[str, Any]:
+        """An emoji put on (or taken off) a message, then `reaction_added` (or
+        `reaction_removed`) delivered, as Slack does."""
+        name = name.strip().strip(":")
+        change = self.slack.react if added else self.slack.unreact
+        try:
+            message = change(channel, ts, user, name)
+        except SlackError as error:
+            return {"ok": False, "error": _REACTION_ERRORS.get(str(error), str(error))}
+        event = reaction_event(
+            "reaction_added" if added else "reaction_removed",
+            user=user,
+            name=name,
+            channel=channel,
+            ts=ts,
+            item_user=message.get("user"),
+            at=self.clock.now().timestamp(),
+        )
+        return _answered(self.requests.event(event))
 
     def submit(self, user: str, view_id: str, values: dict[str, str]) -> dict[str, Any]:
         view = self.slack.views.get(view_id)
@@ -183,6 +254,7 @@ class Sandbox:
             "ephemerals": slack.ephemerals(user),
             "modal": slack.open_view_of(user),
             "home": slack.home_views.get(user),
+            "shortcuts": SHORTCUTS,
         }
 
     def _direct_channels(self, user: str) -> list[dict[str, str]]:
@@ -205,3 +277,7 @@ class Sandbox:
             "channel": channel,
             "replace_ts": replace_ts,
         }
+
+
+def _answered(result: HttpResult) -> dict[str, Any]:
+    return {"ok": result.status == 200, "status": result.status}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +20,8 @@ from bot.sandbox.slack_http import Reply, StreamingReply
 
 STATIC = Path(__file__).parent / "static"
 SSE_KEEPALIVE_SECONDS = 15.0
+
+Action = Callable[[], dict[str, Any]]
 
 
 class SandboxPage:
@@ -70,19 +73,8 @@ class SandboxPage:
             return _json({"ok": False, "error": "not JSON"}, status=400)
         if not isinstance(data, dict):
             return _json({"ok": False, "error": "expected an object"}, status=400)
-        sandbox, user = self.sandbox, str(data.get("user", ""))
-        handlers = {
-            "type": lambda: sandbox.type_text(
-                user, str(data.get("channel", "")), str(data.get("text", "")), data.get("thread_ts")
-            ),
-            "click": lambda: sandbox.click(user, data),
-            "submit": lambda: sandbox.submit(
-                user, str(data.get("view_id", "")), dict(data.get("values") or {})
-            ),
-            "close": lambda: _closed(sandbox, str(data.get("view_id", ""))),
-            "home": lambda: sandbox.open_home(user),
-            "advance": lambda: sandbox.advance(int(data.get("minutes", 0))),
-        }
+        user = str(data.get("user", ""))
+        handlers = _handlers(self.sandbox, user, data)
         handler = handlers.get(action)
         if handler is None:
             return _json({"ok": False, "error": f"unknown action {action}"}, status=404)
@@ -106,6 +98,34 @@ class SandboxPage:
         if content is None:
             return 404, {"Content-Type": "text/plain"}, b"no such file"
         return 200, {"Content-Type": "image/png", "Cache-Control": "max-age=3600"}, content
+
+
+def _handlers(sandbox: Sandbox, user: str, data: dict[str, Any]) -> dict[str, Action]:
+    """What each `/ui/<action>` does, with what the page sent."""
+
+    def text(key: str) -> str:
+        value = data.get(key)
+        return "" if value is None else str(value)
+
+    def on_message(added: bool) -> Action:
+        return lambda: sandbox.react(user, text("channel"), text("ts"), text("name"), added=added)
+
+    return {
+        "type": lambda: sandbox.type_text(
+            user, text("channel"), text("text"), text("thread_ts") or None
+        ),
+        "click": lambda: sandbox.click(user, data),
+        "pick": lambda: sandbox.pick(user, data),
+        "shortcut": lambda: sandbox.shortcut(
+            user, text("channel"), text("ts"), text("callback_id") or None
+        ),
+        "react": on_message(True),
+        "unreact": on_message(False),
+        "submit": lambda: sandbox.submit(user, text("view_id"), dict(data.get("values") or {})),
+        "close": lambda: _closed(sandbox, text("view_id")),
+        "home": lambda: sandbox.open_home(user),
+        "advance": lambda: sandbox.advance(int(data.get("minutes", 0))),
+    }
 
 
 def _from_the_page(headers: Any) -> bool:

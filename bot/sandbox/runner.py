@@ -2,10 +2,11 @@
 where people use it as Slack users would.
 
 Everything a person does on the page is delivered to the unchanged bot exactly as Slack would:
-signed HTTP requests to `/slack/events` (slash commands, button clicks, modal submissions,
-Events API messages). The bot answers through the stand-in's Web API at `SLACK_API_URL`. The
-bot's clock is a ManualClock the page can move; moving it runs the scheduler's jobs, so SLA
-alerts and summaries appear as time passes.
+signed HTTP requests to `/slack/events` (slash commands, button clicks and people picked,
+message shortcuts, modal submissions, Events API messages and reactions). The bot answers
+through the stand-in's Web API at `SLACK_API_URL`. The bot's clock is a ManualClock the page
+can move; moving it runs the scheduler's jobs, so SLA alerts and summaries appear as time
+passes.
 
 This module starts and stops it all; what people do lives in actions.py, the page's routes in
 page.py, the stand-in in slack_api.py.
@@ -18,6 +19,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +41,7 @@ from bot.slack.gateway import make_web_client
 
 SANDBOX_TOKEN = "xoxb-sandbox"
 SCRATCH_PREFIX = "casedesk-sandbox-"  # the folder of a run's own SQLite file, in the temp dir
+STOP_POLL_SECONDS = 0.2  # how soon a Ctrl+C is heard while serving
 
 
 class SandboxError(Exception):
@@ -173,7 +176,11 @@ def _serve(running: RunningSandbox, stop: threading.Event) -> None:
     print(
         f"Casedesk sandbox: open {running.slack.url} in your browser. Ctrl+C stops it.", flush=True
     )
-    stop.wait()
+    # Not `stop.wait()`: a signal that lands on another thread would not wake the main thread
+    # out of it, so Ctrl+C would go unheard. Short sleeps let the handler run in time (and
+    # outside the event's own lock, which the handler takes to set it).
+    while not stop.is_set():
+        time.sleep(STOP_POLL_SECONDS)
     scheduler.shutdown()
 
 

@@ -1,5 +1,7 @@
-"""Requests as Slack sends them to an app: slash commands, button clicks, modal submissions
-and Events API deliveries, signed with the app's signing secret and POSTed over HTTP.
+"""Requests as Slack sends them to an app: slash commands, button clicks, message shortcuts,
+modal submissions and Events API deliveries (with builders for the ``message`` and
+``reaction_added`` / ``reaction_removed`` events), signed with the app's signing secret and
+POSTed over HTTP.
 
 The sandbox uses it to deliver what people do on its page; the tests use it to drive the app.
 """
@@ -115,6 +117,36 @@ class SignedRequests:
             payload["response_url"] = response_url
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def message_action(
+        self,
+        *,
+        user: str,
+        channel: str,
+        message: dict[str, Any],
+        trigger_id: str,
+        response_url: str,
+        callback_id: str = "open_case_from_message",
+    ) -> HttpResult:
+        """A message shortcut ("Open a case" in a message's menu) on `message`, which is
+        sent whole, as Slack shows it (see `slack_message`)."""
+        shown = slack_message(message)
+        payload = {
+            "type": "message_action",
+            "token": "legacy",
+            "action_ts": f"{self.moment():.6f}",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user, "name": user.lower(), "team_id": TEAM_ID},
+            "channel": {"id": channel, "name": channel_name(channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id,
+            "response_url": response_url,
+            "message_ts": shown["ts"],
+            "message": shown,
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
     def view_submission(
         self, *, user: str, view: dict[str, Any], values: dict[str, str], trigger_id: str
     ) -> HttpResult:
@@ -171,6 +203,60 @@ class SignedRequests:
             return HttpResult(error.code, error.read().decode())
 
 
+def slack_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as Slack shows it to apps: its fields that are set (type, user, ts, text,
+    thread_ts, files, bot_id, reactions...), without the channel it is in."""
+    shown = {k: v for k, v in message.items() if v is not None and k != "channel"}
+    return {"type": "message", **shown}
+
+
+def channel_name(channel: str) -> str:
+    return "directmessage" if channel.startswith("D") else channel.lower()
+
+
+def channel_type(channel: str) -> str:
+    return "im" if channel.startswith("D") else "channel"
+
+
+def message_event(
+    channel: str, message: dict[str, Any], *, parent_user: str | None = None
+) -> dict[str, Any]:
+    """The ``message`` event Slack delivers for a message a person wrote: a reply in a
+    thread carries ``thread_ts`` (and ``parent_user_id``, the thread's author, when known),
+    a file share its ``subtype`` and ``files``."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": message.get("user"),
+        "text": message.get("text", ""),
+        "ts": message["ts"],
+    }
+    if message.get("subtype"):
+        event["subtype"] = message["subtype"]
+    if message.get("files"):
+        event["files"] = message["files"]
+    if message.get("thread_ts") not in (None, message["ts"]):
+        event["thread_ts"] = message["thread_ts"]
+        if parent_user:
+            event["parent_user_id"] = parent_user
+    event.update(event_ts=message["ts"], channel_type=channel_type(channel))
+    return event
+
+
+def reaction_event(
+    kind: str, *, user: str, name: str, channel: str, ts: str, item_user: str | None, at: float
+) -> dict[str, Any]:
+    """A ``reaction_added`` or ``reaction_removed`` event (`kind`) for a message."""
+    return {
+        "type": kind,
+        "user": user,
+        "reaction": name,
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "item_user": item_user,
+        "event_ts": f"{at:.6f}",
+    }
+
+
 def modal_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """`view.state.values` as Slack builds it from what was typed and chosen."""
     state: dict[str, Any] = {}
@@ -188,5 +274,7 @@ def modal_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
                 element["action_id"]: {"type": "static_select", "selected_option": option}
             }
         else:
-            state[block_id] = {element["action_id"]: {"type": element["type"], "value": chosen}}
+            # What is not typed over stays as the form showed it.
+            typed = chosen if block_id in values else element.get("initial_value")
+            state[block_id] = {element["action_id"]: {"type": element["type"], "value": typed}}
     return state

@@ -16,10 +16,15 @@ Besides ``/api/<method>`` it serves the upload URLs handed out by ``files.getUpl
 by Bolt's ``respond()``). ``fail_next`` / ``delay_next`` inject failures and slowness. Block Kit
 limits are checked like Slack does. Stdlib only; the fake never needs the Internet.
 
+What people do is done directly: ``post_as_user`` (with files, in threads), ``delete_message``,
+``react`` / ``unreact``. The bot is in every channel but those in ``outside_channels``, where
+reading, posting and reacting answer ``not_in_channel``; ``unknown_channels`` do not exist.
+
 This module serves and dispatches; the surfaces live next to it: slack_chat.py, slack_views.py,
-slack_directory.py (auth, users, usergroups, conversations), slack_files.py, with the shared
-core in slack_state.py, failure injection in slack_faults.py, recorded traffic in
-slack_recording.py, Block Kit limits in blockkit.py and HTTP plumbing in slack_http.py.
+slack_directory.py (auth, users, usergroups, conversations), slack_files.py and
+slack_reactions.py, with the shared core in slack_state.py, failure injection in
+slack_faults.py, recorded traffic in slack_recording.py, Block Kit limits in blockkit.py and
+HTTP plumbing in slack_http.py.
 """
 
 from __future__ import annotations
@@ -45,13 +50,20 @@ from bot.sandbox.slack_http import (
     json_reply,
     parse_params,
 )
+from bot.sandbox.slack_reactions import ReactionMethods
 from bot.sandbox.slack_recording import Recording
 from bot.sandbox.slack_state import RESPONSE_URL, ApiCall, MethodTable, SlackError
 from bot.sandbox.slack_views import ViewMethods
 
 
 class SlackStandIn(
-    ChatMethods, ViewMethods, DirectoryMethods, FileMethods, FaultInjection, Recording
+    ChatMethods,
+    ViewMethods,
+    DirectoryMethods,
+    FileMethods,
+    ReactionMethods,
+    FaultInjection,
+    Recording,
 ):
     """A local Slack Web API and workspace. All public attributes may be read or set."""
 
@@ -69,6 +81,7 @@ class SlackStandIn(
             **self._chat_methods(),
             **self._views_methods(),
             **self._files_methods(),
+            **self._reactions_methods(),
         }
 
     # ---- lifecycle
@@ -132,6 +145,7 @@ class SlackStandIn(
             call = ApiCall(method, params, time.time(), token)
             self.calls.append(call)
             fault: Fault | None = self._pop(self._faults, method)
+            fault = fault or self._pace_fault(method, params, call.at)
             delay, release = self._pop(self._delays, method), self._release
             call.failed = fault is not None and not fault.performed
         if delay:

@@ -1,9 +1,11 @@
 """The chat surface: ``chat.*`` methods, ephemeral messages, what Slack shows for posts to
-response URLs, and people writing messages (the sandbox's page)."""
+response URLs, and people writing (and deleting) messages: the sandbox's page and the tests.
+The bot posts only in channels it is in (else ``not_in_channel``)."""
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from bot.sandbox.blockkit import validate_blocks
 from bot.sandbox.slack_http import Json
@@ -36,19 +38,42 @@ class ChatMethods(SlackState):
     # ---- what people do (the sandbox's page)
 
     def post_as_user(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        files: list[Json] | None = None,
+        subtype: str | None = None,
+        at: float | None = None,
     ) -> Json:
-        """A person writes in a channel or thread; returns the message."""
+        """A person writes in a channel or thread; returns the message. `files` (each
+        ``{"id", "name", "title", "mimetype"}``) and `subtype` (e.g. ``file_share``) are kept
+        on it as Slack does; `at` (seconds since the epoch) sets its ts, kept unique."""
+        extra: dict[str, Any] = {"user": user, "bot_id": None}
+        if files is not None:
+            extra["files"] = copy.deepcopy(files)
+        if subtype is not None:
+            extra["subtype"] = subtype
         with self._lock:
-            message = self._add_message(channel, {"text": text, "thread_ts": thread_ts})
-            message.update(user=user, bot_id=None)
+            params = {"text": text, "thread_ts": thread_ts}
+            message = self._add_message(channel, params, at=at, **extra)
+            self._bump()
+            return copy.deepcopy(message)
+
+    def delete_message(self, channel: str, ts: str) -> Json:
+        """The message is deleted (by its author, say): history, replies, updates and
+        reactions no longer find it. Returns it; SlackError("message_not_found") if none."""
+        with self._lock:
+            message = self._remove_message(channel, ts)
             self._bump()
             return copy.deepcopy(message)
 
     # ---- method handlers (called with the lock held; return the body minus "ok")
 
     def _chat_post_message(self, params: Json) -> Json:
-        channel = self._channel(params)
+        channel = self._member_channel(params)
         self._check_content(params)
         message = self._add_message(channel, params)
         return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
@@ -70,7 +95,7 @@ class ChatMethods(SlackState):
         }
 
     def _chat_post_ephemeral(self, params: Json) -> Json:
-        channel = self._channel(params)
+        channel = self._member_channel(params)
         self._require(params, "user")
         self._check_content(params)
         ephemeral = {
@@ -96,10 +121,7 @@ class ChatMethods(SlackState):
 
     def _chat_delete(self, params: Json) -> Json:
         channel = self._channel(params)
-        message = self._find(channel, params.get("ts"))
-        if message is None:
-            raise SlackError("message_not_found")
-        self._channels[channel].remove(message)
+        message = self._remove_message(channel, params.get("ts"))
         return {"channel": channel, "ts": message["ts"]}
 
     def _check_content(self, params: Json, *, required: bool = True) -> None:

@@ -1,9 +1,17 @@
 """The directory surface: who the bot is (``auth.test``), people (``users.info``), user groups
 (``usergroups.users.list``) and conversations (``conversations.open`` / ``history`` /
-``replies``)."""
+``replies``).
+
+History and replies read like Slack's: only in channels the bot is in (else
+``not_in_channel``), between ``oldest`` and ``latest`` (themselves only with ``inclusive``),
+``limit`` at a time with a ``cursor`` for the next page. History is the channel's own messages
+(and replies also sent to it), newest first; replies is a thread, its parent first, and is found
+by the ts of the parent or of any reply.
+"""
 
 from __future__ import annotations
 
+import base64
 import copy
 
 from bot.sandbox.slack_http import Json
@@ -14,7 +22,13 @@ from bot.sandbox.slack_state import (
     MethodTable,
     SlackError,
     SlackState,
+    truthy,
+    ts_value,
 )
+
+# Slack's page sizes: (default, most) for conversations.history and conversations.replies.
+HISTORY_LIMIT = (100, 999)
+REPLIES_LIMIT = (1000, 1000)
 
 
 class DirectoryMethods(SlackState):
@@ -92,24 +106,63 @@ class DirectoryMethods(SlackState):
         return {"channel": {"id": channel_id}, "no_op": False, "already_open": False}
 
     def _conversations_history(self, params: Json) -> Json:
-        channel = self._channel(params)
-        oldest = float(params.get("oldest") or 0)
-        latest = float(params.get("latest") or "inf")
-        limit = int(params.get("limit") or 100)
-        top = [m for m in self.messages(channel) if oldest < float(m["ts"]) <= latest]
-        top.reverse()
-        return {
-            "messages": top[:limit],
-            "has_more": len(top) > limit,
-            "response_metadata": {"next_cursor": ""},
-        }
+        channel = self._member_channel(params)
+        listed = sorted(self.messages(channel), key=lambda m: ts_value(m["ts"]), reverse=True)
+        return _page(_window(listed, params), params, HISTORY_LIMIT)
 
     def _conversations_replies(self, params: Json) -> Json:
-        channel = self._channel(params)
-        message = self._find(channel, params.get("ts"))
+        channel = self._member_channel(params)
+        self._require(params, "ts")
+        message = self._find(channel, params["ts"])
         if message is None:
             raise SlackError("thread_not_found")
         root_ts = message["thread_ts"] or message["ts"]
         root = self._find(channel, root_ts)
-        replies = self.thread(channel, root_ts)
-        return {"messages": ([copy.deepcopy(root)] if root else []) + replies, "has_more": False}
+        replies = sorted(self.thread(channel, root_ts), key=lambda m: ts_value(m["ts"]))
+        listed = ([copy.deepcopy(root)] if root else []) + _window(replies, params)
+        return _page(listed, params, REPLIES_LIMIT)
+
+
+def _window(messages: list[Json], params: Json) -> list[Json]:
+    """The messages between `oldest` and `latest`; those two only when `inclusive`."""
+    oldest = ts_value(params.get("oldest") or 0, "invalid_ts_oldest")
+    latest = ts_value(params["latest"], "invalid_ts_latest") if params.get("latest") else None
+    inclusive = truthy(params.get("inclusive"))
+
+    def inside(message: Json) -> bool:
+        ts = ts_value(message["ts"])
+        after = ts >= oldest if inclusive else ts > oldest
+        before = latest is None or (ts <= latest if inclusive else ts < latest)
+        return after and before
+
+    return [m for m in messages if inside(m)]
+
+
+def _page(messages: list[Json], params: Json, limits: tuple[int, int]) -> Json:
+    """One page of `messages`: `limit` (within `limits`) from where `cursor` points."""
+    default, most = limits
+    try:
+        limit = int(params.get("limit") or 0) or default
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    start = _cursor_offset(params.get("cursor"))
+    end = start + max(1, min(limit, most))
+    more = end < len(messages)
+    cursor = base64.b64encode(f"next_ts:{end}".encode()).decode() if more else ""
+    return {
+        "messages": messages[start:end],
+        "has_more": more,
+        "response_metadata": {"next_cursor": cursor},
+    }
+
+
+def _cursor_offset(cursor: object) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, offset = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        if kind != "next_ts":
+            raise ValueError(kind)
+        return int(offset)
+    except ValueError:
+        raise SlackError("invalid_cursor") from None

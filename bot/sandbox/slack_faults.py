@@ -4,6 +4,7 @@ the queued fault or delay for each request it answers."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,10 @@ class FaultInjection(SlackState):
     """``fail_next`` / ``lose_next_answer`` / ``delay_next``, per Web API method."""
 
     def _init_faults(self) -> None:
+        # Slack's pace for posting: more than this many chat.postMessage calls a second in
+        # one channel are answered 429 with Retry-After (None: no limit, the tests' default).
+        self.posts_per_second_per_channel: float | None = None
+        self._last_post: dict[str, float] = {}
         self._faults: dict[str, list[Fault]] = {}
         self._delays: dict[str, list[float]] = {}
         self._release = threading.Event()  # set to answer every held-back request now
@@ -83,6 +88,19 @@ class FaultInjection(SlackState):
             self._delays.clear()
             released, self._release = self._release, threading.Event()
         released.set()
+
+    def _pace_fault(self, method: str, params: Json, now: float) -> Fault | None:
+        """A 429 for a post that comes too soon after the channel's last (lock held)."""
+        rate = self.posts_per_second_per_channel
+        if rate is None or method != "chat.postMessage":
+            return None
+        channel = str(params.get("channel", ""))
+        last = self._last_post.get(channel)
+        # Slack counts over a window, not to the millisecond: a post a little early passes.
+        if last is not None and now - last < 0.9 / rate:
+            return Fault(429, None, max(1, math.ceil(1 / rate - (now - last))))
+        self._last_post[channel] = now
+        return None
 
     @staticmethod
     def _pop(queues: dict[str, list[Any]], method: str) -> Any:

@@ -157,6 +157,9 @@ class BusinessCalendar:
         self._weekly = config.weekly() if config else {}
         self._holiday_config = config.holidays if config else None
         self._extra_holidays = self._explicit_holidays()
+        # Each day's opening hours, worked out once (the calendar never changes): replaying a
+        # case's clocks asks for the same few days again and again.
+        self._days: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def always(cls) -> BusinessCalendar:
@@ -226,7 +229,15 @@ class BusinessCalendar:
             return False
         return day in _country_holidays(config.country, config.subdivision, day.year)
 
-    def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+    def _day_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        known = self._days.get(day)
+        if known is None:
+            if len(self._days) >= _DAYS_KEPT:
+                self._days.clear()
+            known = self._days[day] = tuple(self._opening_hours(day))
+        return known
+
+    def _opening_hours(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_holiday(day):
             return []
         intervals = []
@@ -249,6 +260,9 @@ class BusinessCalendar:
                 days.add(first)
                 first += timedelta(days=1)
         return frozenset(days)
+
+
+_DAYS_KEPT = 20_000  # days of opening hours a calendar keeps worked out (over 50 years)
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from bot.cases.changes import SCHEDULER
+from bot.cases.changes import SCHEDULER, CaseChange
 from bot.cases.rules import CaseService
 from bot.cases.sync import CaseSync
 from bot.cases.views.card import thread_update
@@ -26,7 +26,6 @@ from bot.db import Database
 from bot.desk import DeskConfig
 from bot.roster import Roster
 from bot.sla import views as alerts
-from bot.sla.policies import TARGET_LABELS
 from bot.sla.sync import DIGEST, URGENT, alert_meta, digest_meta
 from bot.sla.timers import (
     BREACH,
@@ -226,17 +225,17 @@ class SlaCheck:
             queued.append(_Queued(thread[0], thread[1], content, line, case.id, thread, meta=meta))
         policy = self.tracker.policy_for(case)
         if policy is not None and policy.on_breach == "escalate":
-            change = self.cases.escalate(
-                session,
-                number=case.id,
-                actor=SCHEDULER,
-                reason=f"{TARGET_LABELS[point.target].capitalize()} SLA breached",
-            )
+            change = self._escalate_breached(session, case, point.target)
             report.escalated += 1
             if thread is not None:
                 content = thread_update(change.case, change.events, self.desk)
                 queued.append(_Queued(thread[0], thread[1], content, line, case.id, always=True))
         return queued
+
+    def _escalate_breached(self, session: Session, case: Case, target: str) -> CaseChange:
+        """`on_breach: escalate`: the desk escalates the case because `target` breached
+        (data, worded by the audit trail: bot/cases/views/audit.py)."""
+        return self.cases.escalate(session, number=case.id, actor=SCHEDULER, breached=target)
 
     def _queue(
         self, session: Session, queued: list[_Queued], now: datetime, report: SlaCheckReport

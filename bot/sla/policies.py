@@ -87,7 +87,8 @@ class SlaPolicy:
 
 
 class SlaPolicies:
-    """Resolves the policy for a team and priority, with calendars built once."""
+    """Resolves the policy for a team and priority, with calendars built once and each
+    policy resolved once (app.yaml's `sla:` does not change while the desk runs)."""
 
     def __init__(self, sla: SlaConfig | None, calendars: dict[str, CalendarConfig] | None) -> None:
         self.config = sla or SlaConfig()
@@ -95,8 +96,15 @@ class SlaPolicies:
             name: BusinessCalendar(name, spec) for name, spec in (calendars or {}).items()
         }
         self.calendars[ALWAYS] = BusinessCalendar.always()
+        self._resolved: dict[tuple[str, str], SlaPolicy | None] = {}
 
     def policy(self, team_key: str, priority: str) -> SlaPolicy | None:
+        key = (team_key, priority)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(team_key, priority)
+        return self._resolved[key]
+
+    def _resolve(self, team_key: str, priority: str) -> SlaPolicy | None:
         entries = self.config.teams.get(team_key)
         if not entries:
             return None
@@ -243,7 +251,9 @@ def _measure(
             timer.warn_at = calendar.add(start, warn_budget - used)
         if timer.due_at is None and (span is None or used + span >= budget):
             timer.due_at = calendar.add(start, budget - used)
-        used += calendar.business_time(start, min(end or now, now))
+        # Counted up to now (the span itself when the segment ended before now).
+        done = span if end is not None and end <= now else None
+        used += done if done is not None else calendar.business_time(start, min(end or now, now))
         if end is None:
             timer.running_since = start
     timer.used = used

@@ -114,22 +114,15 @@ def _digests_of(session: Session, case: Case, now: datetime) -> list[OutboxMessa
 def _redraw(
     session: Session, row: OutboxMessage, content: SlackMessage, now: datetime
 ) -> OutboxMessage | None:
-    """A row not out yet is rewritten; a posted one gets an update queued (replacing any
-    earlier update of it still waiting); a failed one is left alone."""
+    """A row not out yet is rewritten; a posted one gets an update queued (which supersedes
+    the earlier updates of it still waiting: bot/slack/updates.py); a failed one is left
+    alone."""
     payload = {**row.payload, "text": content.text, "blocks": content.blocks}
     if row.state in _NOT_SENT and row.op != UPDATE:
         row.payload = payload
         return None
     if row.state != "sent" or not row.sent_ts:
         return None
-    for waiting in session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.kind == ALERT_UPDATE,
-            OutboxMessage.target_ts == row.sent_ts,
-            OutboxMessage.state == "pending",
-        )
-    ):
-        waiting.state = "superseded"
     link = row.payload.get("link_to")
     return enqueue(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,32 +59,48 @@ class SlaTracker:
     def refresh(self, session: Session, case: Case, now: datetime) -> None:
         """Recompute the stored due and warning times, the measured first response and
         resolution times, and when and how each target settled, from the case's whole
-        history."""
+        history and the alerts decided for it, as the database holds them."""
+        decided = self.alerted(session, [case.id])[case.id]
+        self.refresh_from(case, self.history(session, case), decided, now)
+
+    def refresh_from(
+        self,
+        case: Case,
+        history: Sequence[CaseEvent],
+        decided: set[AlertKey],
+        now: datetime,
+    ) -> None:
+        """`refresh` for a caller that holds the case's history already, reading nothing: the
+        seed (bot/seed.py), which writes thousands of cases it has in memory. `history` is
+        every event of the case (replayed in time order), `decided` the keys of the alerts
+        decided for it (`alerted`)."""
         policy = self.policy_for(case)
-        events = self._history(session, case)
-        targets = compute_timers(case, events, policy, now) if policy else {}
+        targets = compute_timers(case, history, policy, now) if policy else {}
         measured = targets
         if len(targets) < len(TARGETS):  # a target without a budget is measured all the same
-            measured = {**compute_timers(case, events, _MEASURE_ONLY, now), **targets}
+            measured = {**compute_timers(case, history, _MEASURE_ONLY, now), **targets}
         _record_measurements(case, measured[FIRST_RESPONSE], measured[RESOLUTION])
         first, final = targets.get(FIRST_RESPONSE), targets.get(RESOLUTION)
         case.first_response_settled_at, case.first_response_breached = _settlement(first)
         case.resolution_settled_at, case.resolution_breached = _settlement(final)
         case.first_response_due_at, case.first_response_warn_at = _running_times(first)
         case.resolution_due_at, case.resolution_warn_at = _running_times(final)
-        case.sla_next_check_at = self.next_check(session, case)
+        case.sla_next_check_at = next_check(case, decided)
 
     def timers(self, session: Session, case: Case, now: datetime) -> dict[str, Timer]:
         """The case's timers under its policy (none if it has no policy)."""
-        policy = self.policy_for(case)
-        return self._replay(session, case, policy, now) if policy else {}
+        return self.timers_from(case, self.history(session, case), now)
 
-    def _replay(
-        self, session: Session, case: Case, policy: SlaPolicy, now: datetime
+    def timers_from(
+        self, case: Case, history: Sequence[CaseEvent], now: datetime
     ) -> dict[str, Timer]:
-        return compute_timers(case, self._history(session, case), policy, now)
+        """`timers` replayed from a history the caller holds (see `refresh_from`)."""
+        policy = self.policy_for(case)
+        return compute_timers(case, history, policy, now) if policy else {}
 
-    def _history(self, session: Session, case: Case) -> list[CaseEvent]:
+    @staticmethod
+    def history(session: Session, case: Case) -> list[CaseEvent]:
+        """The case's events, in time order."""
         return list(
             session.scalars(
                 select(CaseEvent)
@@ -91,9 +108,6 @@ class SlaTracker:
                 .order_by(CaseEvent.at, CaseEvent.id)
             )
         )
-
-    def next_check(self, session: Session, case: Case) -> datetime | None:
-        return next_check(case, self.alerted(session, [case.id]).get(case.id, set()))
 
     def alerted(self, session: Session, case_ids: list[int]) -> dict[int, set[AlertKey]]:
         """The alerts already decided, per case, for the cases given."""
@@ -113,12 +127,7 @@ class SlaTracker:
         if policy is None:
             return []
         statuses = []
-        for target, due_at, warn_at in (
-            (FIRST_RESPONSE, case.first_response_due_at, case.first_response_warn_at),
-            (RESOLUTION, case.resolution_due_at, case.resolution_warn_at),
-        ):
-            if due_at is None:
-                continue
+        for target, due_at, warn_at in _running_targets(case):
             breached = due_at <= now
             between = (due_at, now) if breached else (now, due_at)
             warned = warn_at is not None and warn_at <= now
@@ -162,14 +171,18 @@ def _settlement(timer: Timer | None) -> tuple[datetime | None, bool | None]:
     return None, None  # paused within its budget, or closed unanswered before it came due
 
 
+def _running_targets(case: Case) -> list[tuple[str, datetime, datetime | None]]:
+    """(target, due time, warning time) of each target whose clock runs, as stored."""
+    stored = (
+        (FIRST_RESPONSE, case.first_response_due_at, case.first_response_warn_at),
+        (RESOLUTION, case.resolution_due_at, case.resolution_warn_at),
+    )
+    return [(target, due_at, warn_at) for target, due_at, warn_at in stored if due_at is not None]
+
+
 def alert_points(case: Case) -> list[AlertPoint]:
     points = []
-    for target, warn_at, due_at in (
-        (FIRST_RESPONSE, case.first_response_warn_at, case.first_response_due_at),
-        (RESOLUTION, case.resolution_warn_at, case.resolution_due_at),
-    ):
-        if due_at is None:
-            continue
+    for target, due_at, warn_at in _running_targets(case):
         if warn_at is not None and warn_at < due_at:
             points.append(AlertPoint(target, WARN, warn_at, due_at))
         points.append(AlertPoint(target, BREACH, due_at, due_at))

@@ -130,6 +130,35 @@ class SlackGateway:
                 break
         return messages
 
+    def message(
+        self, channel: str, ts: str, *, thread_ts: str | None = None
+    ) -> dict[str, Any] | None:
+        """One message as Slack has it now; None if it is gone. A reply in a thread is
+        looked for in its thread (`thread_ts`, when known), else after the channel's own
+        messages. Raises SlackDeliveryError (e.g. `not_in_channel`)."""
+        if thread_ts is None:
+            found = self._call(
+                "conversations.history",
+                lambda: self.client.conversations_history(
+                    channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+                ),
+            )
+            for candidate in found.get("messages") or []:
+                if candidate.get("ts") == ts:
+                    return dict(candidate)
+        try:
+            replies = self._call(
+                "conversations.replies",
+                lambda: self.client.conversations_replies(
+                    channel=channel, ts=thread_ts or ts, latest=ts, oldest=ts, inclusive=True
+                ),
+            )
+        except SlackDeliveryError as error:
+            if error.error in ("thread_not_found", "message_not_found"):
+                return None
+            raise
+        return next((dict(m) for m in replies.get("messages") or [] if m.get("ts") == ts), None)
+
     def _history_page(self, channel: str, thread_ts: str | None, cursor: str | None) -> Any:
         if thread_ts:
             return self._call(
@@ -149,10 +178,20 @@ class SlackGateway:
             ),
         )
 
-    def update(self, channel: str, ts: str, content: SlackMessage) -> None:
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        content: SlackMessage,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Replace a message's content (and, when given, its metadata)."""
         self._call(
             "chat.update",
-            lambda: self.client.chat_update(channel=channel, ts=ts, **content.as_kwargs()),
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, metadata=metadata, **content.as_kwargs()
+            ),
         )
 
     def delete(self, channel: str, ts: str) -> None:

@@ -11,16 +11,25 @@ Delivery guarantees:
   with its row id, and a message found there is adopted;
 - cards are rendered from the case when delivered, so the latest state wins, and older queued
   updates of the same card are superseded; thread posts wait for their case's card;
-- at most about one message a second per channel from the scheduler's jobs.
+- other updates in place (alerts, digests, the survey) carry their content: the newest for a
+  message wins, and one whose answer was lost is looked for on the message, by its metadata,
+  before it is sent again (bot/slack/updates.py);
+- about one post a second per channel, Slack's pace, for every post this process makes: each
+  takes its channel's next turn; one whose turn is further off than it can wait (a change's
+  own posts wait a second at most, the job ten) goes back in the queue, due at its turn, and
+  the job keeps delivering while rows come due within its run.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.db import Database
@@ -39,6 +48,7 @@ from bot.slack.queue import (
     enqueue,
     slack_content,
 )
+from bot.slack.updates import fixed_update
 from models import OutboxMessage
 
 __all__ = ["METADATA_EVENT_TYPE", "DeliveryReport", "OutboxDeliverer", "Unsent", "enqueue"]
@@ -48,6 +58,12 @@ log = logging.getLogger(__name__)
 # How long a change waits for Slack before answering the person who acted; what is not out
 # by then stays queued and is delivered as soon as Slack answers.
 DELIVERY_WAIT = 2.0
+# How long a post waits for its channel's turn before it is given back, due at that turn:
+# a change's own posts (the person who acted is waiting), and the job's.
+TURN_WAIT_NOW = 1.0
+TURN_WAIT_JOB = 10.0
+# How long one run of the job goes on delivering rows that come due while it runs.
+JOB_RUN_BUDGET = 12.0
 
 
 class OutboxDeliverer:
@@ -60,6 +76,7 @@ class OutboxDeliverer:
         cards: CardSource,
         per_channel_interval: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         now_pool: TrackingExecutor,
     ) -> None:
         self.db = db
@@ -69,7 +86,10 @@ class OutboxDeliverer:
         self.claims = OutboxClaims(db, clock, cards)
         self.per_channel_interval = per_channel_interval
         self._sleep = sleep
-        self._last_post: dict[str, float] = {}
+        self._monotonic = monotonic
+        self._turns: dict[str, float] = {}  # each channel's next free moment to post
+        self._turns_lock = threading.Lock()
+        self._given_back: list[float] = []  # the turns rows were given back for
         self._now_pool = now_pool
 
     # Entry points
@@ -82,11 +102,16 @@ class OutboxDeliverer:
         """Send every row whose time has come (the scheduler's job); returns what happened.
         Rows woken by a card posted in this pass are sent in the same pass."""
         report = DeliveryReport()
-        for _ in range(5):  # a card wakes its thread rows: go round again, a few times at most
+        deadline = self._monotonic() + JOB_RUN_BUDGET
+        for _ in range(1000):  # a card wakes its thread rows; rows given back get their turn
             ids = self.claims.due_ids()
-            if not ids:
+            if ids:
+                self._deliver_ids(ids, report, paced=True)
+                continue
+            turn = self._next_turn_given_back()
+            if turn is None or turn > deadline:
                 break
-            self._deliver_ids(ids, report, paced=True)
+            self._sleep(max(turn - self._monotonic(), 0.0) + 0.05)  # then it is due
         return report
 
     def deliver(self, message_ids: Iterable[int]) -> DeliveryReport:
@@ -145,12 +170,22 @@ class OutboxDeliverer:
                 if found:
                     self.claims.mark_sent(claim, found, report, recovered=True)
                     return
+            elif claim.in_doubt and fixed_update(row) and self._already_updated(row, channel):
+                self.claims.mark_sent(claim, str(row.target_ts), report, recovered=True)
+                return
             if row.kind == CARD:
                 self.claims.set_channel(claim, channel)
+            if row.op == POST:
+                wait = self._take_turn(channel, TURN_WAIT_JOB if paced else TURN_WAIT_NOW)
+                if wait is None:  # not this channel's turn for a while: back in the queue
+                    self.claims.give_back(
+                        claim, report, timedelta(seconds=self._give_back(channel))
+                    )
+                    return
+                if wait > 0:
+                    self._sleep(wait)
             if not self.claims.renew(claim):
                 return
-            if paced and row.op == POST:
-                self._pace(channel)
             ts = self._call(row, channel, thread_ts, content)
         except SlackDeliveryError as error:
             self.claims.failed_attempt(claim, error, report, held)
@@ -197,7 +232,8 @@ class OutboxDeliverer:
             assert content is not None
             # A card update is told the card's ts where others are told their thread's.
             target = row.target_ts if row.kind != CARD_UPDATE else thread_ts
-            self.slack.update(channel, str(target), content)
+            tag = _tag(row) if fixed_update(row) else None  # found by it when in doubt
+            self.slack.update(channel, str(target), content, metadata=tag)
             return str(target)
         if row.op == DELETE:
             try:
@@ -207,15 +243,7 @@ class OutboxDeliverer:
                     raise
             return str(row.target_ts)
         assert content is not None
-        return self.slack.post(
-            channel,
-            content,
-            thread_ts=thread_ts,
-            metadata={
-                "event_type": METADATA_EVENT_TYPE,
-                "event_payload": {"outbox_id": row.id, "kind": row.kind},
-            },
-        )
+        return self.slack.post(channel, content, thread_ts=thread_ts, metadata=_tag(row))
 
     def _direct_message_channel(self, claim: Claim) -> str:
         """Messages to a person are queued with their user ID; post them (and look for them
@@ -238,14 +266,18 @@ class OutboxDeliverer:
         # If the history cannot be read, the row stays in doubt (see _failed_attempt): looked
         # for again later rather than posted twice.
         for posted in self.slack.recent_messages(channel, thread_ts=thread_ts):
-            metadata = posted.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == METADATA_EVENT_TYPE
-                and payload.get("outbox_id") == row.id
-            ):
+            if _tagged(posted, row):
                 return str(posted.get("ts"))
         return None
+
+    def _already_updated(self, row: OutboxMessage, channel: str) -> bool:
+        """Whether the message in Slack carries this row's update (by its metadata). Raises
+        SlackDeliveryError when the message cannot be read."""
+        ts = str(row.target_ts)  # its thread, or the message alone
+        return any(
+            posted.get("ts") == ts and _tagged(posted, row)
+            for posted in self.slack.recent_messages(channel, thread_ts=ts)
+        )
 
     def _attach_file(self, row: OutboxMessage, channel: str, ts: str) -> None:
         """Upload the row's file (a chart) into the message's thread. The message itself is
@@ -264,10 +296,43 @@ class OutboxDeliverer:
         except (SlackDeliveryError, KeyError, ValueError) as error:
             log.warning("outbox %s: file upload failed (%s); the message went out", row.id, error)
 
-    def _pace(self, channel_id: str) -> None:
-        last = self._last_post.get(channel_id)
-        if last is not None:
-            wait = self.per_channel_interval - (time.monotonic() - last)
-            if wait > 0:
-                self._sleep(wait)
-        self._last_post[channel_id] = time.monotonic()
+    def _take_turn(self, channel: str, longest: float) -> float | None:
+        """Take the channel's next turn to post if it comes within `longest` seconds: how
+        long to wait for it; None when it is further off (no turn is taken)."""
+        if self.per_channel_interval <= 0:
+            return 0.0
+        with self._turns_lock:
+            now = self._monotonic()
+            turn = max(now, self._turns.get(channel, now))
+            if turn - now > longest:
+                return None
+            self._turns[channel] = turn + self.per_channel_interval
+            return turn - now
+
+    def _give_back(self, channel: str) -> float:
+        """A row waits for the channel's next free turn: in how many seconds it comes."""
+        with self._turns_lock:
+            turn = self._turns.get(channel, 0.0)
+            self._given_back.append(turn)
+            return max(0.0, turn - self._monotonic())
+
+    def _next_turn_given_back(self) -> float | None:
+        """The soonest turn a row was given back for and that has not come yet."""
+        with self._turns_lock:
+            now = self._monotonic()
+            self._given_back = [turn for turn in self._given_back if turn > now]
+            return min(self._given_back, default=None)
+
+
+def _tag(row: OutboxMessage) -> dict[str, Any]:
+    """The metadata that ties a message (or its latest update) to its outbox row."""
+    return {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"outbox_id": row.id, "kind": row.kind},
+    }
+
+
+def _tagged(message: dict[str, Any], row: OutboxMessage) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("outbox_id") == row.id

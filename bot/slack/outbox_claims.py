@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
 from bot.slack.queue import (
     CARD,
@@ -30,6 +31,7 @@ from bot.slack.queue import (
     CardSource,
     enqueue,
 )
+from bot.slack.updates import Turn, fixed_update, update_turn
 from models import OutboxMessage, SummaryPost
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 # A thread post or card update whose card is not in Slack yet looks again this much later
 # (at once when the card is posted).
 CARD_WAIT = timedelta(seconds=15)
-# A card update waiting for another update of the same card to finish looks again this much later.
+# An update waiting for another update of the same message to land looks again this much later.
 UPDATE_WAIT = timedelta(seconds=5)
 # Settled rows (sent, failed, superseded) are kept this long, for looking into what happened.
 KEEP_SETTLED = timedelta(days=30)
@@ -126,15 +128,18 @@ class OutboxClaims:
                 return None
             if not in_doubt and row.next_attempt_at > now:
                 return None
-            if row.kind == CARD_UPDATE and _update_in_flight(session, row, now):
-                # One update of a card at a time, so they reach Slack in order.
+            turn = update_turn(session, row, now - IN_DOUBT_AFTER)
+            if turn is Turn.OVERTAKEN:
+                row.state, row.claim_token = "superseded", None
+                return None
+            if turn is Turn.WAIT:  # one update of a message at a time, so they land in order
                 row.next_attempt_at = now + UPDATE_WAIT
+                if in_doubt:
+                    row.sending_since = now - IN_DOUBT_AFTER + UPDATE_WAIT
                 return None
             token = uuid.uuid4().hex
             row.state, row.sending_since, row.claim_token = "sending", now, token
             row.attempts += 1
-            if row.kind == CARD_UPDATE:
-                _supersede_other_updates(session, row)
             session.flush()
             return Claim(row, token, in_doubt)
 
@@ -231,6 +236,11 @@ class OutboxClaims:
 
     def wait_for_card(self, claim: Claim, report: DeliveryReport) -> None:
         """Give the row back, untried, until its case's card is in Slack."""
+        self.give_back(claim, report, CARD_WAIT)
+
+    def give_back(self, claim: Claim, report: DeliveryReport, after: timedelta) -> None:
+        """Give the row back, untried, due again `after` from now (its card is not in
+        Slack yet; its channel's turn to post is further off)."""
         report.unsent[claim.row.id] = Unsent(
             claim.row.kind, claim.row.channel_id, "", retrying=True, waiting=True
         )
@@ -239,7 +249,7 @@ class OutboxClaims:
             if row is not None:
                 row.state, row.claim_token = "pending", None
                 row.attempts -= 1
-                row.next_attempt_at = self.clock.now() + CARD_WAIT
+                row.next_attempt_at = self.clock.now() + after
 
     def failed_attempt(
         self,
@@ -269,11 +279,11 @@ class OutboxClaims:
             elif retrying:
                 backoff = _backoff(row.attempts)
                 row.next_attempt_at = now + backoff
-                if row.op == POST:
-                    # A timeout or 5xx may come after Slack posted: stay in doubt, so the next
-                    # try looks for the message in the history before posting again.
+                if row.op == POST or fixed_update(row):
+                    # A timeout or 5xx may come after Slack posted (or updated): stay in doubt,
+                    # so the next try looks for it in Slack before sending it again.
                     row.state, row.sending_since = "sending", now - IN_DOUBT_AFTER + backoff
-                else:  # updates and deletes can simply be repeated
+                else:  # card updates (rendered afresh) and deletes can simply be repeated
                     row.state = "pending"
                 log.info("outbox %s: %s; retrying in %s", row.id, error, backoff)
             else:
@@ -288,35 +298,24 @@ class OutboxClaims:
         )
 
 
-def _supersede_other_updates(session: Session, row: OutboxMessage) -> None:
-    """This update renders the card as it is after every change committed so far: the other
-    queued updates of the card (each committed with its change) have nothing to add."""
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.case_id == row.case_id,
-            OutboxMessage.kind == CARD_UPDATE,
-            OutboxMessage.state == "pending",
-            OutboxMessage.id != row.id,
-        )
-        .values(state="superseded")
-    )
-
-
-def _update_in_flight(session: Session, row: OutboxMessage, now: datetime) -> bool:
-    """Whether another deliverer is updating the same card right now."""
-    other = session.scalar(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.case_id == row.case_id,
-            OutboxMessage.kind == CARD_UPDATE,
-            OutboxMessage.state == "sending",
-            OutboxMessage.sending_since > now - IN_DOUBT_AFTER,
-            OutboxMessage.id != row.id,
-        )
-        .limit(1)
-    )
-    return other is not None
+def requeue(
+    session: Session, message_id: int, content: SlackMessage, now: datetime
+) -> OutboxMessage | None:
+    """The row, locked, now carrying `content` instead and due at once, if it has not
+    reached Slack yet; None if it is out or settled. One in doubt is still looked for in
+    Slack before it is sent (found, it stays as it went out); one a deliverer holds right
+    now keeps that attempt, and whichever lands is the one message in Slack."""
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    ).one_or_none()
+    if row is None or row.state in TERMINAL:
+        return None
+    row.payload = {"text": content.text, "blocks": content.blocks}
+    if row.state == "pending":
+        row.next_attempt_at = min(row.next_attempt_at, now)
+    elif row.claim_token is None and row.sending_since is not None:  # in doubt, nobody on it
+        row.sending_since = min(row.sending_since, now - IN_DOUBT_AFTER)
+    return row
 
 
 def _wake_waiting(session: Session, case_id: int, now: datetime) -> None:

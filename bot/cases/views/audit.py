@@ -16,10 +16,10 @@ _TEXT_LIMIT = 2500
 def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
     who = mention(event.actor_id) if event.actor_id != "scheduler" else "Casedesk"
     details = event.details or {}
-    reason = user_text(str(details.get("reason", "")), _TEXT_LIMIT)
+    reason = _breached(event) or user_text(str(details.get("reason", "")), _TEXT_LIMIT)
     match event.action:
         case CaseAction.OPENED:
-            return f":inbox_tray: {who} opened this case."
+            return _opened(who, details)
         case CaseAction.CLAIMED:
             return f":raising_hand: {who} claimed this case."
         case CaseAction.ASSIGNED:
@@ -59,7 +59,8 @@ def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
         case CaseAction.CUSTOMER_REPLIED:
             return f":speech_balloon: {who} (requester) replied in the thread."
         case CaseAction.COMMENTED:
-            return f":speech_balloon: {who} commented in the thread."
+            where = "the team's thread" if details.get("internal") else "the thread"
+            return f":speech_balloon: {who} commented in {where}."
         case CaseAction.PRIORITY_CHANGED:
             return (
                 f":arrows_counterclockwise: {who} changed the priority from "
@@ -72,6 +73,39 @@ def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
         case CaseAction.CSAT_RATED:
             return f":star: {who} rated this case {details.get('rating')}/5."
     return f"{who}: {event.action.value.replace('_', ' ')}"
+
+
+_FROM = {
+    "shortcut": "from a message",
+    "emoji": "from a message, with a reaction,",
+    "channel": "",
+}
+
+
+def _opened(who: str, details: dict[str, object]) -> str:
+    """Who opened the case; for a case from a message, also from whose message."""
+    source = str(details.get("source") or "")
+    if source not in _FROM:
+        return f":inbox_tray: {who} opened this case."
+    author = details.get("requester")
+    by = f" by {mention(str(author))}" if author else ""
+    cut = details.get("cut_from")
+    note = (
+        f" (the message had {int(str(cut)):,} characters: the case keeps the start)" if cut else ""
+    )
+    if source == "channel":
+        where = f"<#{details['channel']}>" if details.get("channel") else "a help channel"
+        return f":inbox_tray: {who} asked in {where}, and Casedesk opened this case{note}."
+    return f":inbox_tray: {who} opened this case {_FROM[source]}{by}{note}."
+
+
+def _breached(event: CaseEvent) -> str:
+    """Why the desk escalated a case by itself (`on_breach: escalate`): the target that
+    breached (bot/sla/check.py), in words."""
+    target = str((event.details or {}).get("breached"))
+    if event.action is not CaseAction.ESCALATED or target not in TARGET_LABELS:
+        return ""
+    return f"{TARGET_LABELS[target].capitalize()} SLA breached"
 
 
 def _sla_alert(event: CaseEvent) -> str:

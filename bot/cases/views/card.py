@@ -92,6 +92,8 @@ def case_card(
     if timers:
         blocks.append(context([sla_line(timer) for timer in timers]))
     blocks.append(context([_age_line(case, now)]))
+    if case.from_message:
+        blocks.append(context([from_message_line(case)]))
     blocks.append(actions(card_buttons(case), block_id=card_block_id(case.id)))
     # The fallback is mrkdwn in notifications too: user text is escaped there as well.
     text = f"Case #{case.id} ({case.priority.upper()}, {case.status.label}): {escape(case.title)}"
@@ -154,6 +156,13 @@ def description_message(case: Case) -> SlackMessage:
     quoted = "\n".join(f"> {line}" for line in user_text(case.description, 2800).splitlines())
     blocks: list[Block] = [section(f"*Description*\n{quoted}")]
     return message(f"Case #{case.id}: description", blocks)
+
+
+def from_message_line(case: Case) -> str:
+    """Where a case from a message came from, linked to that message."""
+    message_ = f"<{case.message_permalink}|a message>" if case.message_permalink else "a message"
+    where = f"<#{case.conversation_channel_id}>"
+    return f":speech_balloon: From {message_} by {mention(case.requester_id)} in {where}"
 
 
 def _escalation(level: int) -> str:

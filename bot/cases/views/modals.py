@@ -57,17 +57,35 @@ class ModalContext:
 
 
 def open_case_modal(desk: DeskConfig, team: Team, channel_id: str | None) -> dict[str, Any]:
+    return _modal(
+        CallbackId.OPEN_CASE,
+        "Open a case",
+        "Open",
+        open_case_inputs(desk, team),
+        ModalContext(channel_id),
+    )
+
+
+def open_case_inputs(
+    desk: DeskConfig, team: Team, *, title: str = "", description: str = ""
+) -> list[Block]:
+    """The open form's inputs: title, description, priority (the team's default) and team."""
     priorities = [
         _option(key, f"{key.upper()} · {label}") for key, label in desk.priorities.items()
     ]
     teams = [_option(key, team_.name) for key, team_ in desk.teams.items()]
-    blocks = [
-        _text_input(BlockId.TITLE, "Title", max_length=TITLE_MAX),
-        _text_input(BlockId.DESCRIPTION, "Description", multiline=True, optional=True),
+    return [
+        _text_input(BlockId.TITLE, "Title", max_length=TITLE_MAX, initial=fit(title, TITLE_MAX)),
+        _text_input(
+            BlockId.DESCRIPTION,
+            "Description",
+            multiline=True,
+            optional=True,
+            initial=fit(description, TEXT_MAX),
+        ),
         _select(BlockId.PRIORITY, "Priority", priorities, initial=team.default_priority),
         _select(BlockId.TEAM, "Team", teams, initial=team.key),
     ]
-    return _modal(CallbackId.OPEN_CASE, "Open a case", "Open", blocks, ModalContext(channel_id))
 
 
 def escalate_modal(
@@ -221,13 +239,19 @@ BY_ACTION = {modal.action: modal for modal in CASE_MODALS}
 def _modal(
     callback_id: str, title: str, submit: str, blocks: list[Block], context: ModalContext
 ) -> dict[str, Any]:
+    return modal_view(callback_id, title, submit, blocks, context.encode())
+
+
+def modal_view(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: str
+) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback_id,
         "title": plain(title, 24),
         "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
-        "private_metadata": context.encode(),
+        "private_metadata": metadata,
         "blocks": blocks,
     }
 
@@ -243,18 +267,22 @@ def _text_input(
     multiline: bool = False,
     optional: bool = False,
     max_length: int = TEXT_MAX,
+    initial: str = "",
 ) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": block_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if initial:
+        element["initial_value"] = initial
     return {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
         "label": plain(label, 2000),
-        "element": {
-            "type": "plain_text_input",
-            "action_id": block_id,
-            "multiline": multiline,
-            "max_length": max_length,
-        },
+        "element": element,
     }
 
 

@@ -2,23 +2,19 @@
 // would. Plain JavaScript, no build step, no network beyond this server.
 "use strict";
 
-const EMOJI = {
-  rotating_light: "🚨", warning: "⚠️", white_check_mark: "✅", large_blue_circle: "🔵",
-  large_yellow_circle: "🟡", hourglass_flowing_sand: "⏳", raising_hand: "🙋",
-  bust_in_silhouette: "👤", arrow_right: "➡️", arrow_forward: "▶️",
-  leftwards_arrow_with_hook: "↩️", memo: "📝", speech_balloon: "💬", inbox_tray: "📥",
-  stopwatch: "⏱️", zzz: "💤", tada: "🎉", x: "❌", card_index: "📇",
+const view = {
+  user: localStorage.getItem("casedesk.user") || "", channel: "", thread: null, home: false,
+  jump: null, highlight: null,
+  menu: null,  // the message whose ⋯ menu is open: "<panel>:<channel>:<ts>"
+  held: false,  // a render waits while a picker is open (it would close it)
 };
-
-const view = { user: localStorage.getItem("casedesk.user") || "", channel: "", thread: null, home: false, jump: null, highlight: null };
+// The reactions offered on every message (Slack's "frequently used").
+const QUICK_REACTIONS = ["ticket", "eyes", "white_check_mark", "thumbsup"];
 let state = null;
 let fetching = false;
 let again = false;
 
 const $ = (id) => document.getElementById(id);
-const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => (
-  { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-const unentity = (text) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
 async function post(action, body) {
   const response = await fetch(`/ui/${action}`, {
@@ -66,10 +62,18 @@ function listen() {
 // ---- rendering
 
 function render() {
+  if (picking()) { view.held = true; return; }
+  view.held = false;
   renderSidebar();
   renderMain();
   renderThread();
   renderModal();
+}
+
+// A people picker is open: re-rendering now would close it under the person choosing.
+function picking() {
+  const focused = document.activeElement;
+  return Boolean(focused && focused.matches("select[data-pick]"));
 }
 
 function renderSidebar() {
@@ -95,8 +99,6 @@ function showClock(now) {
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 
-function channelOf(id) { return state.channels.find((c) => c.id === id); }
-
 function renderMain() {
   $("home").hidden = !view.home;
   $("messages").hidden = view.home;
@@ -111,7 +113,8 @@ function renderMain() {
   const channel = channelOf(view.channel);
   $("channel-title").textContent = channel ? (channel.kind === "dm" ? channel.name : `# ${channel.name}`) : "";
   $("channel-note").textContent = channel ? { team: "case cards", alerts: "SLA alerts",
-    requests: "where people ask for help", dm: "" }[channel.kind] || "" : "";
+    requests: "where people ask for help", dm: "",
+    general: "anyone's talk: 🎫 or ⋯ › Open a case makes a message a case" }[channel.kind] || "" : "";
   const messages = (state.messages[view.channel] || []).map((m) => ({ ...m, kind: "message" }));
   const ephemerals = state.ephemerals.filter((e) => e.channel === view.channel)
     .map((e) => ({ ...e, kind: "ephemeral" }));
@@ -119,7 +122,7 @@ function renderMain() {
   const box = $("messages");
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   box.innerHTML = all.map((m) => messageHtml(m, { channel: view.channel })).join("")
-    || `<p class="hint">No messages yet. Try <code>/case open Printer on fire</code>.</p>`;
+    || `<p class="hint">No messages yet. Write something, or try <code>/case open Printer on fire</code>.</p>`;
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
@@ -149,98 +152,73 @@ function messageHtml(message, where) {
   const startThread = !where.inThread && !message.reply_count && message.kind === "message" && message.bot_id
     ? `<button class="replies-link" data-thread="${esc(message.ts)}" data-channel="${esc(where.channel)}">reply in thread</button>` : "";
   const only = message.kind === "ephemeral" ? `<div class="only-you">Only visible to you</div>` : "";
-  const marks = `${message.kind === "ephemeral" ? "ephemeral" : ""} ${message.ts === view.highlight ? "highlight" : ""}`;
-  return `<div class="message ${marks}" data-ts="${esc(message.ts)}" data-testid="message">
+  const menuKey = `${where.inThread ? "thread" : "main"}:${where.channel}:${message.ts}`;
+  const marks = [message.kind === "ephemeral" ? "ephemeral" : "", message.ts === view.highlight ? "highlight" : "",
+    view.menu === menuKey ? "menu-open" : ""].join(" ");
+  const tools = message.kind === "message" ? toolsHtml(message, where, view.menu === menuKey) : "";
+  return `<div class="message ${marks}" data-ts="${esc(message.ts)}" data-in="${esc(where.channel)}"
+      data-menu-key="${esc(menuKey)}" data-testid="message">
     <div class="avatar ${message.bot_id || message.kind === "ephemeral" ? "bot" : ""}">${initial}</div>
-    <div><div class="meta"><b>${esc(author || "Casedesk")}</b>${esc(when)}</div>${only}${content}${files}${replies}${startThread}</div>
+    <div><div class="meta"><b>${esc(author || "Casedesk")}</b>${esc(when)}</div>${only}${content}${files}
+      ${reactionsHtml(message)}${replies}${startThread}</div>${tools}
   </div>`;
 }
 
-function blocksHtml(blocks, where) {
-  return blocks.map((block) => blockHtml(block, where)).join("");
+// What hovering a message offers, as in Slack: quick reactions, a reply in its thread, and
+// the ⋯ menu with the app's message shortcuts.
+function toolsHtml(message, where, menuOpen) {
+  const quick = QUICK_REACTIONS.map((name) => `<button class="tool" data-react="${esc(name)}"
+      title="React with :${esc(name)}:" data-testid="react-${esc(name)}">${emoji(name)}</button>`).join("");
+  const thread = where.inThread ? "" : `<button class="tool" data-thread="${esc(message.ts)}"
+      data-channel="${esc(where.channel)}" title="Reply in thread" data-testid="reply-in-thread">💬</button>`;
+  const menu = menuOpen ? `<div class="menu" role="menu">${state.shortcuts.map((shortcut) =>
+    `<button role="menuitem" data-shortcut="${esc(shortcut.callback_id)}"
+       data-testid="shortcut-${esc(shortcut.name)}">${esc(shortcut.name)}</button>`).join("")}</div>` : "";
+  return `<div class="message-tools">${quick}${thread}
+    <button class="tool" data-menu="1" title="More actions" aria-haspopup="menu" data-testid="message-menu">⋯</button>${menu}
+  </div>`;
 }
 
-function blockHtml(block, where) {
-  switch (block.type) {
-    case "header": return `<div class="block block-header">${esc(block.text.text)}</div>`;
-    case "divider": return `<hr class="block block-divider">`;
-    case "context": return `<div class="block block-context">${block.elements.map(textHtml).join(" ")}</div>`;
-    case "image": return `<div class="block block-image"><img alt="${esc(block.alt_text)}" src="${esc(block.image_url)}"></div>`;
-    case "actions": return `<div class="block block-actions">${block.elements.map((e) => elementHtml(e, where)).join("")}</div>`;
-    case "section": {
-      const text = block.text ? `<div>${textHtml(block.text)}</div>` : "";
-      const fields = block.fields ? `<div class="fields">${block.fields.map((f) => `<div>${textHtml(f)}</div>`).join("")}</div>` : "";
-      const accessory = block.accessory ? elementHtml(block.accessory, where) : "";
-      return accessory
-        ? `<div class="block section-with-accessory"><div>${text}${fields}</div>${accessory}</div>`
-        : `<div class="block">${text}${fields}</div>`;
-    }
-    default: return "";
+// Reactions under a message; one's own are marked, and clicking one adds or takes back one's own.
+function reactionsHtml(message) {
+  if (!message.reactions || !message.reactions.length) return "";
+  return `<div class="reactions">${message.reactions.map((reaction) => {
+    const who = reaction.users.map((u) => (u === "UBOT" ? "Casedesk" : state.names[u] || u)).join(", ");
+    const mine = reaction.users.includes(view.user) ? "mine" : "";
+    return `<button class="reaction ${mine}" data-reaction="${esc(reaction.name)}" title="${esc(who)}"
+      data-testid="reaction-${esc(reaction.name)}">${emoji(reaction.name)} <span>${reaction.count}</span></button>`;
+  }).join("")}</div>`;
+}
+
+function findMessage(channel, ts) {
+  const top = (state.messages[channel] || []).find((m) => m.ts === ts);
+  if (top) return top;
+  return Object.values(state.replies[channel] || {}).flat().find((m) => m.ts === ts);
+}
+
+// A click on a message's tools or reactions.
+async function onMessageTool(tool) {
+  const shown = tool.closest("[data-testid=message]");
+  const where = { channel: shown.dataset.in, ts: shown.dataset.ts };
+  if (tool.dataset.menu) {
+    view.menu = view.menu === shown.dataset.menuKey ? null : shown.dataset.menuKey;
+    render();
+    return;
   }
-}
-
-function textHtml(text) {
-  return text.type === "plain_text" ? esc(text.text) : mrkdwn(text.text);
-}
-
-function elementHtml(element, where) {
-  if (element.type !== "button") return "";
-  const style = element.style ? ` ${element.style}` : "";
-  if (element.url) {
-    const inPage = pageLink(element.url);
-    const opens = inPage ? `href="${esc(inPage)}" data-permalink="1"` : `href="${esc(element.url)}" target="_blank" rel="noopener"`;
-    return `<a class="btn${style}" ${opens} data-testid="button-${esc(element.text.text)}">${esc(element.text.text)}</a>`;
+  view.menu = null;
+  if (tool.dataset.shortcut) {
+    render();
+    await post("shortcut", { ...where, callback_id: tool.dataset.shortcut });
+    return;
   }
-  return `<button class="btn${style}" data-action="${esc(element.action_id)}" data-value="${esc(element.value || "")}"
-    data-channel="${esc(where.channel || "")}" data-ts="${esc(where.ts || "")}"
-    data-ephemeral="${where.ephemeral ? "1" : ""}" data-home="${where.home ? "1" : ""}"
-    data-testid="button-${esc(element.text.text)}">${esc(element.text.text)}</button>`;
-}
-
-// Slack mrkdwn: <tokens> for mentions, links and dates; *bold*, _italic_, `code`, > quotes.
-function mrkdwn(source) {
-  const parts = String(source).split(/<([^<>]+)>/);
-  let html = parts.map((part, index) => (index % 2 ? tokenHtml(part) : esc(unentity(part)))).join("");
-  html = html.replace(/```([\s\S]+?)```/g, "<pre><code>$1</code></pre>")
-    .replace(/`([^`\n]+)`/g, "<code>$1</code>")
-    .replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>")
-    .replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>")
-    .replace(/(^|[\s(])~([^~\n]+)~/g, "$1<s>$2</s>")
-    .replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] || all);
-  return html.split("\n").map((line) => (line.startsWith("&gt; ")
-    ? `<blockquote>${line.slice(5)}</blockquote>` : line)).join("<br>");
-}
-
-function tokenHtml(token) {
-  const [target, label] = token.split("|", 2);
-  if (target.startsWith("@")) return `<span class="mention">@${esc(state.names[target.slice(1)] || target.slice(1))}</span>`;
-  if (target.startsWith("#")) {
-    const channel = channelOf(target.slice(1));
-    return `<span class="mention">#${esc(channel ? channel.name : target.slice(1))}</span>`;
-  }
-  if (target.startsWith("!subteam^")) return `<span class="mention">@${esc(label || "group")}</span>`;
-  if (target.startsWith("!date^")) {
-    const stamp = Number(target.split("^")[1]);
-    return esc(new Date(stamp * 1000).toLocaleString([], {
-      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }));
-  }
-  if (target.startsWith("!")) return `<span class="mention">@${esc(target.slice(1))}</span>`;
-  const inPage = pageLink(target);
-  if (inPage) return `<a href="${esc(inPage)}" data-permalink="1">${esc(unentity(label || target))}</a>`;
-  if (/^https?:\/\//.test(target)) return `<a href="${esc(target)}" target="_blank" rel="noopener">${esc(unentity(label || target))}</a>`;
-  return esc(`<${token}>`);
+  const name = tool.dataset.react || tool.dataset.reaction;
+  const message = findMessage(where.channel, where.ts);
+  const mine = message && (message.reactions || []).some((r) => r.name === name && r.users.includes(view.user));
+  await post(mine ? "unreact" : "react", { ...where, name });
 }
 
 // ---- links to messages: a permalink (this page's, or a slack.com one the bot wrote itself)
 // opens the message here, in its channel, with its thread.
-
-function pageLink(url) {
-  const match = /^(?:https?:\/\/([^/]+))?\/archives\/([A-Z0-9]+)\/p(\d{7,})(?:\?thread_ts=([\d.]+))?/.exec(unentity(url));
-  if (!match) return null;
-  const [, host, channel, digits, thread] = match;
-  if (host && host !== location.host && !/(^|\.)slack\.com$/.test(host)) return null;
-  return `/archives/${channel}/p${digits}${thread ? `?thread_ts=${thread}` : ""}`;
-}
 
 function permalinkTarget(path) {
   const match = /^\/archives\/([A-Z0-9]+)\/p(\d{7,})(?:\?thread_ts=([\d.]+))?/.exec(path);
@@ -281,26 +259,6 @@ function renderModal() {
   if (first) first.focus();
 }
 
-function inputHtml(block) {
-  const element = block.element;
-  const id = `input-${block.block_id}`;
-  const optional = block.optional ? " (optional)" : "";
-  let control = "";
-  if (element.type === "static_select") {
-    const chosen = element.initial_option ? element.initial_option.value : "";
-    control = `<select id="${esc(id)}" name="${esc(block.block_id)}" data-testid="${esc(id)}">
-      ${block.optional || chosen ? "" : `<option value="">Choose…</option>`}
-      ${element.options.map((o) => `<option value="${esc(o.value)}" ${o.value === chosen ? "selected" : ""}>${esc(o.text.text)}</option>`).join("")}
-    </select>`;
-  } else if (element.multiline) {
-    control = `<textarea id="${esc(id)}" name="${esc(block.block_id)}" maxlength="${element.max_length || 3000}" data-testid="${esc(id)}"></textarea>`;
-  } else {
-    control = `<input id="${esc(id)}" name="${esc(block.block_id)}" maxlength="${element.max_length || 3000}" data-testid="${esc(id)}">`;
-  }
-  return `<div class="input"><label for="${esc(id)}">${esc(block.label.text)}${optional}</label>${control}
-    <div class="error" data-error="${esc(block.block_id)}"></div></div>`;
-}
-
 async function submitModal(event) {
   event.preventDefault();
   const viewId = $("modal-backdrop").dataset.view;
@@ -319,6 +277,10 @@ async function submitModal(event) {
 // ---- wiring
 
 document.addEventListener("click", async (event) => {
+  if (event.target.closest("select, input, textarea")) return;
+  const tool = event.target.closest("[data-react], [data-reaction], [data-menu], [data-shortcut]");
+  if (tool) { await onMessageTool(tool); return; }
+  if (view.menu) { view.menu = null; render(); }
   const link = event.target.closest("a[data-permalink]");
   if (link) {
     event.preventDefault();
@@ -353,6 +315,26 @@ document.addEventListener("click", async (event) => {
   view.thread = null;
   view.highlight = null;
   render();
+});
+
+// A pick in a people picker ("Assign to…") is sent at once, as Slack does.
+document.addEventListener("change", async (event) => {
+  const picker = event.target.closest("select[data-pick]");
+  if (!picker || !picker.value) return;
+  const picked = picker.value;
+  picker.blur();
+  await post("pick", {
+    action_id: picker.dataset.pick, block_id: picker.dataset.block, selected_user: picked,
+    channel: picker.dataset.channel, message_ts: picker.dataset.ts,
+    ephemeral: Boolean(picker.dataset.ephemeral), home: Boolean(picker.dataset.home),
+  });
+  if (view.held) render();
+});
+document.addEventListener("focusout", (event) => {
+  if (event.target.matches && event.target.matches("select[data-pick]") && view.held) setTimeout(render, 0);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && view.menu) { view.menu = null; render(); }
 });
 
 $("persona").addEventListener("change", (event) => {

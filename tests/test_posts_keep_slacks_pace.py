@@ -1,0 +1,83 @@
+"""A burst of posts into one channel keeps Slack's pace (about one a second): each post takes
+its channel's turn, those whose turn is further off wait in the outbox, and the job delivers
+them as their turns come. None is refused by Slack, none is lost, none is doubled."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from conftest import START
+from fake_slack import FakeSlack
+from sla_delivery_helpers import slack_client, texts
+
+from bot.clock import SystemClock
+from bot.runtime.casedesk import Casedesk
+from bot.slack.blocks import SlackMessage
+from bot.slack.gateway import SlackGateway
+from bot.slack.outbox import DeliveryReport, OutboxDeliverer, enqueue
+
+HELP = "C0HELP"
+
+
+def paced_deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeliverer:
+    return OutboxDeliverer(
+        casedesk.db,
+        SlackGateway(slack_client(fake)),
+        SystemClock(),  # turns are real seconds: the outbox's due times must follow them
+        cards=casedesk.outbox.cards,
+        now_pool=casedesk.executor.deliver,
+        per_channel_interval=1.0,
+        **options,
+    )
+
+
+def queue_posts(casedesk: Casedesk, count: int, channel: str = HELP) -> list[int]:
+    with casedesk.db.unit_of_work() as session:
+        rows = [
+            enqueue(
+                session,
+                kind="test",
+                channel_id=channel,
+                content=SlackMessage(text=f"answer {n}"),
+                now=START,
+            )
+            for n in range(1, count + 1)
+        ]
+        session.flush()
+        return [row.id for row in rows]
+
+
+def test_four_changes_at_once_post_at_slacks_pace_and_the_job_sends_what_could_not_wait(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    fake_slack.posts_per_second_per_channel = 1.0  # Slack's pace: beyond it, 429
+    deliverer = paced_deliverer(casedesk, fake_slack)
+    rows = queue_posts(casedesk, 4)
+
+    with ThreadPoolExecutor(max_workers=4) as changes:  # four changes deliver their posts
+        reports = list(changes.map(lambda row: deliverer.deliver([row]), rows))
+
+    # Turns now, in a second, in two and in three: a change waits a second at most, so two
+    # go out now and two wait in the outbox, due at their turns.
+    assert sum(report.sent for report in reports) == 2
+    assert sum(len(report.unsent) for report in reports) == 2
+    assert len(texts(fake_slack, HELP)) == 2
+
+    later = deliverer.deliver_due()  # the job: waits for each turn, within its run
+
+    assert later == DeliveryReport(sent=2)
+    assert sorted(texts(fake_slack, HELP)) == ["answer 1", "answer 2", "answer 3", "answer 4"]
+    refused = [call for call in fake_slack.calls_to("chat.postMessage") if call.failed]
+    assert refused == []
+
+
+def test_other_channels_do_not_wait_for_a_busy_one(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    sleeps: list[float] = []
+    deliverer = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)
+    busy = queue_posts(casedesk, 1) + queue_posts(casedesk, 1, channel="C0OTHER")
+
+    assert deliverer.deliver(busy).sent == 2
+    assert sleeps == []
