@@ -1,6 +1,7 @@
 """What every flow works with (the database, the desk, the clock, who is on which team, the
-case rules, the SLA clocks, Slack and the request inbox), and what every flow does alike:
-mark the Slack request done with its change, open a form, answer someone after a form."""
+case rules, the SLA clocks, Slack, the request inbox and who gets new cases), and what every
+flow does alike: mark the Slack request done with its change, open a form, answer someone
+after a form."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.inbox import Inbox
 from bot.refusals import AlreadyDone
 from bot.requester import Requester
 from bot.roster import Roster
+from bot.routing.rules import Routing
 from bot.sla.timers import SlaTracker
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
@@ -35,6 +37,7 @@ class Core:
     sla: SlaTracker
     slack: SlackGateway
     inbox: Inbox
+    routing: Routing
 
 
 class Flow:
@@ -49,6 +52,7 @@ class Flow:
         self.sla = core.sla
         self.slack = core.slack
         self.inbox = core.inbox
+        self.routing = core.routing
 
     def finish_request(self, session: Session, who: Requester) -> None:
         """Mark the Slack request done with its change; refused if it was carried out before

@@ -101,24 +101,45 @@ DEFAULT_PLEASANTRIES = (
 )
 
 
+def _emoji_name(value: str) -> str:
+    name = value.strip().strip(":").strip()
+    if not name or not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
+        raise ValueError(f"{value!r} is not an emoji name like ticket or :ticket:")
+    return name
+
+
+EmojiName = Annotated[str, AfterValidator(_emoji_name)]
+
+
 class IntakeSettings(_Strict):
     """How Slack messages become the team's cases (besides the message shortcut)."""
 
     # A reaction with this emoji on a message opens a case from it (its name, colons optional).
-    emoji: str = "ticket"
+    emoji: EmojiName = "ticket"
     # Every new top-level message in the team's `routes_from` channels opens a case.
     auto: bool = False
     # The same person's next top-level messages within this time join their case.
     group_within: Duration = timedelta(minutes=3)
     ignore: list[str] = Field(default_factory=lambda: list(DEFAULT_PLEASANTRIES))
 
-    @field_validator("emoji")
-    @classmethod
-    def _emoji_name(cls, value: str) -> str:
-        name = value.strip().strip(":").strip()
-        if not name or not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
-            raise ValueError(f"{value!r} is not an emoji name like ticket or :ticket:")
-        return name
+
+class AssignmentSettings(_Strict):
+    """Who gets a new case: nobody until someone claims it (`manual`), the next agent in
+    turn (`round_robin`), or the agent with the fewest open cases (`least_loaded`)."""
+
+    mode: Literal["manual", "round_robin", "least_loaded"] = "manual"
+    # An agent with this many open cases assigned gets no more automatically.
+    max_open: int | None = Field(default=None, ge=1)
+    # An assignee who has not responded by then (business time) loses the case to the next.
+    reassign_after: Duration | None = None
+    max_reassign: int = Field(default=2, ge=0)
+
+
+class ReactionSettings(_Strict):
+    """Agents' reactions on a case's card or its conversation's first message."""
+
+    claim: EmojiName = "eyes"
+    resolve: EmojiName = "white_check_mark"
 
 
 class Team(_Strict):
@@ -132,6 +153,8 @@ class Team(_Strict):
     default_priority: str = "p3"
     csat: CsatSettings = Field(default_factory=CsatSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    assignment: AssignmentSettings = Field(default_factory=AssignmentSettings)
+    reactions: ReactionSettings = Field(default_factory=ReactionSettings)
     # Where the team's days begin and end (summaries, `/case stats`, App Home's "today");
     # unset: its default priority's SLA calendar's zone, else UTC (SummaryService.zone).
     timezone: TimeZoneName | None = None

@@ -49,6 +49,19 @@ class Roster:
     def agents(self, team: Team) -> frozenset[str]:
         return self._expand(team.agents)
 
+    def agents_in_turn(self, team: Team) -> list[str]:
+        """The team's agents in app.yaml's order (a user group's members where it is listed,
+        sorted), without its managers: whom automatic assignment goes round."""
+        managers, seen = self.managers(team), set()
+        ordered: list[str] = []
+        for member in team.agents:
+            group = sorted(self._group(member)) if member.startswith("S") else [member]
+            for user in group:
+                if user not in managers and user not in seen:
+                    seen.add(user)
+                    ordered.append(user)
+        return ordered
+
     def managers(self, team: Team) -> frozenset[str]:
         return self._expand(team.managers)
 

@@ -47,20 +47,23 @@ def on_message(request: Interaction) -> None:
 
 @after_ack
 def on_reaction_added(request: Interaction) -> None:
+    """An emoji on a message: the flow decides what it asks (a claim, a close, a case)."""
     event = request.body["event"]
     item, user = event.get("item") or {}, event.get("user")
     if item.get("type") != "message" or not (user and item.get("channel") and item.get("ts")):
         return
-    intake = request.app.intake
-    if str(event.get("reaction", "")).split("::")[0] != intake.intake_emoji(item["channel"]):
-        return
     who = Requester(
         user, item["channel"], EventSource.REACTION, at=slack_moment(event.get("event_ts"))
     )
-    event_id = request.body.get("event_id")
-    intake.reaction(who, event_id=event_id, channel_id=item["channel"], ts=item["ts"])
+    request.app.reactions.reaction_added(
+        who,
+        event_id=request.body.get("event_id"),
+        channel_id=item["channel"],
+        ts=item["ts"],
+        emoji=str(event.get("reaction", "")).split("::")[0],  # without a skin tone
+    )
 
 
 @after_ack
 def on_reaction_removed(request: Interaction) -> None:
-    """A reaction taken back changes nothing: a case opened from it stays open."""
+    """A reaction taken back changes nothing: what it opened, claimed or closed stays."""

@@ -12,12 +12,14 @@ from models.case import (
 )
 from models.csat import CsatResponse
 from models.event import CaseAction, CaseEvent, EventSource, ProcessedSlackEvent, SlackRequest
+from models.routing import AgentAway, TeamTurn
 from models.scheduling import OutboxMessage, SchedulerLease, SlaAlert
 from models.summary_posts import SummaryPost
 
 __all__ = [
     "MAX_CASE_NUMBER",
     "OPEN_STATUSES",
+    "AgentAway",
     "Base",
     "Case",
     "CaseAction",
@@ -34,5 +36,6 @@ __all__ = [
     "SlaAlert",
     "SlackRequest",
     "SummaryPost",
+    "TeamTurn",
     "UTCDateTime",
 ]

@@ -43,6 +43,7 @@ class CaseAction(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     CSAT_REQUESTED = "csat_requested"
     CSAT_RATED = "csat_rated"
+    NOBODY_AVAILABLE = "nobody_available"  # automatic assignment found no agent to take it
 
 
 def _enum_column(enum_type: type[enum.StrEnum]) -> Enum:

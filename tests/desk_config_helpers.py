@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DESK_YAML
 from helpers import REPO
+
+from bot.desk import ConfigError, parse_desk_config
 
 EXAMPLE = REPO / "app.yaml"
 
@@ -48,3 +51,17 @@ def operator_dir_fixture(tmp_path: Path) -> Path:
     """A working directory holding a copy of the example app.yaml and nothing else."""
     shutil.copy(EXAMPLE, tmp_path / "app.yaml")
     return tmp_path
+
+
+def support_with(key: str, settings: str) -> str:
+    """The test desk, its support team given `key: {settings}` (e.g. intake, assignment)."""
+    return DESK_YAML.replace(
+        "    default_priority: p3\n", f"    default_priority: p3\n    {key}: {{{settings}}}\n", 1
+    )
+
+
+def problems_in(text: str) -> list[str]:
+    """Every problem app.yaml `text` has, as check-config lists them."""
+    with pytest.raises(ConfigError) as raised:
+        parse_desk_config(text, source="app.yaml")
+    return raised.value.problems

@@ -86,8 +86,8 @@ def test_a_manager_also_sees_the_teams_kpis_for_today(
     assert header_texts(home["blocks"]) == ["Casedesk", "Customer Support: today"]
     assert kpi_field(home, "New") == "2 ▲2"
     assert kpi_field(home, "Resolved") == "0"
-    load = next(h for h in section_heads(home) if h.startswith("*Load per agent*"))
-    assert f"• <@{AGENT}>: 1 open" in load.splitlines()
+    load = next(h for h in section_heads(home) if h.startswith("*Who is on*"))
+    assert f"• <@{AGENT}>: available · 1 open" in load.splitlines()
 
 
 def click_in_app_home(

@@ -20,7 +20,7 @@ BOT = ROOT / "bot"
 SLACK_SPEAKERS = ("bot/slack/", "bot/text.py", "bot/runtime/", "bot/sandbox/", "bot/migrations/")
 # Flows carry out a use case end to end (core.py is what they share), and listeners parse,
 # call and answer: both may hand outcomes to views, but word nothing themselves.
-FLOWS = ("flow.py", "sync.py", "check.py", "summaries.py", "core.py")
+FLOWS = ("flow.py", "reactions.py", "sync.py", "check.py", "summaries.py", "core.py")
 MRKDWN_ESCAPES = ("<@", "<#", "<!")
 WORDING_HELPERS = {"mention", "escape", "escaped_fit"}
 BLOCK_BUILDERS = {

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from conftest import DESK_YAML
+from desk_config_helpers import problems_in, support_with
 
-from bot.desk import DEFAULT_PLEASANTRIES, ConfigError, parse_desk_config
-
-
-def with_intake(intake: str) -> str:
-    """The test desk, its support team given `intake: {intake}`."""
-    return DESK_YAML.replace(
-        "    default_priority: p3\n", f"    default_priority: p3\n    intake: {{{intake}}}\n", 1
-    )
+from bot.desk import DEFAULT_PLEASANTRIES, parse_desk_config
 
 
-def problems_in(text: str) -> list[str]:
-    with pytest.raises(ConfigError) as raised:
-        parse_desk_config(text, source="app.yaml")
-    return raised.value.problems
+def with_intake(settings: str) -> str:
+    return support_with("intake", settings)
 
 
 def test_a_team_opens_cases_from_ticket_reactions_and_not_by_itself_unless_asked() -> None:

@@ -17,6 +17,7 @@ from bot.cases.guards import Audience
 from bot.cases.refusals import BadCaseReference, UnknownChoice, UnknownPeriod, UnknownPerson
 from bot.desk import PRIORITY_KEYS
 from bot.metrics import STATS_WINDOWS
+from bot.routing.away import read_away
 from bot.text import from_slack, parse_user_reference
 from models import CaseAction
 
@@ -166,6 +167,17 @@ def _parse_escalate(name: str, rest: str) -> CaseCommand:
     return CaseCommand(name, number=number, text=rest)
 
 
+def _parse_away(name: str, rest: str) -> CaseCommand:
+    """`away`, `away until 14:00`, `away for 2h` (UnknownAwayTime for `until 25:00`)."""
+    read_away(rest)
+    return CaseCommand(name, text=rest)
+
+
+def _parse_who(name: str, rest: str) -> CaseCommand:
+    team_match = _TEAM_OPTION.match(rest.strip())
+    return CaseCommand(name, team=team_match.group(1).lower() if team_match else None)
+
+
 def _parse_help(name: str, rest: str) -> CaseCommand:
     return CaseCommand(name)
 
@@ -276,6 +288,21 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ANYONE,
         lambda f, r: f.stats(r.who, window=r.command.view, team_key=r.command.team),
         _parse_stats,
+    ),
+    Subcommand(
+        "away",
+        "/case away [until <time> | for <duration>]",
+        TEAM,
+        lambda f, r: f.away(r.who, r.text),
+        _parse_away,
+    ),
+    Subcommand("back", "/case back", TEAM, lambda f, r: f.back(r.who), _parse_help),
+    Subcommand(
+        "who",
+        "/case who [team:<key>]",
+        ANYONE,
+        lambda f, r: f.who(r.who, r.command.team),
+        _parse_who,
     ),
     Subcommand("help", "/case help", ANYONE, _help, _parse_help),
 )

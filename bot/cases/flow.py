@@ -35,6 +35,7 @@ from bot.csat.flow import Surveys
 from bot.home.flow import InsightFlows
 from bot.refusals import Refusal
 from bot.requester import Requester
+from bot.routing.flow import RoutingFlows
 from bot.slack.blocks import SlackMessage
 from bot.slack.outbox import DELIVERY_WAIT, OutboxDeliverer
 from models import CaseAction
@@ -51,12 +52,14 @@ class CaseFlows(Flow):
         surveys: Surveys,
         outbox: OutboxDeliverer,
         insights: InsightFlows,
+        people: RoutingFlows,
     ) -> None:
         super().__init__(core)
         self.sync = sync
         self.surveys = surveys
         self.outbox = outbox
         self.insights = insights
+        self.people = people
 
     # The /case command
 
@@ -80,6 +83,15 @@ class CaseFlows(Flow):
     def stats(self, who: Requester, *, window: str, team_key: str | None) -> SlackMessage:
         return self.insights.stats(who, window=window, team_key=team_key)
 
+    def away(self, who: Requester, said: str) -> SlackMessage:
+        return self.people.away(who, said)
+
+    def back(self, who: Requester) -> SlackMessage:
+        return self.people.back(who)
+
+    def who(self, who: Requester, team_key: str | None) -> SlackMessage:
+        return self.people.who(who, team_key)
+
     # Changes
 
     def open_case(
@@ -94,14 +106,17 @@ class CaseFlows(Flow):
         try:
             return self._apply(
                 who,
-                lambda session: self.cases.open(
+                lambda session: self.routing.route_new(
                     session,
-                    actor=who.actor,
-                    title=title,
-                    description=description,
-                    priority=priority,
-                    team_key=team_key,
-                    channel_id=who.channel_id,
+                    self.cases.open(
+                        session,
+                        actor=who.actor,
+                        title=title,
+                        description=description,
+                        priority=priority,
+                        team_key=team_key,
+                        channel_id=who.channel_id,
+                    ),
                 ),
             )
         except JustOpened as repeat:

@@ -9,9 +9,11 @@ serialise on the row and exactly one of them wins.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from bot.cases.changes import Actor, CaseChange, Draft, Origin, new_case
+from bot.cases.changes import SCHEDULER, Actor, CaseChange, Draft, Origin, new_case
 from bot.cases.conversation import Conversation
 from bot.cases.refusals import (
     AlreadyAssigned,
@@ -253,8 +255,21 @@ class CaseService(Conversation):
 
     # Taking a case
 
+    def route(self, session: Session, case: Case, assignee_id: str, **why: Any) -> CaseChange:
+        """The desk assigns a new case (automatic assignment, `case` locked); `why` is the
+        choice's reason as data (mode, whose turn came before, who was skipped)."""
+        return self._take(
+            session, case, SCHEDULER, assignee_id, CaseAction.ASSIGNED, auto=True, **why
+        )
+
     def _take(
-        self, session: Session, case: Case, actor: Actor, assignee_id: str, action: CaseAction
+        self,
+        session: Session,
+        case: Case,
+        actor: Actor,
+        assignee_id: str,
+        action: CaseAction,
+        **details: Any,
     ) -> CaseChange:
         draft = self._draft(case, actor)
         previous, status_before = case.assignee_id, case.status
@@ -263,5 +278,11 @@ class CaseService(Conversation):
         case.claimed_at = draft.now
         if case.status is CaseStatus.OPEN:
             case.status = CaseStatus.IN_PROGRESS
-        draft.record(action, from_value=previous, to_value=assignee_id, status_before=status_before)
+        draft.record(
+            action,
+            from_value=previous,
+            to_value=assignee_id,
+            status_before=status_before,
+            **details,
+        )
         return self.finish(session, draft)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.cases.changes import CaseChange
@@ -13,11 +16,12 @@ from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
 from bot.core import Core, Flow
 from bot.desk import Team
-from bot.home.views import HomeData, ManagerPanel, home_view
+from bot.home.views import Availability, HomeData, ManagerPanel, home_view
 from bot.metrics.summaries import SummaryService
 from bot.metrics.views import stats_message
 from bot.refusals import Refusal
 from bot.requester import Requester
+from bot.routing.views import OnDuty
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError
 from models import Case, CaseAction
@@ -75,8 +79,11 @@ class InsightFlows(Flow):
             with self.db.read_only() as session:
                 requested = requested_by(session, user_id, limit=20)
             return HomeData(user_id, [], [], [], requested=requested)
+        # Outside the transaction: resolving a user group may ask Slack.
+        turns = {team.key: roster.agents_in_turn(team) for team in teams}
         with self.db.read_only() as session:
             mine = list_cases(session, view="mine", user_id=user_id, limit=20).cases
+            me = self._availability(session, user_id, teams, turns, now)
             unassigned: list[Case] = []
             breaching: list[Case] = []
             panels = []
@@ -92,19 +99,50 @@ class InsightFlows(Flow):
                     escalated = list_cases(
                         session, view="escalated", user_id=user_id, team_key=team.key, limit=20
                     ).cases
-                    load = metrics.agent_table(
-                        session,
-                        team_key=team.key,
-                        agents=sorted(roster.agents(team) | roster.managers(team)),
-                        start=now,
-                        end=now,
-                    )
-                    panels.append((team, team_breaching, escalated, load))
+                    on_duty, holding = self._on_duty(session, team, turns[team.key], now)
+                    panels.append((team, team_breaching, escalated, on_duty, holding))
         managed = [
-            ManagerPanel(team, self.summaries.stats_report(team, "today"), risk, escalated, load)
-            for team, risk, escalated, load in panels
+            ManagerPanel(
+                team,
+                self.summaries.stats_report(team, "today"),
+                risk,
+                escalated,
+                on_duty=on_duty,
+                managers_open=holding,
+            )
+            for team, risk, escalated, on_duty, holding in panels
         ]
-        return HomeData(user_id, mine, unassigned, breaching, managed)
+        return HomeData(user_id, mine, unassigned, breaching, managed, me=me)
+
+    def _availability(
+        self,
+        session: Session,
+        user_id: str,
+        teams: list[Team],
+        turns: dict[str, list[str]],
+        now: datetime,
+    ) -> Availability | None:
+        """Whether new cases come to the user (None: no team's turn includes them)."""
+        in_turn = [team for team in teams if user_id in turns[team.key]]
+        if not in_turn:
+            return None
+        away = self.routing.away_of(session, [user_id], now)
+        load = self.routing.loads(session, [user_id]).get(user_id, 0)
+        caps = {team.name: team.assignment.max_open for team in in_turn}
+        return Availability(user_id in away, away.get(user_id), load, caps)
+
+    def _on_duty(
+        self, session: Session, team: Team, agents: list[str], now: datetime
+    ) -> tuple[list[OnDuty], dict[str, int]]:
+        """The team's agents in turn, away or not and their open load (what automatic
+        assignment sees), and its managers who hold open cases."""
+        managers = sorted(self.roster.managers(team) - set(agents))
+        away = self.routing.away_of(session, agents, now)
+        loads = self.routing.loads(session, agents + managers)
+        on_duty = [
+            OnDuty(agent, away.get(agent), agent in away, loads.get(agent, 0)) for agent in agents
+        ]
+        return on_duty, {manager: loads[manager] for manager in managers if loads.get(manager)}
 
     def refresh_homes_after(self, change: CaseChange) -> None:
         """Refresh the App Homes a change shows in: the actor's, the assignees' (before and

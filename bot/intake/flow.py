@@ -93,21 +93,7 @@ class IntakeFlows(Flow):
             incoming.channel_id
         )
         priority = values.get("priority") or None
-        permalink = self.slack.permalink(incoming.channel_id, incoming.ts)
-        return self._open(
-            who,
-            incoming,
-            lambda session: self.intake.open_from(
-                session,
-                incoming,
-                actor=who.actor,
-                source=CaseSource.SHORTCUT,
-                team=team,
-                draft=chosen,
-                priority=priority,
-                permalink=permalink,
-            ),
-        )
+        return self._open_for(who, incoming, CaseSource.SHORTCUT, team, chosen, priority=priority)
 
     # An emoji reaction
 
@@ -119,21 +105,8 @@ class IntakeFlows(Flow):
             self.tell(who, notice(describe(refusal)))
             return
         team = self.desk.team_for_channel(channel_id)
-        permalink = self.slack.permalink(channel_id, ts)
-        answer = self._open(
-            who,
-            incoming,
-            lambda session: self.intake.open_from(
-                session,
-                incoming,
-                actor=who.actor,
-                source=CaseSource.EMOJI,
-                team=team,
-                draft=draft_case(incoming),
-                permalink=permalink,
-            ),
-            event_id=event_id,
-        )
+        draft = draft_case(incoming)
+        answer = self._open_for(who, incoming, CaseSource.EMOJI, team, draft, event_id=event_id)
         if answer is not None:
             self.tell(who, answer)
 
@@ -190,6 +163,35 @@ class IntakeFlows(Flow):
 
     # Plumbing
 
+    def _open_for(
+        self,
+        who: Requester,
+        incoming: IncomingMessage,
+        source: CaseSource,
+        team: Team,
+        draft: CaseDraft,
+        *,
+        priority: str | None = None,
+        event_id: str | None = None,
+    ) -> SlackMessage | None:
+        """Open the case `who` asked for from the message (the link to it fetched first)."""
+        permalink = self.slack.permalink(incoming.channel_id, incoming.ts)
+        return self._open(
+            who,
+            incoming,
+            lambda session: self.intake.open_from(
+                session,
+                incoming,
+                actor=who.actor,
+                source=source,
+                team=team,
+                draft=draft,
+                priority=priority,
+                permalink=permalink,
+            ),
+            event_id=event_id,
+        )
+
     def _open(
         self,
         who: Requester | None,
@@ -209,6 +211,8 @@ class IntakeFlows(Flow):
                 if who is not None:
                     self.finish_request(session, who)
                 change = change_case(session)
+                if change is not None:
+                    change = self.routing.route_new(session, change)  # a case just opened
                 queued = self.sync.queue(session, change) if change is not None else []
         except Refusal as refusal:
             return notice(describe(self._linked(refusal)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.refusals import AlreadyDone, BadInput, InvalidMove
+from bot.refusals import AlreadyDone, BadInput, InvalidMove, NotAllowed
 
 
 @dataclass
@@ -49,3 +49,14 @@ class NothingToOpen(BadInput):
     """The message says nothing a case could be called (no text, no file)."""
 
     channel_id: str
+
+
+@dataclass
+class OnlyAssigneeResolves(NotAllowed):
+    """The resolve reaction closes a case only for its assignee or a manager of its team
+    (`assignee_id` None: nobody has it yet); other agents close it with `/case close`."""
+
+    team_name: str
+    case_id: int
+    assignee_id: str | None
+    emoji: str

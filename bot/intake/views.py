@@ -27,6 +27,9 @@ from models import Case, CaseAction, CaseEvent
 _ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _TEXT_LIMIT = 2500
 
+# The resolution of a case closed with the team's resolve reaction (details: `/case note`).
+REACTION_RESOLUTION = "Resolved from a reaction"
+
 
 @dataclass(frozen=True)
 class MessageForm:
@@ -200,3 +203,19 @@ def _(refusal: r.CouldNotRead) -> str:
 @describe.register
 def _(refusal: r.NothingToOpen) -> str:
     return "That message has no text or file to open a case from."
+
+
+@describe.register
+def _(refusal: r.OnlyAssigneeResolves) -> str:
+    n, emoji = refusal.case_id, f":{refusal.emoji}:"
+    close = f"`/case close {n} <resolution>`"
+    if refusal.assignee_id is None:
+        return (
+            f"Nobody has case #{n} yet, so {emoji} does not close it: claim it first, or "
+            f"close it with a resolution: {close}."
+        )
+    return (
+        f"Only {mention(refusal.assignee_id)}, who has case #{n}, or a manager of "
+        f"{refusal.team_name} can close it with {emoji}. To close it yourself, with a "
+        f"resolution: {close}."
+    )

@@ -1,4 +1,5 @@
-"""The per-agent table: load, handled and resolved cases, times."""
+"""The per-agent table: load, handled and resolved cases, times, and the cases given to each
+agent (by hand or by the team's routing) and those that left them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    case,
     distinct,
     func,
     select,
@@ -25,13 +27,20 @@ class AgentRow:
     resolved: int
     first_response_median: float | None
     open_now: int
+    # Cases given to the agent in the period (`assigned` events: by a manager, a hand-over or
+    # the team's routing; a claim is no assignment), of which by the routing; and the cases
+    # that left them (handed on, reassigned or unassigned).
+    assigned: int = 0
+    auto_assigned: int = 0
+    reassigned_away: int = 0
 
 
 def agent_table(
     session: Session, *, team_key: str, agents: list[str], start: datetime, end: datetime
 ) -> list[AgentRow]:
     """Per agent: cases handled (acted on) and resolved (closed at least once by them) in the
-    period, their median first response time, and the cases assigned to them now."""
+    period, their median first response time, the cases assigned to them now, and the cases
+    assigned to them (automatically or not) and taken from them in the period."""
     if not agents:
         return []
     worked = (
@@ -65,20 +74,19 @@ def agent_table(
             .group_by(Case.first_responder_id)
         ).all()
     )
-    open_now = dict(
-        session.execute(
-            select(Case.assignee_id, func.count())
-            .where(for_team(team_key), Case.assignee_id.in_(agents), Case.status.in_(OPEN_STATUSES))
-            .group_by(Case.assignee_id)
-        ).all()
-    )
+    open_now = _open_now(session, team_key, agents)
+    given = _assigned(session, team_key, agents, start, end)
+    taken = _reassigned_away(session, team_key, agents, start, end)
     rows = [
         AgentRow(
             agent_id=agent,
             handled=int(handled.get(agent, 0)),
             resolved=int(resolved.get(agent, 0)),
             first_response_median=first_response.get(agent),
-            open_now=int(open_now.get(agent, 0)),
+            open_now=open_now.get(agent, 0),
+            assigned=given.get(agent, (0, 0))[0],
+            auto_assigned=given.get(agent, (0, 0))[1],
+            reassigned_away=taken.get(agent, 0),
         )
         for agent in agents
     ]
@@ -106,3 +114,54 @@ def _per_actor(
         .group_by(CaseEvent.actor_id)
     ).all()
     return {str(actor): int(count) for actor, count in rows}
+
+
+def _open_now(session: Session, team_key: str, agents: list[str]) -> dict[str, int]:
+    """Per agent: the team's open cases assigned to them now."""
+    rows = session.execute(
+        select(Case.assignee_id, func.count())
+        .where(for_team(team_key), Case.assignee_id.in_(agents), Case.status.in_(OPEN_STATUSES))
+        .group_by(Case.assignee_id)
+    ).all()
+    return {str(agent): int(count) for agent, count in rows}
+
+
+def _assigned(
+    session: Session, team_key: str, agents: list[str], start: datetime, end: datetime
+) -> dict[str, tuple[int, int]]:
+    """Per agent: the cases an `assigned` event gave them in the period, and of those the
+    cases the team's routing gave them (`details.auto`)."""
+    auto = CaseEvent.details["auto"].as_boolean()
+    rows = session.execute(
+        select(
+            CaseEvent.to_value,
+            func.count(distinct(CaseEvent.case_id)),
+            func.count(distinct(case((auto, CaseEvent.case_id)))),
+        )
+        .where(
+            CaseEvent.team_key == team_key,
+            CaseEvent.action == CaseAction.ASSIGNED,
+            CaseEvent.to_value.in_(agents),
+            within(CaseEvent.at, start, end),
+        )
+        .group_by(CaseEvent.to_value)
+    ).all()
+    return {str(agent): (int(count), int(auto_count)) for agent, count, auto_count in rows}
+
+
+def _reassigned_away(
+    session: Session, team_key: str, agents: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Per agent: the cases that left them in the period (an `assigned` or `unassigned` event
+    whose previous assignee was the agent)."""
+    rows = session.execute(
+        select(CaseEvent.from_value, func.count(distinct(CaseEvent.case_id)))
+        .where(
+            CaseEvent.team_key == team_key,
+            CaseEvent.action.in_((CaseAction.ASSIGNED, CaseAction.UNASSIGNED)),
+            CaseEvent.from_value.in_(agents),
+            within(CaseEvent.at, start, end),
+        )
+        .group_by(CaseEvent.from_value)
+    ).all()
+    return {str(agent): int(count) for agent, count in rows}

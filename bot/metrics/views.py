@@ -40,8 +40,11 @@ FOOTNOTE = (
     "since. Reopen rate: of the cases resolved, those reopened since. First-contact resolution: "
     "of the cases resolved, those closed by their first assignee (or, never assigned, by "
     "whoever closed them), never escalated, reassigned or reopened. CSAT response rate: of the "
-    "surveys sent, those answered since. ▲/▼: change against the previous period, followed as "
-    "long as this one; 7-day: the 7 days before the period (a daily average for counts)."
+    "surveys sent, those answered since. Per agent, assigned: cases given to the agent in the "
+    "period by a manager, a hand-over or automatically by the team's routing (a claim is "
+    "handled, not assigned); reassigned away: cases that left them, handed on or put back in "
+    "the queue. ▲/▼: change against the previous period, followed as long as this one; 7-day: "
+    "the 7 days before the period (a daily average for counts)."
 )
 
 
@@ -287,7 +290,21 @@ def _agent_blocks(report: SummaryReport) -> list[Block]:
         f"median first response {_seconds(row.first_response_median)} · open now {row.open_now}"
         for row in report.agents[:20]
     ]
-    return [divider(), section("*Per agent*\n" + "\n".join(lines))]
+    return [divider(), section("*Per agent*\n" + "\n".join(lines)), *_assignment_blocks(report)]
+
+
+def _assignment_blocks(report: SummaryReport) -> list[Block]:
+    """Who was given cases and who had them taken away, in the per-agent table's order; none
+    in a period in which no case was assigned or taken from anyone."""
+    rows = report.agents[:20]
+    if not any(row.assigned or row.reassigned_away for row in rows):
+        return []
+    lines = [
+        f"• {mention(row.agent_id)}: assigned {row.assigned} "
+        f"({row.auto_assigned} automatically) · reassigned away {row.reassigned_away}"
+        for row in rows
+    ]
+    return [section("*Assignments per agent*\n" + "\n".join(lines))]
 
 
 def _case_link(case: Case) -> str:

@@ -24,9 +24,13 @@ from bot.desk import DeskConfig, load_desk_config
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
 from bot.intake.flow import IntakeFlows
+from bot.intake.reactions import ReactionFlows
 from bot.intake.rules import IntakeService
 from bot.metrics.summaries import DAILY, WEEKLY, SummaryService
 from bot.roster import Roster
+from bot.routing.check import RoutingCheck
+from bot.routing.flow import RoutingFlows
+from bot.routing.rules import Routing
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.executor import ListenerPools
 from bot.runtime.scheduler import Job
@@ -77,7 +81,13 @@ def build_casedesk(
     )
     insights = InsightFlows(core, summaries, run_later=executor.work.submit)
     surveys = Surveys(desk, clock, core.cases)
-    flows = CaseFlows(core, sync=sync, surveys=surveys, outbox=outbox, insights=insights)
+    people = RoutingFlows(core)
+    flows = CaseFlows(
+        core, sync=sync, surveys=surveys, outbox=outbox, insights=insights, people=people
+    )
+    intake = IntakeFlows(
+        core, intake=IntakeService(core.cases), sync=sync, outbox=outbox, insights=insights
+    )
     sla_check = _sla_check(core, sync)
     return Casedesk(
         settings=settings,
@@ -90,15 +100,22 @@ def build_casedesk(
         cases=core.cases,
         flows=flows,
         ratings=RatingFlows(core, surveys=surveys, outbox=outbox),
-        intake=IntakeFlows(
-            core, intake=IntakeService(core.cases), sync=sync, outbox=outbox, insights=insights
-        ),
+        intake=intake,
+        reactions=ReactionFlows(core, flows=flows, intake=intake),
         insights=insights,
         sla=core.sla,
         sla_check=sla_check,
         summaries=summaries,
         outbox=outbox,
-        jobs=define_jobs(sla_check, summaries, outbox, core.sla.policies.config.check_every),
+        jobs=[
+            *define_jobs(sla_check, summaries, outbox, core.sla.policies.config.check_every),
+            Job(
+                "routing-check",
+                timedelta(minutes=1),
+                lambda: str(RoutingCheck(core, sync=sync, outbox=outbox).run()),
+                "Move cases on from silent assignees, give waiting cases to free agents",
+            ),
+        ],
         executor=executor,
         inbox=core.inbox,
     )
@@ -111,8 +128,17 @@ def _core(desk: DeskConfig, db: Database, clock: Clock, client: WebClient) -> Co
     sla = SlaTracker(SlaPolicies(desk.sla, desk.calendars))
     cases = CaseService(desk, roster, clock, sla)
     inbox = Inbox(db, clock)
+    routing = Routing(desk, roster, cases, clock)
     return Core(
-        db=db, desk=desk, clock=clock, roster=roster, cases=cases, sla=sla, slack=slack, inbox=inbox
+        db=db,
+        desk=desk,
+        clock=clock,
+        roster=roster,
+        cases=cases,
+        sla=sla,
+        slack=slack,
+        inbox=inbox,
+        routing=routing,
     )
 
 

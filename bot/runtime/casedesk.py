@@ -19,6 +19,7 @@ from bot.desk import DeskConfig
 from bot.home.flow import InsightFlows
 from bot.inbox import Inbox
 from bot.intake.flow import IntakeFlows
+from bot.intake.reactions import ReactionFlows
 from bot.metrics.summaries import SummaryService
 from bot.roster import Roster
 from bot.runtime.executor import ListenerPools
@@ -47,6 +48,7 @@ class Casedesk:
     flows: CaseFlows
     ratings: RatingFlows
     intake: IntakeFlows
+    reactions: ReactionFlows
     insights: InsightFlows
     sla: SlaTracker
     sla_check: SlaCheck

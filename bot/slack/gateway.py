@@ -260,6 +260,15 @@ class SlackGateway:
             return None
         return str(response["permalink"])
 
+    def time_zone(self, user: str) -> str | None:
+        """The person's time zone as Slack has it (e.g. Europe/Berlin); None if unknown."""
+        try:
+            response = self._call("users.info", lambda: self.client.users_info(user=user))
+        except SlackDeliveryError:
+            return None
+        zone = (response.get("user") or {}).get("tz")
+        return str(zone) if zone else None
+
     def usergroup_members(self, group_id: str) -> list[str]:
         try:
             response = self._call(

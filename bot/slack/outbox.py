@@ -16,8 +16,8 @@ Delivery guarantees:
   before it is sent again (bot/slack/updates.py);
 - about one post a second per channel, Slack's pace, for every post this process makes: each
   takes its channel's next turn; one whose turn is further off than it can wait (a change's
-  own posts wait a second at most, the job ten) goes back in the queue, due at its turn, and
-  the job keeps delivering while rows come due within its run.
+  own posts 2.5 s, in the background past the 2 s the person waits; the job's 10 s) goes back
+  in the queue, due at its turn, and the job keeps delivering turns that come within its run.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 DELIVERY_WAIT = 2.0
 # How long a post waits for its channel's turn before it is given back, due at that turn:
 # a change's own posts (the person who acted is waiting), and the job's.
-TURN_WAIT_NOW = 1.0
+TURN_WAIT_NOW = 2.5
 TURN_WAIT_JOB = 10.0
 # How long one run of the job goes on delivering rows that come due while it runs.
 JOB_RUN_BUDGET = 12.0

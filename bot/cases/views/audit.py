@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.desk import DeskConfig
 from bot.sla.policies import TARGET_LABELS
@@ -22,11 +23,8 @@ def describe_event(event: CaseEvent, desk: DeskConfig) -> str:
             return _opened(who, details)
         case CaseAction.CLAIMED:
             return f":raising_hand: {who} claimed this case."
-        case CaseAction.ASSIGNED:
-            target = mention(event.to_value or "")
-            if event.to_value == event.actor_id:
-                return f":raising_hand: {who} took this case."
-            return f":bust_in_silhouette: {who} assigned this case to {target}."
+        case CaseAction.ASSIGNED | CaseAction.NOBODY_AVAILABLE:
+            return _assigned(event, who, details)
         case CaseAction.UNASSIGNED:
             suffix = f" ({reason})" if reason else ""
             return (
@@ -97,6 +95,59 @@ def _opened(who: str, details: dict[str, object]) -> str:
         where = f"<#{details['channel']}>" if details.get("channel") else "a help channel"
         return f":inbox_tray: {who} asked in {where}, and Casedesk opened this case{note}."
     return f":inbox_tray: {who} opened this case {_FROM[source]}{by}{note}."
+
+
+def _assigned(event: CaseEvent, who: str, details: dict[str, Any]) -> str:
+    """Who got the case: by hand, or by automatic assignment with its reason (or nobody)."""
+    target = mention(event.to_value or "")
+    if event.action is CaseAction.NOBODY_AVAILABLE and details.get("unanswered"):
+        holder = mention(str(details["unanswered"]))
+        return (
+            f":warning: {holder} has not answered, and the case has been moved on as often "
+            "as it may: managers, please look."
+        )
+    if event.action is CaseAction.NOBODY_AVAILABLE:
+        skipped = _skipped(details)
+        because = f" ({skipped})" if skipped else ""
+        return f":warning: Nobody could take this case{because}: it waits for a claim."
+    if details.get("auto") and event.from_value:
+        why = _routing_reason(details, str(details.get("reassigned") or ""))
+        moved = f"from {mention(event.from_value)} to {target}"
+        return f":robot_face: Casedesk moved this case {moved}{why}."
+    if details.get("auto"):
+        return f":robot_face: Casedesk assigned this case to {target}{_routing_reason(details)}."
+    if event.to_value == event.actor_id:
+        return f":raising_hand: {who} took this case."
+    return f":bust_in_silhouette: {who} assigned this case to {target}."
+
+
+_MODES = {"round_robin": "round robin", "least_loaded": "least loaded"}
+
+
+def _routing_reason(details: dict[str, Any], because: str = "") -> str:
+    """A choice's reason: "(round robin: next after @ana; skipped @ben (away))", led by
+    why the case moved on, if it did ("no response; round robin: …")."""
+    mode = _MODES.get(str(details.get("mode")), str(details.get("mode")))
+    if details.get("after"):
+        mode += f": next after {mention(str(details['after']))}"
+    if details.get("load") is not None:
+        mode += f": {details['load']} open"
+    parts = [because, mode] if because else [mode]
+    skipped = _skipped(details)
+    if skipped:
+        parts.append(f"skipped {skipped}")
+    return " (" + "; ".join(parts) + ")"
+
+
+def _skipped(details: dict[str, Any]) -> str:
+    """Who automatic assignment passed over, and why."""
+    away = [f"{mention(str(agent))} (away)" for agent in details.get("away") or []]
+    limit = details.get("max_open")
+    full = [
+        f"{mention(str(agent))} ({load}/{limit} open)"
+        for agent, load in (details.get("full") or {}).items()
+    ]
+    return ", ".join(away + full)
 
 
 def _breached(event: CaseEvent) -> str:

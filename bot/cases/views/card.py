@@ -34,7 +34,7 @@ from bot.slack.blocks import (
 )
 from bot.text import escape, mention
 from bot.timefmt import duration
-from models import Case, CaseEvent, CaseStatus
+from models import Case, CaseAction, CaseEvent, CaseStatus
 
 STATUS_EMOJI = {
     CaseStatus.OPEN: ":large_blue_circle:",
@@ -139,10 +139,14 @@ def moved_card(case: Case, to_team_name: str) -> SlackMessage:
     )
 
 
+# Changes the team's managers are mentioned for in the thread.
+_TELL_MANAGERS = frozenset({CaseAction.ESCALATED, CaseAction.NOBODY_AVAILABLE})
+
+
 def thread_update(case: Case, events: list[CaseEvent], desk: DeskConfig) -> SlackMessage:
     """The reply posted in the case thread for one change (the buttons stay on the card)."""
     lines = [describe_event(event, desk) for event in events]
-    if any(event.action.value == "escalated" for event in events):
+    if any(event.action in _TELL_MANAGERS for event in events):
         managers = desk.team(case.team_key).managers
         if managers:
             lines.append("cc " + " ".join(mention(member) for member in managers))
