@@ -257,9 +257,18 @@ class CaseService(Conversation):
 
     def route(self, session: Session, case: Case, assignee_id: str, **why: Any) -> CaseChange:
         """The desk assigns a new case (automatic assignment, `case` locked); `why` is the
-        choice's reason as data (mode, whose turn came before, who was skipped)."""
+        choice's reason as data (mode, whose turn came before, who was skipped). Taking an
+        open case moves no SLA clock (open and in progress both run), so the timers the open
+        just computed stand."""
         return self._take(
-            session, case, SCHEDULER, assignee_id, CaseAction.ASSIGNED, auto=True, **why
+            session,
+            case,
+            SCHEDULER,
+            assignee_id,
+            CaseAction.ASSIGNED,
+            refresh_sla=False,
+            auto=True,
+            **why,
         )
 
     def _take(
@@ -269,6 +278,8 @@ class CaseService(Conversation):
         actor: Actor,
         assignee_id: str,
         action: CaseAction,
+        *,
+        refresh_sla: bool = True,
         **details: Any,
     ) -> CaseChange:
         draft = self._draft(case, actor)
@@ -285,4 +296,4 @@ class CaseService(Conversation):
             status_before=status_before,
             **details,
         )
-        return self.finish(session, draft)
+        return self.finish(session, draft, refresh_sla=refresh_sla)

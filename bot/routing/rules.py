@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,7 +76,11 @@ class Routing:
         pick = self.pick(session, team)
         if pick.agent_id is None:
             told = self.cases.record_system_event(
-                session, case=case, action=CaseAction.NOBODY_AVAILABLE, **pick.why()
+                session,
+                case=case,
+                action=CaseAction.NOBODY_AVAILABLE,
+                refresh_sla=False,  # waiting moves no clock
+                **pick.why(),
             )
             return CaseChange(case, [*change.events, *told.events])
         routed = self.cases.route(session, case, pick.agent_id, **pick.why())
@@ -88,8 +92,7 @@ class Routing:
         now = self.clock.now()
         agents = self.roster.agents_in_turn(team)
         turn = self._turn(session, team.key)
-        away = self.away_of(session, agents, now)
-        loads = self.loads(session, agents)
+        away, loads = self.standing(session, agents, now)
         limit = team.assignment.max_open
         full = {agent for agent in agents if limit is not None and loads.get(agent, 0) >= limit}
         order = [agent for agent in _after(agents, turn.last_agent_id) if agent not in exclude]
@@ -128,6 +131,32 @@ class Routing:
             return False
         session.delete(away)
         return away.until is None or away.until > self.clock.now()
+
+    def standing(
+        self, session: Session, agents: list[str], now: datetime
+    ) -> tuple[dict[str, datetime | None], dict[str, int]]:
+        """`away_of` and `loads` in one round trip (what every automatic pick reads)."""
+        if not agents:
+            return {}, {}
+        away = select(
+            AgentAway.user_id, AgentAway.until, literal(None, Integer).label("open")
+        ).where(
+            AgentAway.user_id.in_(agents),
+            or_(AgentAway.until.is_(None), AgentAway.until > now),
+        )
+        loads = (
+            select(Case.assignee_id, cast(null(), AgentAway.until.type), func.count())
+            .where(Case.assignee_id.in_(agents), Case.status.in_(OPEN_STATUSES))
+            .group_by(Case.assignee_id)
+        )
+        who_is_away: dict[str, datetime | None] = {}
+        open_cases: dict[str, int] = {}
+        for agent, until, count in session.execute(union_all(away, loads)):
+            if count is None:
+                who_is_away[str(agent)] = until
+            else:
+                open_cases[str(agent)] = int(count)
+        return who_is_away, open_cases
 
     def away_of(
         self, session: Session, agents: list[str], now: datetime
