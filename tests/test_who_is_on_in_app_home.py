@@ -106,6 +106,25 @@ def test_an_open_app_home_shows_the_load_of_a_case_routed_to_its_agent(
     assert availability(fake_slack.home_views[ANA])[0] == "*You are available* · 1/5 open"
 
 
+def test_going_away_and_back_refreshes_the_agents_open_home_and_their_managers(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    for user in (CY, MANAGER, BEN):
+        open_home(slack, fake_slack, user)
+    bens_home = fake_slack.home_views[BEN]
+
+    slack.command(CY, "away")
+
+    assert availability(fake_slack.home_views[CY])[0] == "*You are away* · 0/5 open"
+    assert who_is_on(fake_slack.home_views[MANAGER])[3] == f"• <@{CY}>: away · 0/5 open"
+    assert fake_slack.home_views[BEN] is bens_home  # another agent's home shows nothing of it
+
+    slack.command(CY, "back")
+
+    assert availability(fake_slack.home_views[CY])[0] == "*You are available* · 0/5 open"
+    assert who_is_on(fake_slack.home_views[MANAGER])[3] == f"• <@{CY}>: available · 0/5 open"
+
+
 @pytest.mark.parametrize("desk_config", [routed_desk("mode: round_robin")])
 def test_without_max_open_the_load_is_a_count(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     for n in range(4):  # Ana, Ben, Cy, Ana

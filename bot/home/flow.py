@@ -164,8 +164,23 @@ class InsightFlows(Flow):
         affected += [
             viewer for viewer in viewers if any(roster.is_agent(team, viewer) for team in teams)
         ]
+        self._mark_stale(affected)
+
+    def refresh_availability(self, user_id: str) -> None:
+        """An agent went away or came back: their own home (their availability) and their
+        teams' managers' (who is on), where opened in this process."""
+        teams = self.roster.teams_of(user_id)
         with self._lock:
-            self._stale_homes.update(user for user in affected if user in viewers)
+            viewers = set(self._home_viewers)
+        managers = [
+            viewer for viewer in viewers if any(self.roster.is_manager(t, viewer) for t in teams)
+        ]
+        self._mark_stale([user_id, *managers])
+
+    def _mark_stale(self, users: list[str | None]) -> None:
+        """Republish these homes (those opened in this process) in the background."""
+        with self._lock:
+            self._stale_homes.update(user for user in users if user in self._home_viewers)
             start = bool(self._stale_homes) and not self._draining
             self._draining = self._draining or start
         if start:

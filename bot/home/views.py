@@ -13,7 +13,7 @@ from bot.cases.views.buttons import CLAIM
 from bot.cases.views.card import STATUS_EMOJI, state_line
 from bot.desk import Team
 from bot.metrics.views import SummaryReport, kpi_blocks
-from bot.routing.views import AWAY_USAGE, OnDuty
+from bot.routing.views import AWAY_USAGE, OnDuty, assignment_mode, on_duty_line
 from bot.slack.blocks import (
     MAX_MODAL_BLOCKS,
     Block,
@@ -32,11 +32,6 @@ LIST_LIMIT = 8
 # Lines of one "who is on" section: 25 of the longest (away until a date, a load against a
 # cap) stay within a section's 3000 characters.
 LINES_PER_SECTION = 25
-_ASSIGNMENT = {
-    "manual": "new cases wait for a claim",
-    "round_robin": "new cases go round robin",
-    "least_loaded": "new cases go to the least loaded",
-}
 
 
 @dataclass(frozen=True)
@@ -166,24 +161,12 @@ def _manager_panel(panel: ManagerPanel, now: datetime) -> list[Block]:
 def _who_is_on(panel: ManagerPanel) -> list[Block]:
     """Each agent in turn, available or away (until when), with their open load; then the
     managers holding cases; under how the team assigns new cases."""
-    assignment = panel.team.assignment
-    cap = assignment.max_open
-    how = _ASSIGNMENT.get(assignment.mode, assignment.mode) + (
-        f", at most {cap} open each" if cap else ""
-    )
-    lines = [_on_duty_line(agent, cap) for agent in panel.on_duty]
+    cap = panel.team.assignment.max_open
+    lines = [on_duty_line(agent, cap) for agent in panel.on_duty]
     lines += [f"• {mention(user)}: manager · {n} open" for user, n in panel.managers_open.items()]
-    head = f"*Who is on* · {how}"
+    head = f"*Who is on* · {assignment_mode(panel.team)}"
     if not lines:
         return [divider(), section(f"{head}\n_No agents take new cases._")]
     chunks = [lines[i : i + LINES_PER_SECTION] for i in range(0, len(lines), LINES_PER_SECTION)]
     blocks: list[Block] = [divider(), section(head + "\n" + "\n".join(chunks[0]))]
     return blocks + [section("\n".join(chunk)) for chunk in chunks[1:]]
-
-
-def _on_duty_line(agent: OnDuty, cap: int | None) -> str:
-    load = f"{agent.load}/{cap} open" if cap else f"{agent.load} open"
-    if not agent.away:
-        return f"• {mention(agent.agent_id)}: available · {load}"
-    until = f" until {slack_date(agent.away_until)}" if agent.away_until else ""
-    return f"• {mention(agent.agent_id)}: away{until} · {load}"

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.cases.views.refusals import describe
 from bot.cases.views.replies import notice
-from bot.core import Flow
+from bot.core import Core, Flow
+from bot.home.flow import InsightFlows
 from bot.refusals import Refusal
 from bot.requester import Requester
 from bot.routing.away import read_away
@@ -17,6 +18,10 @@ from bot.slack.blocks import SlackMessage
 
 
 class RoutingFlows(Flow):
+    def __init__(self, core: Core, insights: InsightFlows) -> None:
+        super().__init__(core)
+        self.insights = insights  # App Home shows who is away
+
     def away(self, who: Requester, said: str) -> SlackMessage:
         """`/case away [until <time>|for <duration>]`, in the agent's own time zone."""
         self.roster.warm()
@@ -30,6 +35,7 @@ class RoutingFlows(Flow):
                 self.routing.set_away(session, who.user_id, until)
         except Refusal as refusal:
             return notice(describe(refusal))
+        self.insights.refresh_availability(who.user_id)
         return notice(away_confirmation(until))
 
     def back(self, who: Requester) -> SlackMessage:
@@ -39,6 +45,7 @@ class RoutingFlows(Flow):
                 was_away = self.routing.set_back(session, who.user_id)
         except Refusal as refusal:
             return notice(describe(refusal))
+        self.insights.refresh_availability(who.user_id)
         return notice(back_confirmation(was_away))
 
     def who(self, who: Requester, team_key: str | None) -> SlackMessage:

@@ -12,7 +12,11 @@ from bot.slack.blocks import SlackMessage, context, message, section, slack_date
 from bot.text import escape, mention
 
 AWAY_USAGE = "/case away [until 14:00 | for 2h]"
-_MODES = {"manual": "cases wait for a claim", "round_robin": "round robin"}
+_MODES = {
+    "manual": "new cases wait for a claim",
+    "round_robin": "new cases go round robin",
+    "least_loaded": "new cases go to the least loaded",
+}
 
 
 @dataclass(frozen=True)
@@ -42,20 +46,23 @@ def back_confirmation(was_away: bool) -> str:
 def who_message(teams: list[tuple[Team, list[OnDuty]]]) -> SlackMessage:
     blocks = []
     for team, agents in teams:
-        blocks.append(section(f"*{user_text(team.name, 200)}* · {_mode(team)}"))
-        lines = [_on_duty(agent, team.assignment.max_open) for agent in agents]
+        blocks.append(section(f"*{user_text(team.name, 200)}* · {assignment_mode(team)}"))
+        lines = [on_duty_line(agent, team.assignment.max_open) for agent in agents]
         blocks.append(section("\n".join(lines) if lines else "_No agents._"))
     text = "Who is on: " + ", ".join(team.name for team, _ in teams)
     return message(text, blocks or [context(["No team to show."])])
 
 
-def _mode(team: Team) -> str:
+def assignment_mode(team: Team) -> str:
+    """How the team's new cases find their agent ("new cases go round robin, at most 5 open
+    each"), as `/case who` and App Home say it."""
     mode = _MODES.get(team.assignment.mode, team.assignment.mode.replace("_", " "))
     cap = team.assignment.max_open
     return mode + (f", at most {cap} open each" if cap else "")
 
 
-def _on_duty(agent: OnDuty, cap: int | None) -> str:
+def on_duty_line(agent: OnDuty, cap: int | None) -> str:
+    """One agent: available or away (until when), with their open load (against the cap)."""
     load = f"{agent.load}/{cap} open" if cap else f"{agent.load} open"
     if not agent.away:
         return f"• {mention(agent.agent_id)}: available · {load}"

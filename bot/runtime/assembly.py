@@ -81,7 +81,7 @@ def build_casedesk(
     )
     insights = InsightFlows(core, summaries, run_later=executor.work.submit)
     surveys = Surveys(desk, clock, core.cases)
-    people = RoutingFlows(core)
+    people = RoutingFlows(core, insights)
     flows = CaseFlows(
         core, sync=sync, surveys=surveys, outbox=outbox, insights=insights, people=people
     )
