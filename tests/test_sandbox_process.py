@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -133,5 +134,7 @@ def test_with_seed_the_page_is_getting_ready_until_its_address_is_printed(tmp_pa
     assert set(states_while_seeding) <= {0, 503}
     assert status == 200
     assert len(json.loads(body)["messages"][SUPPORT_CHANNEL]) > 10  # the week's case cards
+    # app.yaml's support team assigns round robin: its summaries count who got which case.
+    assert re.search(r"<@U0AGENT1>: assigned [1-9]\d* \([1-9]\d* automatically\)", body)
     assert code == 0, err
     assert run.scratch_folders() == []

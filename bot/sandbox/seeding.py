@@ -81,6 +81,8 @@ def _work_on(sandbox: Sandbox, rng: random.Random, case: Case) -> None:
         return
     agent = case.assignee_id
     if case.first_response_at is None and case.card_ts:
+        if rng.random() < 0.5:  # a case routed to them just now waits a little, too
+            return
         _do(
             sandbox, agent, channel, "Thanks for reporting this, looking into it now.", case.card_ts
         )
