@@ -111,25 +111,23 @@ def normalize_database_url(url: str) -> str:
 
 def _create_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
     parsed = make_url(url)
+    # A database error in a log line never quotes its parameters (what people typed).
+    common: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    pooled: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 2 * pool_size}
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(
-            url, pool_size=pool_size, max_overflow=2 * pool_size, pool_pre_ping=True, echo=echo
-        )
+        engine = create_engine(url, pool_pre_ping=True, **pooled, **common)
         _configure_postgres(engine)
         return engine
-    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    common["connect_args"] = {
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        "check_same_thread": False,
+    }
     if not parsed.database or parsed.database == ":memory:":
         # One shared connection, or every session would see its own empty database.
-        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args, echo=echo)
+        engine = create_engine(url, poolclass=StaticPool, **common)
     else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=2 * pool_size,
-            connect_args=connect_args,
-            echo=echo,
-        )
+        engine = create_engine(url, **pooled, **common)
     _configure_sqlite(engine)
     return engine
 
