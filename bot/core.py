@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.desk import DeskConfig
 from bot.inbox import Inbox
 from bot.refusals import AlreadyDone
+from bot.replays import record_first
 from bot.requester import Requester
 from bot.roster import Roster
 from bot.routing.rules import Routing
@@ -58,6 +59,8 @@ class Flow:
         """Mark the Slack request done with its change; refused if it was carried out before
         (a request carried out again after its process died, that had in fact committed)."""
         if who.request_key is not None and not self.inbox.finish(session, who.request_key):
+            raise AlreadyDone()
+        if who.event_key is not None and not record_first(session, who.event_key, self.clock.now()):
             raise AlreadyDone()
 
     def show_modal(self, trigger_id: str | None, view: dict[str, object]) -> SlackMessage | None:

@@ -28,6 +28,9 @@ class Requester:
     # The Slack request this person made (bot/inbox.py): a change it causes marks it done in
     # the same transaction, so it is never carried out twice.
     request_key: str | None = None
+    # The Slack event this person's action came as (a reaction): recorded with the change it
+    # causes, so Slack delivering it again changes nothing.
+    event_key: str | None = None
     at: datetime | None = None  # Slack's time of the action, where it gave one
 
     @property

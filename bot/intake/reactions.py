@@ -14,6 +14,7 @@ Events API delivery is recorded once before it acts, so a redelivery changes not
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -26,10 +27,9 @@ from bot.desk import Team
 from bot.intake.flow import IntakeFlows
 from bot.intake.refusals import OnlyAssigneeResolves
 from bot.intake.views import REACTION_RESOLUTION
-from bot.replays import record_first
 from bot.requester import Requester
 from bot.slack.blocks import SlackMessage
-from models import Case, CaseThread
+from models import Case, CaseThread, ProcessedSlackEvent
 
 
 class Ask(enum.StrEnum):
@@ -89,8 +89,11 @@ class ReactionFlows(Flow):
                 self.intake.reaction(who, event_id=event_id, channel_id=channel_id, ts=ts)
             return
         case, ask = found
-        if event_id and not self._first_delivery(event_id):
-            return  # Slack delivered this reaction before: it was carried out then
+        if event_id:  # recorded with the claim or close, so a delivery again changes nothing
+            key = f"reaction:{event_id}"
+            if self._seen(key):
+                return  # Slack delivered this reaction before: it was carried out then
+            who = replace(who, event_key=key)
         answer = self._resolve(who, case, emoji) if ask is Ask.RESOLVE else self._claim(who, case)
         self.tell(who, answer)
 
@@ -118,6 +121,6 @@ class ReactionFlows(Flow):
             return notice(describe(refusal))
         return self.flows.close(who, case.id, REACTION_RESOLUTION)
 
-    def _first_delivery(self, event_id: str) -> bool:
-        with self.db.unit_of_work() as session:
-            return record_first(session, f"reaction:{event_id}", self.clock.now())
+    def _seen(self, key: str) -> bool:
+        with self.db.read_only() as session:
+            return session.get(ProcessedSlackEvent, key) is not None
