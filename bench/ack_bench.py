@@ -19,8 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from harness import on_each_database, parser
-from slack_bolt import App
+from harness import SECRET, TOKEN, bare_bolt, on_each_database, parser
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import migrate
@@ -37,32 +36,13 @@ from bot.sandbox.signed import SignedRequests
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sla.policies import SlaPolicies
 from bot.sla.timers import SlaTracker
-from bot.slack.gateway import make_web_client
 from models import EventSource
 
-SECRET = "bench-signing-secret"
-TOKEN = "xoxb-bench"
 DESK = """
 default_team: support
 teams:
   support: {name: Support, channel: C0SUPPORT, agents: [U0AGENT], managers: [U0MANAGER]}
 """
-
-
-def bare_bolt(fake: SlackStandIn) -> App:
-    """The baseline: a Bolt app that acks `/case` and answers at the response URL."""
-    app = App(
-        signing_secret=SECRET,
-        client=make_web_client(TOKEN, base_url=fake.base_url),
-        token_verification_enabled=False,
-    )
-
-    @app.command("/case")
-    def answer(ack: Any, respond: Any) -> None:
-        ack()
-        respond(text="Case #1: Printer on fire", response_type="ephemeral")
-
-    return app
 
 
 def casedesk_app(fake: SlackStandIn, db: Database) -> tuple[Any, Callable[[float], bool]]:
@@ -119,7 +99,10 @@ def bench(args: argparse.Namespace, name: str, db: Database) -> None:
             cases.open(session, actor=Actor("U0REQ", EventSource.COMMAND), title="Printer on fire")
         application, idle = casedesk_app(fake, db)
         figures = {}
-        servers = {"bare Bolt": SlackRequestHandler(bare_bolt(fake)), "Casedesk": application}
+        servers = {
+            "bare Bolt": SlackRequestHandler(bare_bolt(fake.base_url)),
+            "Casedesk": application,
+        }
         for label, wsgi in servers.items():
             server = BackgroundServer(wsgi).start()
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,7 @@ from bot import migrate
 from bot.db import Database, DatabaseUrlError, connect_database
 from bot.desk import ConfigError, load_desk_config
 from bot.metrics.summaries import DAILY, WEEKLY
+from bot.runtime.logs import configure_from_settings
 from bot.runtime.scheduler import find_job
 from bot.runtime.settings import Settings, SettingsError, load_settings
 from bot.timefmt import duration
@@ -41,10 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     # A server logs what it does; a one-shot command prints its result and only warns.
     long_running = handler in (serve, sandbox)
-    logging.basicConfig(
-        level=logging.INFO if long_running else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_from_settings(long_running=long_running)
     try:
         return handler(args)
     except SettingsError as error:
@@ -65,11 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Casedesk, a Slack support desk."
+        prog="casedesk" if os.path.basename(sys.argv[0]) == "casedesk" else "python -m bot",
+        description="Casedesk, a Slack support desk.",
     )
     parser.set_defaults(handler=serve)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    commands.add_parser("serve", help="serve Slack (the default)").set_defaults(handler=serve)
+    serving = commands.add_parser("serve", help="serve Slack (the default)")
+    serving.add_argument("--workers", type=int, help="processes behind the port (default $WORKERS)")
+    serving.set_defaults(handler=serve)
     try_it = commands.add_parser(
         "sandbox", help="try the whole desk in a browser, with a Slack stand-in (no workspace)"
     )
@@ -113,7 +115,25 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate app.yaml and list every problem")
     check.add_argument("path", nargs="?", help="default: $SUPPORT_CONFIG or app.yaml")
     check.set_defaults(handler=check_config)
+    _add_manifest_command(commands)
     return parser
+
+
+def _add_manifest_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument("--url", help="the bot's https address (Slack sends to URL/slack/events)")
+    manifest.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode")
+    manifest.set_defaults(handler=print_manifest)
+
+
+def print_manifest(args: argparse.Namespace) -> int:
+    from bot.runtime.manifest import ManifestError, manifest_for
+
+    try:
+        print(manifest_for(args.url, socket_mode=args.socket_mode), end="")
+    except ManifestError as error:
+        raise UsageError(str(error)) from None
+    return 0
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -264,11 +284,22 @@ def _build(*, require_slack: bool) -> Casedesk:
     return casedesk
 
 
-def serve(_args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     """Connect to Slack first (bind the port, or open the Socket Mode connection), and only
-    then start the scheduler: a bot that cannot serve must not run jobs before it exits."""
+    then start the scheduler: a bot that cannot serve must not run jobs before it exits.
+    SIGTERM stops as Ctrl-C does: requests in flight finish and the lease is given up."""
     from bot.runtime.assembly import build_app
 
+    workers = load_settings().WORKERS if getattr(args, "workers", None) is None else args.workers
+    if workers != 1:  # several processes, on gunicorn
+        from bot.runtime.workers import WorkersError, serve_with_workers
+
+        try:
+            serve_with_workers(workers, build=lambda: _build(require_slack=True))
+        except WorkersError as error:
+            raise UsageError(str(error)) from None
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # waitress then finishes, as on ^C
     casedesk = _build(require_slack=True)
     app = build_app(casedesk)
     try:
@@ -299,20 +330,22 @@ def _serve_http(app: App, casedesk: Casedesk) -> None:
 
 
 def _serve_socket_mode(app: App, casedesk: Casedesk) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.runtime.socket_mode import SocketModeError, connect
 
     log.info("Connecting to Slack over Socket Mode")
-    handler = SocketModeHandler(app, casedesk.settings.SLACK_APP_TOKEN)
     try:
-        handler.connect()  # type: ignore[no-untyped-call]
-    except Exception as error:  # whatever the network or Slack said: one line, not a traceback
+        handler = connect(app, casedesk.settings.SLACK_APP_TOKEN)
+    except SocketModeError as error:  # whatever the network or Slack said: one line
         raise UsageError(
-            f"cannot connect to Slack over Socket Mode ({_reason(error)}); "
+            f"cannot connect to Slack over Socket Mode ({error}); "
             "check SLACK_APP_TOKEN and that Slack is reachable"
         ) from None
     log.info("Connected to Slack over Socket Mode")
-    with _scheduler_running(casedesk):
-        threading.Event().wait()
+    try:
+        with _scheduler_running(casedesk):
+            threading.Event().wait()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
 
 
 @contextmanager
@@ -324,12 +357,6 @@ def _scheduler_running(casedesk: Casedesk) -> Iterator[None]:
         yield
     finally:
         scheduler.shutdown()
-
-
-def _reason(error: Exception) -> str:
-    """An exception as one short line: its message, else its type."""
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
 
 
 def sandbox(args: argparse.Namespace) -> int:

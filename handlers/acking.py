@@ -26,6 +26,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from bot.cases.views.replies import SOMETHING_WENT_WRONG
 from bot.inbox import Inbox
 from bot.requester import Requester, slack_moment
+from bot.runtime import observability
 from bot.runtime.casedesk import Casedesk
 from bot.slack.blocks import SlackMessage
 from handlers.context import casedesk
@@ -101,9 +102,12 @@ def _listener(work: Work, check: Check | None) -> Listener:
         errors = check(body.get("view") or {}) if check is not None else {}
         if errors:
             ack(response_action="errors", errors=errors)
+            observability.acknowledged(context)
             interaction.finish()  # the person corrects the form: a new request
+            observability.finished(context, failed=False)
             return
         ack()
+        observability.acknowledged(context)
         casedesk(context).executor.work.submit(_carry_out, work, interaction)
 
     listener.__name__ = listener.__qualname__ = work.__name__  # Bolt names listeners in logs
@@ -115,8 +119,10 @@ def _carry_out(work: Work, interaction: Interaction) -> None:
     if interaction.key is not None and time.monotonic() - interaction.received > RENEW_AFTER:
         # It waited long in the queue (Slack hangs): hold it again before working on it.
         interaction.app.inbox.renew(interaction.key)
+    failed = True
     try:
         work(interaction)
+        failed = False
     except Exception:
         # Done all the same: the person is told to try again, so it must not also be
         # carried out again by itself.
@@ -124,6 +130,7 @@ def _carry_out(work: Work, interaction: Interaction) -> None:
         tell_it_went_wrong(interaction.body, interaction.respond)
     finally:
         interaction.finish()
+        observability.finished(interaction.context, failed=failed)
 
 
 def _flush(inbox: Inbox) -> None:

@@ -225,7 +225,7 @@ def slack(casedesk: Casedesk, fake_slack: FakeSlack) -> Iterator[SlackDriver]:
     """The real Bolt app served over HTTP, and a driver that talks to it as Slack does."""
     app = build_app(casedesk)
     server = BackgroundServer(
-        make_wsgi_app(app, casedesk.db, signing_secret=SIGNING_SECRET)
+        make_wsgi_app(app, casedesk.db, signing_secret=SIGNING_SECRET, clock=casedesk.clock)
     ).start()
 
     def moment() -> float:  # Slack's timestamps follow the test's clock

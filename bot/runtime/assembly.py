@@ -31,6 +31,7 @@ from bot.roster import Roster
 from bot.routing.check import RoutingCheck
 from bot.routing.flow import RoutingFlows
 from bot.routing.rules import Routing
+from bot.runtime import observability
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.executor import ListenerPools
 from bot.runtime.scheduler import Job
@@ -220,6 +221,7 @@ def build_app(casedesk: Casedesk) -> App:
         listener_executor=casedesk.executor.ack,  # acks only; the work goes to .work
         logger=BOLT_LOG,
     )
+    app.middleware(observability.note_arrival)  # first: a request's ack latency counts from here
     handlers.middleware.register(app)
 
     @app.middleware

@@ -1,4 +1,5 @@
-"""HTTP serving: Slack's requests at `POST /slack/events`, and `GET /healthz`."""
+"""HTTP serving: Slack's requests at `POST /slack/events`; `GET /healthz` (liveness),
+`GET /readyz` (readiness) and `GET /metrics` (Prometheus) for the operator."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import text
 
+from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.runtime.observability import METRICS_CONTENT_TYPE, metrics_exposition, readiness
 from bot.slack.signature import VERIFIED, signature_problem
 from handlers.middleware import payload_problem
 
@@ -28,16 +31,26 @@ SLACK_PATH = "/slack/events"
 MAX_REQUEST_BYTES = 1024 * 1024
 
 WsgiApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
+_WALL_CLOCK = SystemClock()
 
 
-def make_wsgi_app(app: App, db: Database, *, signing_secret: str) -> WsgiApp:
+def make_wsgi_app(
+    app: App, db: Database, *, signing_secret: str, clock: Clock = _WALL_CLOCK
+) -> WsgiApp:
     """Slack's requests are verified here, before Bolt (or anything else) reads them: Bolt's
-    own verification is off (see build_app), so this is the one place that checks."""
+    own verification is off (see build_app), so this is the one place that checks. `clock`
+    is the app's (what the outbox's due times are in), for the metrics' ages."""
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _health(db, start_response)
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            return _ready(db, start_response)
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            payload = metrics_exposition(db, clock)
+            start_response("200 OK", [("Content-Type", METRICS_CONTENT_TYPE)])
+            return [payload]
         if path != SLACK_PATH:
             return _plain(start_response, "404 Not Found", "Not found.\n")
         if method != "POST":
@@ -80,7 +93,8 @@ def _slack_request(
             context={VERIFIED: True},
         )
     except Exception as error:  # payload_problem should have caught it: say what it missed
-        log.warning("refused a Slack request Bolt cannot read: %r", error)
+        # The type only: the message may quote the body.
+        log.warning("refused a Slack request Bolt cannot read: %s", type(error).__name__)
         return _plain(start_response, "400 Bad Request", "Malformed Slack request.\n")
     return _bolt_answer(app.dispatch(request), start_response)
 
@@ -147,6 +161,14 @@ def _health(db: Database, start_response: StartResponse) -> Iterable[bytes]:
     start_response(
         status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
     )
+    return [payload]
+
+
+def _ready(db: Database, start_response: StartResponse) -> Iterable[bytes]:
+    ready, body = readiness(db)
+    payload = json.dumps(body).encode()
+    status = "200 OK" if ready else "503 Service Unavailable"
+    start_response(status, [("Content-Type", "application/json")])
     return [payload]
 
 

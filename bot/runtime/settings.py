@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.runtime.logs import LogFormat, LogLevel
 from bot.slack.gateway import DEFAULT_API_URL
 
 DEFAULT_DATABASE_URL = "sqlite:///casedesk.db"
@@ -37,13 +38,17 @@ class Settings(BaseSettings):
     SUPPORT_CONFIG: Path = Path("app.yaml")
     PORT: int = Field(default=3000, ge=1, le=65535)
     HOST: str = "0.0.0.0"
-    LOG_LEVEL: str = "INFO"
+    LOG_LEVEL: LogLevel = "INFO"
+    # json: one JSON object per line (time, level, logger, message), for a log collector.
+    LOG_FORMAT: LogFormat = "text"
     # Threads that run Bolt listeners: enough that a burst of 50 commands is acked in time.
     LISTENER_THREADS: int = Field(default=64, ge=4, le=512)
     # Seconds between two scheduler posts to one channel (Slack allows about one a second).
     SLACK_CHANNEL_INTERVAL: float = Field(default=1.0, ge=0, le=60)
     # Set to false to serve without running the scheduler in this process.
     RUN_SCHEDULER: bool = True
+    # Processes serving HTTP behind the one port (`serve --workers N` wins); PostgreSQL only.
+    WORKERS: int = Field(default=1, ge=1, le=64)
 
     @field_validator("SLACK_API_URL")
     @classmethod

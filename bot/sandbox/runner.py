@@ -111,7 +111,7 @@ def start_sandbox(
     client = make_web_client(SANDBOX_TOKEN, base_url=slack.base_url, timeout=5, max_retries=1)
     casedesk = build_casedesk(settings, desk=desk, db=database, clock=clock, client=client)
     bot = BackgroundServer(
-        make_wsgi_app(build_app(casedesk), database, signing_secret=secret)
+        make_wsgi_app(build_app(casedesk), database, signing_secret=secret, clock=casedesk.clock)
     ).start()
     requests = SignedRequests(bot.url, secret, moment=lambda: clock.now().timestamp())
     sandbox = Sandbox(desk=desk, clock=clock, slack=slack, casedesk=casedesk, requests=requests)

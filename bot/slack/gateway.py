@@ -8,6 +8,7 @@ message for the user instead of losing the database change.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.roster import UsergroupLookupError
+from bot.runtime import metrics_registry
 from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
@@ -281,13 +283,28 @@ class SlackGateway:
 
     @staticmethod
     def _call(method: str, call: Any) -> Any:
+        """Every Web API call goes through here: counted by method and outcome."""
+        started, outcome = time.perf_counter(), "error"
         try:
-            return call()
+            response = call()
+            outcome = "ok"
+            return response
         except SlackApiError as error:
-            raise _delivery_error(method, error) from error
+            failure = _delivery_error(method, error)
+            outcome = "429" if failure.rate_limited else "error"
+            raise failure from error
         except (SlackClientError, OSError) as error:
             # Timeouts and refused connections: Slack may well take the same call later.
+            outcome = "timeout" if _timed_out(error) else "error"
             raise SlackDeliveryError(method, type(error).__name__, retryable=True) from error
+        finally:
+            metrics_registry.slack_call(method, outcome, time.perf_counter() - started)
+
+
+def _timed_out(error: BaseException) -> bool:
+    """A timeout, raised as it is or wrapped by urllib (URLError's reason)."""
+    reason = getattr(error, "reason", None)
+    return isinstance(error, TimeoutError) or isinstance(reason, TimeoutError)
 
 
 def _delivery_error(method: str, error: SlackApiError) -> SlackDeliveryError:
