@@ -178,6 +178,36 @@ def test_workers_from_the_environment_serve_too(
         assert len(children(served.process.pid)) == 2
 
 
+def test_a_taken_port_is_one_line_before_any_worker_starts(
+    tmp_path: Path, fake_slack: FakeSlack, postgres_url: str
+) -> None:
+    (tmp_path / "app.yaml").write_text(DESK_YAML)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_bot(
+            "serve",
+            "--workers",
+            "2",
+            cwd=tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.base_url,
+            DATABASE_URL=postgres_url,
+            SUPPORT_CONFIG=str(tmp_path / "app.yaml"),
+            HOST="127.0.0.1",
+            PORT=str(port),
+        )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"casedesk: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "set PORT to a free port"
+    )
+    assert "Booting worker" not in result.stderr
+
+
 # One process, and what is refused
 
 

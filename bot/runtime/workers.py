@@ -103,9 +103,9 @@ def serve_with_workers(workers: int, *, build: Callable[[], Casedesk]) -> None:
     try:
         listener = _bind(settings.HOST, settings.PORT)
     except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
         raise WorkersError(
-            f"cannot listen on {settings.HOST}:{settings.PORT} ({error.strerror or error}); "
-            "set PORT to a free port"
+            f"cannot listen on {settings.HOST}:{settings.PORT} ({reason}); set PORT to a free port"
         ) from None
     log.info(
         "Serving Slack on http://%s:%d/slack/events with %d workers",
