@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import REPO, command_form, run_job
+from helpers import REPO, answers, command_form, free_port, run_job
 from slack_outages_helpers import assert_nothing_posted_twice, recover
 from sqlalchemy import select
 
@@ -33,20 +31,6 @@ from bot.sandbox.signed import SignedRequests
 from models import Case
 
 # The bot killed mid-burst
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @contextmanager

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import AGENT_2, BOT_TOKEN, DESK_YAML, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import REPO, all_text
+from helpers import REPO, all_text, answers, free_port
 
 from bot.sandbox.signed import SignedRequests
 
@@ -108,20 +106,6 @@ def _serve_a_few_requests(fake: FakeSlack, url: str, process: subprocess.Popen[b
     forged = slack.post("command=%2Fcase&text=forged-body-Kp2", signature="v0=" + "0" * 64)
     assert forged.status == 401
     return all_text(fake.messages(SUPPORT_CHANNEL))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def _every_job_ran(log_path: Path) -> bool:

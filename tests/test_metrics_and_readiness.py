@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from conftest import (
     SUPPORT_CHANNEL,
 )
 from fake_slack import FakeSlack
-from helpers import REPO, command_form, open_case, run_job
+from helpers import REPO, command_form, free_port, open_case, run_job
 from prometheus_client.parser import text_string_to_metric_families
 from slack_driver import SlackDriver
 
@@ -374,12 +373,6 @@ def test_readyz_is_503_and_metrics_still_answer_when_the_database_is_unreachable
 
 
 # Several processes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def answers(url: str) -> bool:
