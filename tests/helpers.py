@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from conftest import REQUESTER, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot.db import Database
+from bot import migrate
+from bot.db import Database, scratch_schema
 from bot.runtime.assembly import build_casedesk
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.scheduler import find_job
@@ -206,3 +208,20 @@ def wait_until(check: Callable[[], object], what: str, timeout: float = 30) -> N
     while not check():
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
         time.sleep(0.1)
+
+
+@contextmanager
+def migrated_postgres(needed_for: str, *, prefix: str) -> Iterator[str]:
+    """A migrated PostgreSQL schema of the test's own (skipped, saying what for, without
+    TEST_DATABASE_URL); for tests whose processes share one database."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(
+            f"{needed_for} needs PostgreSQL: set TEST_DATABASE_URL "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
+    with scratch_schema(url, prefix=prefix) as schema_url:
+        database = Database(schema_url)
+        migrate.upgrade(database)
+        database.dispose()
+        yield schema_url

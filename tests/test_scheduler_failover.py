@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, SIGNING_SECRET, sla_desk_yaml
 from fake_slack import FakeSlack
-from helpers import REPO, free_port, wait_until
+from helpers import REPO, free_port, migrated_postgres, wait_until
 from sla_delivery_helpers import (
     ALERTS_CHANNEL,
     SLA_YAML,
@@ -34,9 +34,8 @@ from sla_delivery_helpers import (
     texts,
 )
 
-from bot import migrate
 from bot.clock import ManualClock, SystemClock
-from bot.db import Database, scratch_schema
+from bot.db import Database
 from bot.desk import DeskConfig
 from bot.runtime.assembly import build_casedesk
 from bot.runtime.lease import LeaderLease
@@ -49,17 +48,8 @@ FAILOVER_LIMIT = 30.0  # seconds from the leader's death to the next due job's p
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of the test's own."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip(
-            "failover between processes needs PostgreSQL: set TEST_DATABASE_URL "
-            "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
-        )
-    with scratch_schema(url, prefix="casedesk_failover") as schema_url:
-        database = Database(schema_url)
-        migrate.upgrade(database)
-        database.dispose()
-        yield schema_url
+    with migrated_postgres("failover between processes", prefix="casedesk_failover") as url:
+        yield url
 
 
 def test_after_kill_9_of_the_leader_the_other_runs_the_next_due_job_within_30_s_once(

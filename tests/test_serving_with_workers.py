@@ -28,11 +28,10 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import RESPONSE_URL, FakeSlack
-from helpers import REPO, command_form, free_port, run_bot, wait_until
+from helpers import REPO, command_form, free_port, migrated_postgres, run_bot, wait_until
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import migrate
-from bot.db import Database, scratch_schema
+from bot.db import Database
 from bot.sandbox.signed import FORM, sign
 from models import SchedulerLease
 
@@ -57,17 +56,8 @@ class Served:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of the test's own."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip(
-            "serving with several workers needs PostgreSQL: set TEST_DATABASE_URL "
-            "(e.g. postgresql://postgres@127.0.0.1:5432/test)"
-        )
-    with scratch_schema(url, prefix="casedesk_workers") as schema_url:
-        database = Database(schema_url)
-        migrate.upgrade(database)
-        database.dispose()
-        yield schema_url
+    with migrated_postgres("serving with several workers", prefix="casedesk_workers") as url:
+        yield url
 
 
 @contextmanager
