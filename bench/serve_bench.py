@@ -200,7 +200,7 @@ def profiling(args: argparse.Namespace, command: str, pid: int | None) -> Iterat
 # ---- queries per request, counted on a bot built the same way in this process
 
 # Per command: queries on the ack's path, after it, commits, connection checkouts (each a
-# round trip of its own on PostgreSQL: pool_pre_ping), Slack Web API calls.
+# new connection when the pool has none idle), Slack Web API calls.
 Counts = dict[str, tuple[float, ...]]
 
 
@@ -229,7 +229,8 @@ def count_queries(
     hooks = {"before_cursor_execute": on_query, "commit": bump("commit")}
     hooks["checkout"] = bump("checkout")
     for name, hook in hooks.items():
-        event.listen(db.engine, name, hook)
+        for engine in db.engines:
+            event.listen(engine, name, hook)
     found: Counts = {}
     try:
         server.start()
@@ -248,7 +249,8 @@ def count_queries(
             found[command] = (*(counted[k] / n for k in kinds), (len(fake.calls) - calls) / n)
     finally:
         for name, hook in hooks.items():
-            event.remove(db.engine, name, hook)
+            for engine in db.engines:
+                event.remove(engine, name, hook)
         server.stop()
         casedesk.executor.shutdown()
     return found

@@ -18,7 +18,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, event, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ MAX_ATTEMPTS = 3
 # Done requests are kept this long, to recognise replays (Slack signs for 5 minutes).
 KEEP_DONE = timedelta(days=1)
 _KEY_LENGTH = 64
+_MARKED_KEPT = 10_000
 
 
 def request_key(body: dict[str, Any]) -> str | None:
@@ -56,12 +57,14 @@ class Inbox:
         self._finishing: list[str] = []
         self._finishing_lock = threading.Lock()
         self._flush_scheduled = False
+        # Requests whose change committed their done mark: nothing left to mark.
+        self._marked: set[str] = set()
 
     def receive(self, key: str, raw_body: str, content_type: str) -> bool:
         """Keep a request just received; False if it was received before (a replay)."""
         now = self.clock.now()
         try:
-            with self.db.unit_of_work() as session:  # one INSERT: this is on the ack's path
+            with self.db.ack_unit_of_work() as session:  # one INSERT, on the ack's path
                 session.execute(
                     insert(SlackRequest).values(
                         key=key,
@@ -84,13 +87,25 @@ class Inbox:
             .where(SlackRequest.key == key, SlackRequest.done_at.is_(None))
             .values(done_at=self.clock.now())
         )
-        return bool(done.rowcount)  # type: ignore[attr-defined]
+        if not done.rowcount:  # type: ignore[attr-defined]
+            return False
+        event.listen(session, "after_commit", lambda _session: self._note_marked(key), once=True)
+        return True
+
+    def _note_marked(self, key: str) -> None:
+        with self._finishing_lock:
+            if len(self._marked) >= _MARKED_KEPT:  # keys whose work never said it finished
+                self._marked.clear()
+            self._marked.add(key)
 
     def finish_soon(self, key: str) -> bool:
         """Mark the request done with the next `flush`, together with others finishing about
         now: one write for many, so finishing work keeps out of the way of the acks' writes.
         True if the caller should schedule a flush (none is scheduled yet)."""
         with self._finishing_lock:
+            if key in self._marked:  # its change marked it done
+                self._marked.discard(key)
+                return False
             self._finishing.append(key)
             schedule, self._flush_scheduled = not self._flush_scheduled, True
         return schedule

@@ -1,5 +1,7 @@
 """Interactive requests are kept (bot/inbox.py) before they are acknowledged: a request seen
-before is acknowledged and dropped, and one whose worker died is dispatched again."""
+before is acknowledged and dropped, and one whose worker died is dispatched again. A `/case`
+reading (`show`, `list`, `help`...) is not kept: it changes nothing, answering it twice harms
+no one, and one lost with its process is typed again."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from bot.cases.commands import changes_anything
 from bot.inbox import Inbox, request_key
 from bot.slack.signature import VERIFIED
 from handlers.context import casedesk
@@ -28,7 +31,7 @@ def register(app: App) -> None:
 def keep_request(
     req: BoltRequest, context: BoltContext, next: Callable[[], BoltResponse | None]
 ) -> Any:
-    key = request_key(req.body) if req.mode == "http" else None
+    key = request_key(req.body) if req.mode == "http" and _changes(req.body) else None
     if key is None:
         return next()
     if context.get(REPLAYED) != key:
@@ -39,10 +42,23 @@ def keep_request(
             log.info("a request received before came again (%s): ignored", key)
             return BoltResponse(status=200, body="")
     context[REQUEST_KEY] = key
-    response = next()
-    if response is not None and response.status == 404:  # no listener: nothing will follow
-        casedesk(context).inbox.finish_now(key)
+    return next()
+
+
+def dispatch(app: App, request: BoltRequest) -> BoltResponse:
+    """`app.dispatch`, marking a kept request no listener took done at once (nothing will
+    carry it out: a click on a button of an older version of the bot, say)."""
+    response = app.dispatch(request)
+    key = request_key_of(request.context)
+    if response.status == 404 and key is not None:
+        casedesk(request.context).inbox.finish_now(key)
     return response
+
+
+def _changes(body: dict[str, Any]) -> bool:
+    if "command" not in body:
+        return True  # clicks, forms and shortcuts act on something
+    return changes_anything(str(body.get("text") or ""))
 
 
 def replay_unfinished(app: App, inbox: Inbox) -> str:
@@ -53,7 +69,8 @@ def replay_unfinished(app: App, inbox: Inbox) -> str:
         if request is None:
             continue
         log.warning("carrying out request %s again: its first worker did not finish", key)
-        app.dispatch(
+        dispatch(
+            app,
             BoltRequest(
                 body=request.raw_body,
                 headers={"content-type": [request.content_type]},

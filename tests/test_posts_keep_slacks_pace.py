@@ -4,6 +4,7 @@ them as their turns come. None is refused by Slack, none is lost, none is double
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -81,3 +82,25 @@ def test_other_channels_do_not_wait_for_a_busy_one(
 
     assert deliverer.deliver(busy).sent == 2
     assert sleeps == []
+
+
+def test_the_person_who_acted_is_answered_without_waiting_for_the_channels_turn(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    turn_came = threading.Event()  # the deliverer's sleep until a turn: held until we say
+    deliverer = paced_deliverer(casedesk, fake_slack, sleep=lambda _seconds: turn_came.wait(30))
+    first, second = queue_posts(casedesk, 2)
+
+    now = deliverer.deliver_within([first], seconds=30)  # the channel's turn is now
+    paced = deliverer.deliver_within([second], seconds=30)  # its turn comes in a second
+
+    assert now == DeliveryReport(sent=1)
+    assert now is not None
+    assert not now.pacing
+    assert paced is not None
+    assert paced.pacing
+    assert paced == DeliveryReport()  # nothing went out yet, nothing failed
+    assert texts(fake_slack, HELP) == ["answer 1"]
+    turn_came.set()
+    assert deliverer.wait_idle(timeout=30)
+    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]

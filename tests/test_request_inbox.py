@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from conftest import AGENT, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
 from helpers import case_row, command_form, run_job
@@ -71,12 +72,37 @@ def test_a_request_carried_out_is_done_and_never_carried_out_again(
     slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
     slack.command(REQUESTER, "open Printer on fire")
-    slack.command(REQUESTER, "show 1")  # a reading is done when it was answered
+    slack.command(AGENT, "claim 1")
 
     clock.advance(WORK_LEASE * 3)
     assert run_job(casedesk, "replay-requests").startswith("0 request(s)")
     assert titles(casedesk) == ["Printer on fire"]
     assert [request.done_at is not None for request in requests(casedesk)] == [True, True]
+
+
+def test_a_reading_is_answered_without_being_kept(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    # It changes nothing: answering a replay of it again harms no one, and one lost with its
+    # process is typed again. Keeping it would cost two writes for every look at a case.
+    slack.command(REQUESTER, "open Printer on fire")
+    readings = ("show 1", "list open", "sla 1", "stats", "who", "help", "nonsense", "")
+    answers = [slack.command(REQUESTER, text).responses for text in readings]
+
+    assert all(len(answer) == 1 for answer in answers)
+    assert len(requests(casedesk)) == 1  # the open
+
+
+def test_a_click_no_listener_takes_is_done_at_once(
+    slack: SlackDriver, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    # From a message of an older version of the bot, say: nothing will carry it out.
+    slack.click(AGENT, "casedesk_retired_button", "1")
+
+    [request] = requests(casedesk)
+    assert request.done_at is not None
+    clock.advance(WORK_LEASE)
+    assert run_job(casedesk, "replay-requests").startswith("0 request(s)")
 
 
 def test_a_change_that_committed_is_not_made_again_by_a_late_second_run(
@@ -125,6 +151,39 @@ def test_old_requests_and_event_ids_are_forgotten_recent_ones_kept(
     assert len(requests(casedesk)) == 1
     with casedesk.db.read_only() as session:
         assert list(session.scalars(select(ProcessedSlackEvent.event_id))) == ["Ev-new"]
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_change_is_acknowledged_while_work_holds_every_database_connection(
+    slack: SlackDriver, fake_slack: FakeSlack, casedesk: Casedesk
+) -> None:
+    # Keeping the request before its ack has connections of its own: were it to wait for one
+    # of the work's, it would wait out the pool's timeout (30 s) and fail the ack.
+    slack.command(REQUESTER, "open Printer on fire")
+    engine = casedesk.db.engine
+    every = engine.pool.size() + engine.pool._max_overflow  # type: ignore[attr-defined]
+    held = [engine.connect() for _ in range(every)]
+    try:
+        answer = slack.requests.slash_command(
+            user=AGENT,
+            channel=SUPPORT_CHANNEL,
+            text="claim 1",
+            response_url=fake_slack.response_url("busy"),
+            trigger_id="13345224609.738474920.busy",
+        )
+        assert answer.status == 200
+        assert any(key.endswith(".busy") for key in kept_keys(casedesk))
+    finally:
+        for connection in held:
+            connection.close()
+    assert slack.executor.wait_idle(timeout=30)  # then the work gets its connection
+    assert case_row(casedesk).assignee_id == AGENT
+
+
+def kept_keys(casedesk: Casedesk) -> list[str]:
+    """The kept requests' keys, read on the acks' connections (the work's are all taken)."""
+    with casedesk.db.ack_unit_of_work() as session:
+        return list(session.scalars(select(SlackRequest.key)))
 
 
 def test_a_long_trigger_id_gets_a_key_that_fits() -> None:

@@ -70,6 +70,9 @@ class Subcommand:
     audience: Audience  # whom it is for, as help shows it; the rules enforce who may
     run: Run
     parse: Callable[[str, str], CaseCommand]  # (name, the text after it) -> the command
+    # False for a reading: it changes nothing, so its request is not kept in the inbox (a
+    # reading lost with its process is typed again; bot/inbox.py).
+    changes: bool = True
 
 
 # Parsers
@@ -273,14 +276,24 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         lambda f, r: f.set_priority(r.who, r.number, r.text),
         _numbered,
     ),
-    Subcommand("sla", "/case sla <case>", ANYONE, lambda f, r: f.explain_sla(r.number), _numbered),
-    Subcommand("show", "/case show <case>", ANYONE, lambda f, r: f.show(r.number), _numbered),
+    Subcommand(
+        "sla",
+        "/case sla <case>",
+        ANYONE,
+        lambda f, r: f.explain_sla(r.number),
+        _numbered,
+        changes=False,
+    ),
+    Subcommand(
+        "show", "/case show <case>", ANYONE, lambda f, r: f.show(r.number), _numbered, changes=False
+    ),
     Subcommand(
         "list",
         "/case list [mine|open|unassigned|escalated|pending|closed] [team:<key>]",
         ANYONE,
         lambda f, r: f.list_cases(r.who, view=r.command.view, team_key=r.command.team),
         _parse_list,
+        changes=False,
     ),
     Subcommand(
         "stats",
@@ -288,6 +301,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ANYONE,
         lambda f, r: f.stats(r.who, window=r.command.view, team_key=r.command.team),
         _parse_stats,
+        changes=False,
     ),
     Subcommand(
         "away",
@@ -303,11 +317,20 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ANYONE,
         lambda f, r: f.who(r.who, r.command.team),
         _parse_who,
+        changes=False,
     ),
-    Subcommand("help", "/case help", ANYONE, _help, _parse_help),
+    Subcommand("help", "/case help", ANYONE, _help, _parse_help, changes=False),
 )
 BY_NAME = {subcommand.name: subcommand for subcommand in SUBCOMMANDS}
 USAGE = {subcommand.name: subcommand.usage for subcommand in SUBCOMMANDS}
+
+
+def changes_anything(raw_text: str) -> bool:
+    """Whether `/case` text names a subcommand that changes something (help for unknown
+    words, and readings, do not): cheap, for the inbox to decide before the ack."""
+    name, _ = _first_word(raw_text)
+    subcommand = BY_NAME.get(name.lower())
+    return subcommand is not None and subcommand.changes
 
 
 def parse_case_command(raw_text: str) -> CaseCommand:

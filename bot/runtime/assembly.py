@@ -70,7 +70,8 @@ def build_casedesk(
     client: WebClient | None = None,
 ) -> Casedesk:
     desk = desk or load_desk_config(settings.SUPPORT_CONFIG)
-    db = db or Database(settings.DATABASE_URL)
+    # Connections for every work thread, and some for deliveries and the scheduler.
+    db = db or Database(settings.DATABASE_URL, pool_size=settings.LISTENER_THREADS + 8)
     clock = clock or SystemClock()
     client = client or make_web_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
     core = _core(desk, db, clock, client)
@@ -218,7 +219,11 @@ def build_app(casedesk: Casedesk) -> App:
         # refuses in one log line; Bolt's own check would run after parsing, raise on a
         # malformed timestamp and log whole bodies. Socket Mode needs no signature at all.
         request_verification_enabled=False,
-        listener_executor=casedesk.executor.ack,  # acks only; the work goes to .work
+        # A listener only acks and hands its work to the work pool (handlers/acking.py), so it
+        # runs on the thread that answers Slack: the answer leaves as soon as it acked, not at
+        # the next of Bolt's 10 ms polls of a listener running on another thread.
+        process_before_response=True,
+        listener_executor=casedesk.executor.ack,  # Bolt's lazy listeners (none of ours)
         logger=BOLT_LOG,
     )
     app.middleware(observability.note_arrival)  # first: a request's ack latency counts from here

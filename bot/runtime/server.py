@@ -20,6 +20,7 @@ from bot.db import Database
 from bot.runtime.observability import METRICS_CONTENT_TYPE, metrics_exposition, readiness
 from bot.slack.signature import VERIFIED, signature_problem
 from handlers.middleware import payload_problem
+from handlers.request_inbox import dispatch
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -96,7 +97,7 @@ def _slack_request(
         # The type only: the message may quote the body.
         log.warning("refused a Slack request Bolt cannot read: %s", type(error).__name__)
         return _plain(start_response, "400 Bad Request", "Malformed Slack request.\n")
-    return _bolt_answer(app.dispatch(request), start_response)
+    return _bolt_answer(dispatch(app, request), start_response)
 
 
 def _bolt_answer(response: BoltResponse, start_response: StartResponse) -> Iterable[bytes]:

@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     LOG_LEVEL: LogLevel = "INFO"
     # json: one JSON object per line (time, level, logger, message), for a log collector.
     LOG_FORMAT: LogFormat = "text"
-    # Threads that run Bolt listeners: enough that a burst of 50 commands is acked in time.
-    LISTENER_THREADS: int = Field(default=64, ge=4, le=512)
+    # Threads that carry out Slack requests after their ack (acks run on the HTTP server's
+    # threads). Each may hold a database connection, and the pool is sized from it; more threads
+    # than that only take turns at the interpreter, and slow the acks down.
+    LISTENER_THREADS: int = Field(default=16, ge=4, le=512)
     # Seconds between two scheduler posts to one channel (Slack allows about one a second).
     SLACK_CHANNEL_INTERVAL: float = Field(default=1.0, ge=0, le=60)
     # Set to false to serve without running the scheduler in this process.

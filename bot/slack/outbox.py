@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -122,28 +122,52 @@ class OutboxDeliverer:
 
     def deliver_within(self, message_ids: list[int], seconds: float) -> DeliveryReport | None:
         """Deliver in the background and wait at most `seconds`: None means Slack is slow and
-        the rows are still on their way (they stay queued and are retried if need be)."""
+        the rows are still on their way (they stay queued and are retried if need be).
+
+        The wait also ends when what is left only waits for its channel's turn (a burst into
+        one channel, at Slack's pace of about one post a second): the person who acted is not
+        kept waiting for that; the report says so (`pacing`) with what went out before."""
         if not message_ids:
             return DeliveryReport()
+        report = DeliveryReport()
+        settled = threading.Event()  # delivered, or only waiting for a turn
+
+        def deliver() -> None:
+            try:
+                self._deliver_ids(message_ids, report, paced=False, on_pace=settled.set)
+            except Exception:  # the change is saved; what is queued goes out with the job
+                log.exception("delivering %s failed; the job will", message_ids)
+            finally:
+                settled.set()
+
         try:
-            return self._now_pool.submit(self.deliver, message_ids).result(timeout=seconds)
-        except FutureTimeout:
+            future = self._now_pool.submit(deliver)
+        except RuntimeError:  # shutting down: what is queued goes out with the job
             return None
-        except Exception:  # the change is saved; what is queued goes out with the job
-            log.exception("delivering %s failed; the job will", message_ids)
+        if not settled.wait(seconds):
             return None
+        if future.done():
+            return report
+        return replace(report, unsent=report.unsent.copy(), pacing=True)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no delivery started by `deliver_within` is still running."""
         return self._now_pool.wait_idle(timeout)
 
-    def _deliver_ids(self, ids: list[int], report: DeliveryReport, *, paced: bool) -> None:
+    def _deliver_ids(
+        self,
+        ids: list[int],
+        report: DeliveryReport,
+        *,
+        paced: bool,
+        on_pace: Callable[[], None] | None = None,
+    ) -> None:
         held: set[tuple[str, str]] = set()  # (channel, op) rate limited in this pass
         for message_id in ids:
             try:
                 claim = self.claims.claim(message_id, held)
                 if claim is not None:
-                    self._deliver(claim, report, held, paced=paced)
+                    self._deliver(claim, report, held, paced=paced, on_pace=on_pace)
             except Exception:  # the database, or a bug: this row waits, the others go on
                 log.exception("outbox %s: delivery failed; it stays queued", message_id)
                 report.unsent[message_id] = Unsent("", "", "an error on our side", True)
@@ -157,6 +181,7 @@ class OutboxDeliverer:
         held: set[tuple[str, str]],
         *,
         paced: bool,
+        on_pace: Callable[[], None] | None = None,
     ) -> None:
         row = claim.row
         try:
@@ -183,6 +208,8 @@ class OutboxDeliverer:
                     )
                     return
                 if wait > 0:
+                    if on_pace is not None:
+                        on_pace()  # the rest only waits for its turn
                     self._sleep(wait)
             if not self.claims.renew(claim):
                 return

@@ -71,6 +71,9 @@ class DeliveryReport:
     failed: int = 0
     recovered: int = 0  # in-doubt rows found already posted
     unsent: dict[int, Unsent] = field(default_factory=dict, compare=False)
+    # Some rows were still waiting for their channel's turn (at Slack's pace) when this was
+    # read: they go out within seconds.
+    pacing: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.sent} message(s) sent, {self.retried} to retry, {self.failed} failed" + (
