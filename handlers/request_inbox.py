@@ -75,7 +75,7 @@ def replay_unfinished(app: App, inbox: Inbox) -> str:
                 body=request.raw_body,
                 headers={"content-type": [request.content_type]},
                 context={REPLAYED: key, VERIFIED: True},  # it was verified when it came
-            )
+            ),
         )
         replayed += 1
     forgotten = inbox.forget_done()

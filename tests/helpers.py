@@ -5,6 +5,7 @@ process."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,12 +14,13 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import REQUESTER, SUPPORT_CHANNEL
+from conftest import BOT_TOKEN, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from sqlalchemy import func, select
@@ -196,8 +198,9 @@ def free_port() -> int:
 
 
 def answers(url: str) -> bool:
+    """The served bot answers `GET /readyz` with 200: it is up, on a migrated database."""
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -225,3 +228,71 @@ def migrated_postgres(needed_for: str, *, prefix: str) -> Iterator[str]:
         migrate.upgrade(database)
         database.dispose()
         yield schema_url
+
+
+def serve_env(
+    folder: Path, *, slack_api_url: str, database_url: str, port: int | None, **more: str
+) -> dict[str, str]:
+    """The environment of `python -m bot serve` in `folder` (its HOME, desk at app.yaml there);
+    with `port` None, Socket Mode's: no signing secret, host or port (SLACK_APP_TOKEN in `more`)."""
+    http = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOST": "127.0.0.1", "PORT": str(port)}
+    return {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(REPO),
+        "HOME": str(folder),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack_api_url,
+        "DATABASE_URL": database_url,
+        "SUPPORT_CONFIG": str(folder / "app.yaml"),
+        **(http if port is not None else {}),
+        **more,
+    }
+
+
+@contextmanager
+def served_bot(
+    env: dict[str, str],
+    *args: str,
+    log: Path | None = None,
+    stop: signal.Signals = signal.SIGKILL,
+    own_group: bool = False,
+    ready: Callable[[], object] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m bot serve ARGS` with exactly `env`, in its HOME, once it answers /readyz (or,
+    with no port, once `ready()`) (its stderr to `log`); at the end sent `stop` (to its process
+    group with `own_group`), and SIGKILL if it has not stopped 30 s later."""
+    is_ready: Callable[[], object]
+    if ready is None:
+        url = f"http://{env['HOST']}:{env['PORT']}"
+        is_ready, what = partial(answers, url), f"{url} answering"
+    else:
+        is_ready, what = ready, "the bot ready"
+
+    def send(signal_number: signal.Signals) -> None:
+        if own_group:
+            os.killpg(process.pid, signal_number)
+        else:
+            process.send_signal(signal_number)
+
+    with open(log or os.devnull, "wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", *args],
+            env=env,
+            cwd=env["HOME"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=own_group,
+        )
+    try:
+        wait_until(lambda: process.poll() is not None or is_ready(), what, 60)
+        assert process.poll() is None, log.read_text() if log else "the bot did not start"
+        yield process
+    finally:
+        try:
+            if process.poll() is None:
+                send(stop)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:  # it did not stop
+                send(signal.SIGKILL)
+                process.wait()

@@ -5,10 +5,6 @@ Over the real HTTP path, against the Slack stand-in with faults injected."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import BOT_TOKEN, DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
+from conftest import DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import REPO, answers, command_form, free_port, run_job
+from helpers import command_form, free_port, run_job, serve_env, served_bot
 from slack_outages_helpers import assert_nothing_posted_twice, recover
 from sqlalchemy import select
 
@@ -35,41 +31,17 @@ from models import Case
 
 @contextmanager
 def bot_process(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[str]:
-    config = tmp_path / "app.yaml"
-    config.write_text(DESK_YAML)
+    (tmp_path / "app.yaml").write_text(DESK_YAML)
     port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(REPO),
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "DATABASE_URL": database_url,
-        "SUPPORT_CONFIG": str(config),
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "RUN_SCHEDULER": "false",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    env = serve_env(
+        tmp_path,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        port=port,
+        RUN_SCHEDULER="false",
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not answers(url):
-            assert process.poll() is None, "the bot did not start"
-            assert time.monotonic() < deadline, "the bot did not answer /healthz"
-            time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+    with served_bot(env):  # killed (-9) at the end
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("burst", [12])

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import AGENT_2, BOT_TOKEN, DESK_YAML, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import REPO, all_text, answers, free_port
+from helpers import REPO, all_text, free_port, serve_env, served_bot, wait_until
 
 from bot.sandbox.signed import SignedRequests
 
@@ -51,42 +50,24 @@ def served_fixture(tmp_path_factory: pytest.TempPathFactory) -> ServedRun:
     port = free_port()
     with FakeSlack() as fake:
         fake.usergroups["S0SUPPORT"] = [AGENT_2]
-        env = {
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(REPO),
-            "HOME": str(folder),
-            "SLACK_BOT_TOKEN": BOT_TOKEN,  # in the environment, where Bolt looks for it too
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": f"sqlite:///{folder}/desk.db",
-            "PORT": str(port),
-            "HOST": "127.0.0.1",
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "DEBUG",
-        }
+        env = serve_env(  # the token in the environment, where Bolt looks for it too
+            folder,
+            slack_api_url=fake.base_url,
+            database_url=f"sqlite:///{folder}/desk.db",
+            port=port,
+            LOG_FORMAT="json",
+            LOG_LEVEL="DEBUG",
+        )
         log_path = folder / "stderr.log"
-        with log_path.open("w") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"],
-                env=env,
-                cwd=folder,
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-            )
-            try:
-                card_text = _serve_a_few_requests(fake, f"http://127.0.0.1:{port}", process)
-                _wait_for(lambda: _every_job_ran(log_path), "every job ran once")
-            finally:
-                process.send_signal(signal.SIGINT)
-                process.wait(timeout=30)
+        with served_bot(env, log=log_path, stop=signal.SIGINT):
+            card_text = _serve_a_few_requests(fake, f"http://127.0.0.1:{port}")
+            wait_until(lambda: _every_job_ran(log_path), "every job ran once", 60)
     lines = log_path.read_text().splitlines()
     records = [record for record in map(_json_object, lines) if record is not None]
     return ServedRun(lines, records, card_text)
 
 
-def _serve_a_few_requests(fake: FakeSlack, url: str, process: subprocess.Popen[bytes]) -> str:
-    _wait_for(lambda: answers(url) or process.poll() is not None, "the bot answers /healthz")
-    assert process.poll() is None, "the bot did not start"
+def _serve_a_few_requests(fake: FakeSlack, url: str) -> str:
     slack = SignedRequests(url, SIGNING_SECRET)
 
     def command(text: str) -> None:
@@ -112,13 +93,6 @@ def _every_job_ran(log_path: Path) -> bool:
     text = log_path.read_text()
     jobs = ("sla-check", "daily-summary", "deliver-outbox", "routing-check", "replay-requests")
     return all(f"job {job}: " in text for job in jobs)
-
-
-def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.2)
 
 
 def _json_object(line: str) -> dict[str, Any] | None:

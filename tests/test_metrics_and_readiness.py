@@ -9,14 +9,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -30,7 +28,15 @@ from conftest import (
     SUPPORT_CHANNEL,
 )
 from fake_slack import FakeSlack
-from helpers import REPO, command_form, free_port, open_case, run_job
+from helpers import (
+    command_form,
+    free_port,
+    open_case,
+    run_job,
+    serve_env,
+    served_bot,
+    wait_until,
+)
 from prometheus_client.parser import text_string_to_metric_families
 from slack_driver import SlackDriver
 
@@ -249,13 +255,6 @@ def test_cases_are_counted_by_team_and_status_when_scraped(
 # The scheduler
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.1)
-
-
 def test_job_runs_durations_last_success_and_the_lease_holder_are_shown(
     served_app: tuple[SlackDriver, str], casedesk: Casedesk
 ) -> None:
@@ -375,62 +374,27 @@ def test_readyz_is_503_and_metrics_still_answer_when_the_database_is_unreachable
 # Several processes
 
 
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @contextmanager
 def bot_processes(
     tmp_path: Path, fake: FakeSlack, database_url: str, metrics_dir: Path, count: int
 ) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
     """`count` real `python -m bot serve` processes on one database, sharing a
     PROMETHEUS_MULTIPROC_DIR as gunicorn's workers do, each running the scheduler."""
-    config = tmp_path / "app.yaml"
-    config.write_text(DESK_YAML)
-    started = []
-    for _ in range(count):
-        port = free_port()
-        env = {
-            "PATH": os.environ["PATH"],
-            "PYTHONPATH": str(REPO),
-            "HOME": str(tmp_path),
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.base_url,
-            "DATABASE_URL": database_url,
-            "SUPPORT_CONFIG": str(config),
-            "PORT": str(port),
-            "HOST": "127.0.0.1",
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        started.append((process, f"http://127.0.0.1:{port}"))
-    try:
-        for process, url in started:
-            up = partial(lambda p, u: answers(u) or p.poll() is not None, process, url)
-            wait_until(up, "start-up", 60)
-            assert process.poll() is None, "the bot did not start"
+    (tmp_path / "app.yaml").write_text(DESK_YAML)
+    with ExitStack() as stack:
+        started = []
+        for _ in range(count):
+            port = free_port()
+            env = serve_env(
+                tmp_path,
+                slack_api_url=fake.base_url,
+                database_url=database_url,
+                port=port,
+                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+            )
+            process = stack.enter_context(served_bot(env, stop=signal.SIGTERM))
+            started.append((process, f"http://127.0.0.1:{port}"))
         yield started
-    finally:
-        for process, _ in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, _ in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def test_processes_sharing_a_multiprocess_directory_add_up_and_a_dead_one_leaves_the_sums(

@@ -9,12 +9,9 @@ holder stops counting the lease its own before it can run out, so two never lead
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -24,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, SIGNING_SECRET, sla_desk_yaml
 from fake_slack import FakeSlack
-from helpers import REPO, free_port, migrated_postgres, wait_until
+from helpers import free_port, migrated_postgres, serve_env, served_bot, wait_until
 from sla_delivery_helpers import (
     ALERTS_CHANNEL,
     SLA_YAML,
@@ -139,38 +136,15 @@ def serving(
     tmp_path: Path, name: str, fake: FakeSlack, database_url: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m bot serve` until it answers /readyz; killed at the end if still up."""
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(REPO),
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "SLACK_CHANNEL_INTERVAL": "0",
-        "DATABASE_URL": database_url,
-        "SUPPORT_CONFIG": str(tmp_path / "app.yaml"),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    log = tmp_path / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: process.poll() is not None or ready(url), f"{name} answering", 60)
-        assert process.poll() is None, log.read_text()
+    env = serve_env(
+        tmp_path,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        port=free_port(),
+        SLACK_CHANNEL_INTERVAL="0",
+    )
+    with served_bot(env, log=tmp_path / f"{name}.log") as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
 
 
 # The database and Slack, as the test sees them
@@ -219,11 +193,3 @@ def assert_nothing_posted_twice(fake: FakeSlack) -> None:
         if not call.failed
     )
     assert [post for post, times in posted.items() if times > 1] == []
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False

@@ -15,7 +15,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,7 +27,15 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import RESPONSE_URL, FakeSlack
-from helpers import REPO, command_form, free_port, migrated_postgres, run_bot, wait_until
+from helpers import (
+    command_form,
+    free_port,
+    migrated_postgres,
+    run_bot,
+    serve_env,
+    served_bot,
+    wait_until,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.db import Database
@@ -69,40 +76,19 @@ def serving(
     temp = tmp_path / "tmp"
     temp.mkdir(exist_ok=True)
     port = free_port()
-    environment = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(REPO),
-        "HOME": str(tmp_path),
-        "TMPDIR": str(temp),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "SLACK_CHANNEL_INTERVAL": "0",
-        "DATABASE_URL": database_url,
-        "SUPPORT_CONFIG": str(tmp_path / "app.yaml"),
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
+    environment = serve_env(
+        tmp_path,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        port=port,
+        TMPDIR=str(temp),
+        SLACK_CHANNEL_INTERVAL="0",
         **env,
-    }
+    )
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", *args],
-            env=environment,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its workers too can be ended at the end, by its group
-        )
-    served = Served(process, port, log, temp)
-    try:
-        wait_until(lambda: process.poll() is not None or ready(served.url), "/readyz", 60)
-        assert process.poll() is None, served.output()
-        yield served
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    # In a process group of its own: its workers too are killed at the end, with it.
+    with served_bot(environment, *args, log=log, own_group=True) as process:
+        yield Served(process, port, log, temp)
 
 
 # Several workers on PostgreSQL
@@ -357,11 +343,3 @@ def server_end_owner(connection: http.client.HTTPConnection, pids: set[int]) -> 
             except OSError:
                 continue
     return None
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False

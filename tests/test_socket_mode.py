@@ -6,9 +6,8 @@ retires, closes or loses is made again; a Socket Mode the bot cannot reach stops
 
 from __future__ import annotations
 
-import os
+import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 from conftest import AGENT, BOT_TOKEN, DESK_YAML, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
 from fake_socket_mode import ACK_DEADLINE, APP_TOKEN, Ack, SocketModeStandIn
-from helpers import REPO, Json, all_text, button_elements, run_cli
+from helpers import Json, all_text, button_elements, run_cli, serve_env, served_bot
 
 from bot.db import Database
 from bot.ids import ActionId
@@ -155,19 +154,15 @@ class SocketModeSlack:
 
 def bot_environment(tmp_path: Path, fake: FakeSlack, database_url: str) -> dict[str, str]:
     """What an operator sets for Socket Mode: both tokens, no signing secret, no port."""
-    config = tmp_path / "app.yaml"
-    config.write_text(DESK_YAML)
-    return {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(REPO),
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": fake.base_url,
-        "DATABASE_URL": database_url,
-        "SUPPORT_CONFIG": str(config),
-        "RUN_SCHEDULER": "false",
-    }
+    (tmp_path / "app.yaml").write_text(DESK_YAML)
+    return serve_env(
+        tmp_path,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        port=None,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        RUN_SCHEDULER="false",
+    )
 
 
 @pytest.fixture
@@ -182,29 +177,11 @@ def serving(
 ) -> Iterator[SocketModeSlack]:
     """`python -m bot serve` in Socket Mode, once it has connected."""
     log = tmp_path / "bot.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=bot_environment(tmp_path, fake, database_url),
-            cwd=tmp_path,
-            stdout=output,
-            stderr=output,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not socket_mode.links:
-            assert process.poll() is None, f"the bot stopped:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"the bot did not connect:\n{log.read_text()}"
-            time.sleep(0.1)
+    env = bot_environment(tmp_path, fake, database_url)
+    # No port to answer /readyz: ready once it has connected.
+    with served_bot(env, log=log, stop=signal.SIGTERM, ready=lambda: socket_mode.links) as process:
         yield SocketModeSlack(fake, socket_mode)
         assert process.poll() is None, f"the bot stopped:\n{log.read_text()[-3000:]}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture

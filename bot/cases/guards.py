@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.cases.refusals import (
     CaseClosed,
@@ -20,6 +20,16 @@ from bot.desk import DeskConfig, Team
 from bot.refusals import CaseNotFound
 from bot.roster import Roster
 from models import Case, CaseAction, CaseStatus
+
+# In a session's `info`: the cases this transaction holds locked.
+_LOCKED = "casedesk_locked_cases"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks(session: Session, _previous: SessionTransaction) -> None:
+    """A rollback (of a savepoint too) may have let go of locks, and expired what it undid:
+    the next lock reads the case again."""
+    session.info.pop(_LOCKED, None)
 
 
 class Audience(enum.StrEnum):
@@ -38,7 +48,13 @@ class Guards:
 
     def lock(self, session: Session, number: int) -> Case:
         """Load the case and lock its row until the transaction ends (SQLite already holds
-        the database write lock from `BEGIN IMMEDIATE`)."""
+        the database write lock from `BEGIN IMMEDIATE`). Locked once in a transaction, the
+        case is the session's own from then on: a second lock reads nothing again."""
+        locked: set[int] = session.info.setdefault(_LOCKED, set())
+        if number in locked:
+            held = session.get(Case, number)  # from the session's identity map
+            if held is not None:
+                return held
         case = session.scalars(
             select(Case)
             .where(Case.id == number)
@@ -47,6 +63,7 @@ class Guards:
         ).one_or_none()
         if case is None:
             raise CaseNotFound(number)
+        locked.add(number)
         return case
 
     def get(self, session: Session, number: int) -> Case:

@@ -74,7 +74,7 @@ class CaseService(Conversation):
             message_ts=origin.message_ts,
             cut_from=origin.cut_from,
         )
-        return self.finish(session, draft)
+        return self.finish(session, draft, new=True)
 
     @staticmethod
     def _keep_thread(session: Session, channel_id: str, thread_ts: str, case: Case) -> None:

@@ -54,14 +54,24 @@ class CaseWork:
         return Draft(case, actor, actor.moment(case, self.clock.now()))
 
     def finish(
-        self, session: Session, draft: Draft, *, activity: bool = True, refresh_sla: bool = True
+        self,
+        session: Session,
+        draft: Draft,
+        *,
+        activity: bool = True,
+        refresh_sla: bool = True,
+        new: bool = False,
     ) -> CaseChange:
         """Append the draft's events; any change may start, pause or move an SLA clock, and
-        replaying the case's history is cheap and exact."""
+        replaying the case's history is cheap and exact. A `new` case's whole history is the
+        draft, and no alert was decided for it yet: nothing to read back."""
         if activity:
             draft.case.last_activity_at = draft.now
         session.add_all(draft.events)
         session.flush()
-        if refresh_sla:
+        if refresh_sla and new:
+            history = sorted(draft.events, key=lambda event: (event.at, event.id))
+            self.sla.refresh_from(draft.case, history, set(), draft.now)
+        elif refresh_sla:
             self.sla.refresh(session, draft.case, draft.now)
         return CaseChange(case=draft.case, events=draft.events)

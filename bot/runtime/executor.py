@@ -9,7 +9,10 @@ the tests use `wait_idle()` to know when everything already received has finishe
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -54,6 +57,7 @@ class TrackingExecutor(ThreadPoolExecutor):
     ) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=name)
         self._pending = pending or PendingTasks()
+        self._later = _Later(self, self._pending, name=f"{name}-later")
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         self._pending.started()
@@ -65,9 +69,69 @@ class TrackingExecutor(ThreadPoolExecutor):
         future.add_done_callback(self._pending.finished)
         return future
 
+    def submit_after(self, seconds: float, fn: Callable[[], object]) -> None:
+        """Run `fn` on this pool once `seconds` have passed, without a thread of the pool
+        waiting for it; pending (for `wait_idle`) from now. Dropped at shutdown."""
+        self._later.add(time.monotonic() + seconds, fn)
+
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no task is running or queued; False if `timeout` passed first."""
         return self._pending.wait_idle(timeout)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._later.close()
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _Later:
+    """Tasks due at a moment (time.monotonic), handed to their pool when it comes; one
+    thread, started with the first task, waits for them all."""
+
+    def __init__(self, pool: ThreadPoolExecutor, pending: PendingTasks, *, name: str) -> None:
+        self._pool, self._pending, self._name = pool, pending, name
+        self._due: list[tuple[float, int, Callable[[], object]]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def add(self, moment: float, fn: Callable[[], object]) -> None:
+        with self._changed:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._pending.started()
+            heapq.heappush(self._due, (moment, next(self._order), fn))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def close(self) -> None:
+        """Drop what is not due yet (an outbox row waits in the database for the job)."""
+        with self._changed:
+            self._closed = True
+            dropped, self._due = len(self._due), []
+            self._changed.notify()
+        for _ in range(dropped):
+            self._pending.finished()
+
+    def _run(self) -> None:
+        while (fn := self._next()) is not None:
+            try:
+                self._pool.submit(fn)
+            except RuntimeError:  # the pool shut down meanwhile
+                pass
+            finally:
+                self._pending.finished()
+
+    def _next(self) -> Callable[[], object] | None:
+        with self._changed:
+            while not self._closed:
+                now = time.monotonic()
+                if self._due and self._due[0][0] <= now:
+                    return heapq.heappop(self._due)[2]
+                self._changed.wait(self._due[0][0] - now if self._due else None)
+            return None
 
 
 class ListenerPools:

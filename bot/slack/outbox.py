@@ -15,9 +15,11 @@ Delivery guarantees:
   message wins, and one whose answer was lost is looked for on the message, by its metadata,
   before it is sent again (bot/slack/updates.py);
 - about one post a second per channel, Slack's pace, for every post this process makes: each
-  takes its channel's next turn; one whose turn is further off than it can wait (a change's
-  own posts 2.5 s, in the background past the 2 s the person waits; the job's 10 s) goes back
-  in the queue, due at its turn, and the job keeps delivering turns that come within its run.
+  takes its channel's next turn (bot/slack/pace.py). A change's posts do not keep the person
+  who acted waiting for it: one whose turn is off goes to the pool when it comes, with the
+  rows after it, and no thread sleeps meanwhile. One whose turn is further off than can be
+  waited (30 s for a change's, the job's 10 s) goes back in the queue, due at its turn, and the
+  job keeps delivering turns that come within its run.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from bot.clock import Clock
@@ -37,6 +40,7 @@ from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.outbox_claims import Claim, DeliveryReport, OutboxClaims, Unsent
+from bot.slack.pace import ChannelTurns
 from bot.slack.queue import (
     CARD,
     CARD_UPDATE,
@@ -62,6 +66,9 @@ DELIVERY_WAIT = 2.0
 # a change's own posts (the person who acted is waiting), and the job's.
 TURN_WAIT_NOW = 2.5
 TURN_WAIT_JOB = 10.0
+# ...and a change's posts that the person does not wait for (`deliver_within`): no thread waits
+# for their turn either (they are handed to the pool when it comes).
+TURN_WAIT_LATER = 30.0
 # How long one run of the job goes on delivering rows that come due while it runs.
 JOB_RUN_BUDGET = 12.0
 
@@ -84,12 +91,9 @@ class OutboxDeliverer:
         self.clock = clock
         self.cards = cards
         self.claims = OutboxClaims(db, clock, cards)
-        self.per_channel_interval = per_channel_interval
+        self.turns = ChannelTurns(per_channel_interval, monotonic=monotonic)
         self._sleep = sleep
         self._monotonic = monotonic
-        self._turns: dict[str, float] = {}  # each channel's next free moment to post
-        self._turns_lock = threading.Lock()
-        self._given_back: list[float] = []  # the turns rows were given back for
         self._now_pool = now_pool
 
     # Entry points
@@ -106,9 +110,9 @@ class OutboxDeliverer:
         for _ in range(1000):  # a card wakes its thread rows; rows given back get their turn
             ids = self.claims.due_ids()
             if ids:
-                self._deliver_ids(ids, report, paced=True)
+                self._deliver_ids(ids, report, _Pass(TURN_WAIT_JOB))
                 continue
-            turn = self._next_turn_given_back()
+            turn = self.turns.next_given_back()
             if turn is None or turn > deadline:
                 break
             self._sleep(max(turn - self._monotonic(), 0.0) + 0.05)  # then it is due
@@ -117,7 +121,7 @@ class OutboxDeliverer:
     def deliver(self, message_ids: Iterable[int]) -> DeliveryReport:
         """Send these rows now, in order, if they are due (what a change just queued)."""
         report = DeliveryReport()
-        self._deliver_ids(list(message_ids), report, paced=False)
+        self._deliver_ids(list(message_ids), report, _Pass(TURN_WAIT_NOW))
         return report
 
     def deliver_within(self, message_ids: list[int], seconds: float) -> DeliveryReport | None:
@@ -126,100 +130,101 @@ class OutboxDeliverer:
 
         The wait also ends when what is left only waits for its channel's turn (a burst into
         one channel, at Slack's pace of about one post a second): the person who acted is not
-        kept waiting for that; the report says so (`pacing`) with what went out before."""
+        kept waiting for that; the report says so (`pacing`) with what went out before. The
+        rest goes out at that turn, in order, and no thread sleeps until then."""
         if not message_ids:
             return DeliveryReport()
         report = DeliveryReport()
         settled = threading.Event()  # delivered, or only waiting for a turn
 
+        def pacing() -> None:
+            report.pacing = True
+            settled.set()
+
         def deliver() -> None:
             try:
-                self._deliver_ids(message_ids, report, paced=False, on_pace=settled.set)
+                self._deliver_ids(message_ids, report, _Pass(TURN_WAIT_LATER, on_pace=pacing))
             except Exception:  # the change is saved; what is queued goes out with the job
                 log.exception("delivering %s failed; the job will", message_ids)
             finally:
                 settled.set()
 
         try:
-            future = self._now_pool.submit(deliver)
+            self._now_pool.submit(deliver)
         except RuntimeError:  # shutting down: what is queued goes out with the job
             return None
         if not settled.wait(seconds):
             return None
-        if future.done():
-            return report
-        return replace(report, unsent=report.unsent.copy(), pacing=True)
+        return report  # what comes later goes in reports of its own
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no delivery started by `deliver_within` is still running."""
         return self._now_pool.wait_idle(timeout)
 
-    def _deliver_ids(
-        self,
-        ids: list[int],
-        report: DeliveryReport,
-        *,
-        paced: bool,
-        on_pace: Callable[[], None] | None = None,
-    ) -> None:
-        held: set[tuple[str, str]] = set()  # (channel, op) rate limited in this pass
-        for message_id in ids:
+    def _deliver_ids(self, ids: list[int], report: DeliveryReport, step: _Pass) -> None:
+        for index, message_id in enumerate(ids):
             try:
-                claim = self.claims.claim(message_id, held)
-                if claim is not None:
-                    self._deliver(claim, report, held, paced=paced, on_pace=on_pace)
+                claim = self.claims.claim(message_id, step.held)
+                wait = self._deliver(claim, report, step) if claim is not None else None
             except Exception:  # the database, or a bug: this row waits, the others go on
                 log.exception("outbox %s: delivery failed; it stays queued", message_id)
                 report.unsent[message_id] = Unsent("", "", "an error on our side", True)
+                continue
+            if wait is not None:  # this row's turn is off: it and the rest go out then
+                rest = _Pass(step.longest, on_pace=_told_already, reserved=message_id)
+                self._now_pool.submit_after(
+                    wait, partial(self._deliver_ids, ids[index:], DeliveryReport(), rest)
+                )
+                if step.on_pace is not None:
+                    step.on_pace()
+                return
 
     # Delivering one row
 
-    def _deliver(
-        self,
-        claim: Claim,
-        report: DeliveryReport,
-        held: set[tuple[str, str]],
-        *,
-        paced: bool,
-        on_pace: Callable[[], None] | None = None,
-    ) -> None:
+    def _deliver(self, claim: Claim, report: DeliveryReport, step: _Pass) -> float | None:
+        """Deliver one claimed row; in how many seconds its turn comes when it was given back
+        for it (`step.on_pace`: no thread waits), else None."""
         row = claim.row
         try:
             target = self._target(claim, report)
             if target is None:
-                return
+                return None
             channel, thread_ts, content = target
             if claim.in_doubt and row.op == POST:
                 # Looked for where the earlier attempt went (a card's team may have changed).
                 found = self._already_posted(row, row.channel_id, thread_ts)
                 if found:
                     self.claims.mark_sent(claim, found, report, recovered=True)
-                    return
+                    return None
             elif claim.in_doubt and fixed_update(row) and self._already_updated(row, channel):
                 self.claims.mark_sent(claim, str(row.target_ts), report, recovered=True)
-                return
+                return None
             if row.kind == CARD:
                 self.claims.set_channel(claim, channel)
             if row.op == POST:
-                wait = self._take_turn(channel, TURN_WAIT_JOB if paced else TURN_WAIT_NOW)
+                wait = 0.0 if step.reserved == row.id else self.turns.take(channel, step.longest)
                 if wait is None:  # not this channel's turn for a while: back in the queue
                     self.claims.give_back(
-                        claim, report, timedelta(seconds=self._give_back(channel))
+                        claim, report, timedelta(seconds=self.turns.give_back(channel))
                     )
-                    return
+                    return None
+                if wait > 0 and step.on_pace is not None:
+                    # Handed back to the pool at its turn; due at once all the same, so the
+                    # job (another process's too) may send it first, at a turn of its own.
+                    self.claims.give_back(claim, None, timedelta(0))
+                    return wait
                 if wait > 0:
-                    if on_pace is not None:
-                        on_pace()  # the rest only waits for its turn
                     self._sleep(wait)
             if not self.claims.renew(claim):
-                return
+                return None
             ts = self._call(row, channel, thread_ts, content)
         except SlackDeliveryError as error:
-            self.claims.failed_attempt(claim, error, report, held)
-            return
+            self.claims.failed_attempt(claim, error, report, step.held)
+            return None
         self.claims.mark_sent(claim, ts, report)
         if row.op == POST:
             self._attach_file(row, channel, ts)
+        return None
 
     def _target(
         self, claim: Claim, report: DeliveryReport
@@ -323,32 +328,21 @@ class OutboxDeliverer:
         except (SlackDeliveryError, KeyError, ValueError) as error:
             log.warning("outbox %s: file upload failed (%s); the message went out", row.id, error)
 
-    def _take_turn(self, channel: str, longest: float) -> float | None:
-        """Take the channel's next turn to post if it comes within `longest` seconds: how
-        long to wait for it; None when it is further off (no turn is taken)."""
-        if self.per_channel_interval <= 0:
-            return 0.0
-        with self._turns_lock:
-            now = self._monotonic()
-            turn = max(now, self._turns.get(channel, now))
-            if turn - now > longest:
-                return None
-            self._turns[channel] = turn + self.per_channel_interval
-            return turn - now
 
-    def _give_back(self, channel: str) -> float:
-        """A row waits for the channel's next free turn: in how many seconds it comes."""
-        with self._turns_lock:
-            turn = self._turns.get(channel, 0.0)
-            self._given_back.append(turn)
-            return max(0.0, turn - self._monotonic())
+def _told_already() -> None:
+    """The person who acted was answered when the first turn was waited for."""
 
-    def _next_turn_given_back(self) -> float | None:
-        """The soonest turn a row was given back for and that has not come yet."""
-        with self._turns_lock:
-            now = self._monotonic()
-            self._given_back = [turn for turn in self._given_back if turn > now]
-            return min(self._given_back, default=None)
+
+@dataclass
+class _Pass:
+    """One delivery pass over some rows."""
+
+    longest: float  # seconds a post may wait for its channel's turn
+    # Set by `deliver_within`: a post whose turn is off is given back, due at its turn, and
+    # handed back to the pool then with the rows after it; this says so.
+    on_pace: Callable[[], None] | None = None
+    reserved: int | None = None  # the row whose turn was taken already (it was given back)
+    held: set[tuple[str, str]] = field(default_factory=set)  # (channel, op) rate limited
 
 
 def _tag(row: OutboxMessage) -> dict[str, Any]:

@@ -203,13 +203,17 @@ class OutboxClaims:
         self, claim: Claim, ts: str, report: DeliveryReport, *, recovered: bool = False
     ) -> None:
         now = self.clock.now()
+        row = claim.row
         with self.db.unit_of_work() as session:
-            row = self.held_row(session, claim)
-            if row is None:
-                log.warning("outbox %s: sent, but another deliverer holds it now", claim.row.id)
+            marked = session.execute(  # one statement: held by this claim, and now sent
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claim_token == claim.token)
+                .values(state="sent", sent_ts=ts, sent_at=now, last_error=None, claim_token=None)
+                .execution_options(synchronize_session=False)
+            )
+            if not marked.rowcount:  # type: ignore[attr-defined]
+                log.warning("outbox %s: sent, but another deliverer holds it now", row.id)
                 return
-            row.state, row.sent_ts, row.sent_at, row.last_error = "sent", ts, now, None
-            row.claim_token = None
             if row.kind == CARD and row.case_id is not None:
                 if self.cards.card_posted(session, row.case_id, row.channel_id, ts):
                     _wake_waiting(session, row.case_id, now)
@@ -241,12 +245,13 @@ class OutboxClaims:
         """Give the row back, untried, until its case's card is in Slack."""
         self.give_back(claim, report, CARD_WAIT)
 
-    def give_back(self, claim: Claim, report: DeliveryReport, after: timedelta) -> None:
+    def give_back(self, claim: Claim, report: DeliveryReport | None, after: timedelta) -> None:
         """Give the row back, untried, due again `after` from now (its card is not in
-        Slack yet; its channel's turn to post is further off)."""
-        report.unsent[claim.row.id] = Unsent(
-            claim.row.kind, claim.row.channel_id, "", retrying=True, waiting=True
-        )
+        Slack yet; its channel's turn to post is further off), noted in `report` if given."""
+        if report is not None:
+            report.unsent[claim.row.id] = Unsent(
+                claim.row.kind, claim.row.channel_id, "", retrying=True, waiting=True
+            )
         with self.db.unit_of_work() as session:
             row = self.held_row(session, claim)
             if row is not None:
