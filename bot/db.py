@@ -24,7 +24,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL connection costs more than the query it is for), few enough that two replicas fit
 # in PostgreSQL's default 100 connections. `serve` sizes the work's from LISTENER_THREADS.
 WORK_POOL_SIZE = 24
-ACK_POOL_SIZE = 6
+ACK_POOL_SIZE = 8  # as many again under a burst: one for each of the HTTP server's 16 threads
 
 
 class Database:
@@ -52,7 +52,12 @@ class Database:
         self._ack_engine = (
             self.engine
             if self.is_sqlite
-            else _create_engine(self.url, pool_size=min(ACK_POOL_SIZE, pool_size), echo=echo)
+            else _create_engine(
+                self.url,
+                pool_size=min(ACK_POOL_SIZE, pool_size),
+                max_overflow=min(ACK_POOL_SIZE, pool_size),
+                echo=echo,
+            )
         )
         self._ack_writer = sessionmaker(self._ack_engine, expire_on_commit=False)
 
@@ -139,11 +144,14 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _create_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
+def _create_engine(
+    url: str, *, pool_size: int, echo: bool, max_overflow: int | None = None
+) -> Engine:
     parsed = make_url(url)
     # A database error in a log line never quotes its parameters (what people typed).
     common: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-    pooled: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max(2, pool_size // 2)}
+    overflow = max(2, pool_size // 2) if max_overflow is None else max_overflow
+    pooled: dict[str, Any] = {"pool_size": pool_size, "max_overflow": overflow}
     if parsed.get_backend_name() != "sqlite":
         # A ping on each checkout (about 0.08 ms of CPU, 2-3% of a request): after a restart
         # or failover of PostgreSQL no one's command fails on a connection it closed.

@@ -164,7 +164,7 @@ class OutboxDeliverer:
     def _deliver_ids(self, ids: list[int], report: DeliveryReport, step: _Pass) -> None:
         for index, message_id in enumerate(ids):
             try:
-                claim = self.claims.claim(message_id, step.held)
+                claim = self.claims.claim(message_id, step.held, step.cards_later)
                 wait = self._deliver(claim, report, step) if claim is not None else None
             except Exception:  # the database, or a bug: this row waits, the others go on
                 log.exception("outbox %s: delivery failed; it stays queued", message_id)
@@ -207,6 +207,8 @@ class OutboxDeliverer:
                     self.claims.give_back(
                         claim, report, timedelta(seconds=self.turns.give_back(channel))
                     )
+                    if row.kind == CARD and row.case_id is not None:
+                        step.cards_later.add(row.case_id)  # its thread posts wait for it
                     return None
                 if wait > 0 and step.on_pace is not None:
                     # Handed back to the pool at its turn; due at once all the same, so the
@@ -343,6 +345,7 @@ class _Pass:
     on_pace: Callable[[], None] | None = None
     reserved: int | None = None  # the row whose turn was taken already (it was given back)
     held: set[tuple[str, str]] = field(default_factory=set)  # (channel, op) rate limited
+    cards_later: set[int] = field(default_factory=set)  # cases whose card was given back
 
 
 def _tag(row: OutboxMessage) -> dict[str, Any]:

@@ -114,9 +114,15 @@ class OutboxClaims:
                 )
             )
 
-    def claim(self, message_id: int, held: set[tuple[str, str]]) -> Claim | None:
+    def claim(
+        self,
+        message_id: int,
+        held: set[tuple[str, str]],
+        cards_later: frozenset[int] | set[int] = frozenset(),
+    ) -> Claim | None:
         """Take the row for this deliverer (state `sending`, a fresh token), or None if it is
-        not due, held by a rate limit, or another deliverer has it."""
+        not due, held by a rate limit, waits for a card this pass gave back (`cards_later`,
+        by case), or another deliverer has it."""
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             row = session.scalars(
@@ -126,6 +132,8 @@ class OutboxClaims:
             ).one_or_none()
             if row is None or row.state in TERMINAL or (row.channel_id, row.op) in held:
                 return None
+            if row.in_case_thread and row.case_id in cards_later:
+                return None  # stays due: the job tries it after the card
             in_doubt = row.state == "sending"
             if in_doubt and row.sending_since and row.sending_since > now - IN_DOUBT_AFTER:
                 return None
@@ -253,11 +261,17 @@ class OutboxClaims:
                 claim.row.kind, claim.row.channel_id, "", retrying=True, waiting=True
             )
         with self.db.unit_of_work() as session:
-            row = self.held_row(session, claim)
-            if row is not None:
-                row.state, row.claim_token = "pending", None
-                row.attempts -= 1
-                row.next_attempt_at = self.clock.now() + after
+            session.execute(  # one statement, if this claim still holds the row
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claim.row.id, OutboxMessage.claim_token == claim.token)
+                .values(
+                    state="pending",
+                    claim_token=None,
+                    attempts=OutboxMessage.attempts - 1,
+                    next_attempt_at=self.clock.now() + after,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     def failed_attempt(
         self,
