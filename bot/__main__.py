@@ -294,6 +294,8 @@ def serve(args: argparse.Namespace) -> int:
     if workers != 1:  # several processes, on gunicorn
         from bot.runtime.workers import WorkersError, serve_with_workers
 
+        os.environ["WORKERS"] = str(workers)  # what each worker's settings say
+
         try:
             serve_with_workers(workers, build=lambda: _build(require_slack=True))
         except WorkersError as error:
@@ -378,7 +380,7 @@ def sandbox(args: argparse.Namespace) -> int:
 
 def open_database(settings: Settings) -> Database:
     try:
-        return connect_database(settings.DATABASE_URL)
+        return connect_database(settings.DATABASE_URL, pool_size=settings.database_pool_size)
     except DatabaseUrlError as error:
         raise SettingsError(f"DATABASE_URL: {error}") from None
 

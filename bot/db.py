@@ -22,7 +22,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Connections kept open for the work (the pool grows by half as much again under bursts), and
 # for the acks' writes. Enough that work rarely opens a connection of its own (a new
 # PostgreSQL connection costs more than the query it is for), few enough that two replicas fit
-# in PostgreSQL's default 100 connections. `serve` sizes the work's from LISTENER_THREADS.
+# in PostgreSQL's default 100 connections. `serve` sizes the work's from its work threads.
 WORK_POOL_SIZE = 24
 ACK_POOL_SIZE = 8  # as many again under a burst: one for each of the HTTP server's 16 threads
 
@@ -116,11 +116,11 @@ class DatabaseUrlError(Exception):
     """The URL opens no database; the message says why, and never shows its password."""
 
 
-def connect_database(url: str) -> Database:
+def connect_database(url: str, *, pool_size: int = WORK_POOL_SIZE) -> Database:
     """The database at `url`, connected to once so that a wrong URL fails here."""
     shown = mask_credentials(url)
     try:
-        database = Database(url)
+        database = Database(url, pool_size=pool_size)
         with database.engine.connect():
             pass
     except ModuleNotFoundError as error:

@@ -12,6 +12,7 @@ from helpers import REPO, run_bot
 from sqlalchemy import func, select
 
 from bot.db import Database
+from bot.runtime.settings import Settings
 from models import OutboxMessage, SchedulerLease, SlaAlert, SummaryPost
 
 SECRET = "Pw-SECRET-123"
@@ -160,3 +161,12 @@ def test_a_bot_token_that_is_not_a_bot_token_is_one_line_saying_what_it_is(
     assert result.stderr.startswith("casedesk: setting SLACK_BOT_TOKEN must be the bot token")
     assert f"(this one is {kind};" in result.stderr
     assert token not in result.stderr
+
+
+def test_each_process_gets_fewer_work_threads_when_there_are_several_and_a_pool_to_match() -> None:
+    # More threads than two cores keep busy only take turns at the interpreter, ahead of acks.
+    one, two = Settings(WORKERS=1), Settings(WORKERS=2)
+    chosen = Settings(WORKERS=2, LISTENER_THREADS=32)
+
+    assert (one.work_threads, two.work_threads, chosen.work_threads) == (16, 8, 32)
+    assert [s.database_pool_size for s in (one, two, chosen)] == [24, 16, 40]

@@ -70,13 +70,12 @@ def build_casedesk(
     client: WebClient | None = None,
 ) -> Casedesk:
     desk = desk or load_desk_config(settings.SUPPORT_CONFIG)
-    # Connections for every work thread, and some for deliveries and the scheduler.
-    db = db or Database(settings.DATABASE_URL, pool_size=settings.LISTENER_THREADS + 8)
+    db = db or Database(settings.DATABASE_URL, pool_size=settings.database_pool_size)
     clock = clock or SystemClock()
     client = client or make_web_client(settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL)
     core = _core(desk, db, clock, client)
     sync = CaseSync(desk=desk, clock=clock, cases=core.cases, sla=core.sla)
-    executor = ListenerPools(work_threads=settings.LISTENER_THREADS)
+    executor = ListenerPools(work_threads=settings.work_threads)
     outbox = _outbox(settings, core, client, sync, executor)
     summaries = SummaryService(
         db=db, desk=desk, roster=core.roster, policies=core.sla.policies, clock=clock

@@ -42,15 +42,26 @@ class Settings(BaseSettings):
     # json: one JSON object per line (time, level, logger, message), for a log collector.
     LOG_FORMAT: LogFormat = "text"
     # Threads that carry out Slack requests after their ack (acks run on the HTTP server's
-    # threads). Each may hold a database connection, and the pool is sized from it; more threads
-    # than that only take turns at the interpreter, and slow the acks down.
-    LISTENER_THREADS: int = Field(default=16, ge=4, le=512)
+    # threads), in each process: 16, or 8 with 2 workers and more (`work_threads`). Each may
+    # hold a database connection, and the pool is sized from it; more threads than the cores
+    # can keep busy only take turns at the interpreter, and slow the acks down.
+    LISTENER_THREADS: int | None = Field(default=None, ge=4, le=512)
     # Seconds between two scheduler posts to one channel (Slack allows about one a second).
     SLACK_CHANNEL_INTERVAL: float = Field(default=1.0, ge=0, le=60)
     # Set to false to serve without running the scheduler in this process.
     RUN_SCHEDULER: bool = True
     # Processes serving HTTP behind the one port (`serve --workers N` wins); PostgreSQL only.
     WORKERS: int = Field(default=1, ge=1, le=64)
+
+    @property
+    def work_threads(self) -> int:
+        """LISTENER_THREADS, else 16 for one process and 8 for each of several."""
+        return self.LISTENER_THREADS or (16 if self.WORKERS == 1 else 8)
+
+    @property
+    def database_pool_size(self) -> int:
+        """Connections for every work thread, and some for deliveries and the scheduler."""
+        return self.work_threads + 8
 
     @field_validator("SLACK_API_URL")
     @classmethod
