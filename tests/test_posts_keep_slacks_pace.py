@@ -13,6 +13,7 @@ from sla_delivery_helpers import slack_client, texts
 
 from bot.clock import SystemClock
 from bot.runtime.casedesk import Casedesk
+from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackGateway
 from bot.slack.outbox import DeliveryReport, OutboxDeliverer, enqueue
@@ -21,12 +22,12 @@ HELP = "C0HELP"
 
 
 def paced_deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeliverer:
+    options.setdefault("now_pool", casedesk.executor.deliver)
     return OutboxDeliverer(
         casedesk.db,
         SlackGateway(slack_client(fake)),
         SystemClock(),  # turns are real seconds: the outbox's due times must follow them
         cards=casedesk.outbox.cards,
-        now_pool=casedesk.executor.deliver,
         per_channel_interval=1.0,
         **options,
     )
@@ -105,3 +106,39 @@ def test_the_person_who_acted_is_answered_without_waiting_for_the_channels_turn(
     assert texts(fake_slack, HELP) == ["answer 1", "answer 2", "answer 3"]
     assert sleeps == []  # no thread slept waiting for a turn
     assert not [call for call in fake_slack.calls_to("chat.postMessage") if call.failed]
+
+
+def test_posts_waiting_for_their_turn_when_the_process_dies_are_sent_once_by_the_next(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    pool = TrackingExecutor(2, name="dying")
+    dying = paced_deliverer(casedesk, fake_slack, now_pool=pool)
+    first, second = queue_posts(casedesk, 2)
+    dying.deliver_within([first], seconds=30)
+    paced = dying.deliver_within([second], seconds=30)
+    assert paced is not None
+    assert paced.pacing
+    pool.shutdown(wait=True)  # the process dies before the turn: what it held in memory goes
+
+    after = paced_deliverer(casedesk, fake_slack).deliver_due()  # the next process's job
+
+    assert after == DeliveryReport(sent=1)
+    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
+    assert paced_deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport()
+
+
+def test_a_post_waiting_for_its_turn_here_and_sent_by_another_process_first_is_sent_once(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    here = paced_deliverer(casedesk, fake_slack)
+    first, second = queue_posts(casedesk, 2)
+    here.deliver_within([first], seconds=30)
+    paced = here.deliver_within([second], seconds=30)  # its turn here comes in a second
+    assert paced is not None
+    assert paced.pacing
+
+    elsewhere = paced_deliverer(casedesk, fake_slack).deliver_due()  # another process's job
+    assert here.wait_idle(timeout=30)  # this process's turn came: the row was sent already
+
+    assert elsewhere == DeliveryReport(sent=1)
+    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
