@@ -65,8 +65,11 @@ def sandbox_run(tmp_path: Path, *options: str) -> Iterator[Run]:
     stdout = process.stdout
 
     def read() -> None:
-        for line in stdout:
-            lines.put(line)
+        try:
+            for line in stdout:
+                lines.put(line)
+        except ValueError:  # closed: stop() read the rest itself
+            pass
 
     threading.Thread(target=read, daemon=True).start()
     try:
