@@ -19,12 +19,12 @@ from sqlalchemy.pool import StaticPool
 from bot.sqlfuncs import SQLITE_PERCENTILE, SqlitePercentile
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Connections kept open for the work (the pool grows by a quarter under bursts), and for the
-# acks' writes. Enough that work rarely opens a connection of its own (a new
+# Connections kept open for the work (the pool grows by half as much again under bursts), and
+# for the acks' writes. Enough that work rarely opens a connection of its own (a new
 # PostgreSQL connection costs more than the query it is for), few enough that two replicas fit
 # in PostgreSQL's default 100 connections. `serve` sizes the work's from its work threads.
 WORK_POOL_SIZE = 24
-ACK_POOL_SIZE = 8  # half as many again under a burst
+ACK_POOL_SIZE = 8  # as many again under a burst: one for each of the HTTP server's 16 threads
 
 
 class Database:
@@ -55,7 +55,7 @@ class Database:
             else _create_engine(
                 self.url,
                 pool_size=min(ACK_POOL_SIZE, pool_size),
-                max_overflow=min(ACK_POOL_SIZE, pool_size) // 2,
+                max_overflow=min(ACK_POOL_SIZE, pool_size),
                 echo=echo,
             )
         )
@@ -150,7 +150,7 @@ def _create_engine(
     parsed = make_url(url)
     # A database error in a log line never quotes its parameters (what people typed).
     common: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-    overflow = max(2, pool_size // 4) if max_overflow is None else max_overflow
+    overflow = max(2, pool_size // 2) if max_overflow is None else max_overflow
     pooled: dict[str, Any] = {"pool_size": pool_size, "max_overflow": overflow}
     if parsed.get_backend_name() != "sqlite":
         # A ping on each checkout (about 0.08 ms of CPU, 2-3% of a request): after a restart

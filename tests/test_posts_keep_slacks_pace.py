@@ -23,12 +23,12 @@ HELP = "C0HELP"
 
 def paced_deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> OutboxDeliverer:
     options.setdefault("now_pool", casedesk.executor.deliver)
-    options.setdefault("per_channel_interval", 1.0)
     return OutboxDeliverer(
         casedesk.db,
         SlackGateway(slack_client(fake)),
         SystemClock(),  # turns are real seconds: the outbox's due times must follow them
         cards=casedesk.outbox.cards,
+        per_channel_interval=1.0,
         **options,
     )
 
@@ -142,20 +142,3 @@ def test_a_post_waiting_for_its_turn_here_and_sent_by_another_process_first_is_s
 
     assert elsewhere == DeliveryReport(sent=1)
     assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
-
-
-def test_the_job_leaves_posts_held_for_a_turn_here_to_that_turn(
-    casedesk: Casedesk, fake_slack: FakeSlack
-) -> None:
-    sleeps: list[float] = []
-    here = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)  # turns a second apart
-    rows = queue_posts(casedesk, 4)
-    answers = [here.deliver_within([row], seconds=30) for row in rows]
-    assert all(answer is not None and answer.pacing for answer in answers[1:])
-
-    job = here.deliver_due()  # the job in the same process, meanwhile
-
-    assert job == DeliveryReport()  # it neither sent them nor took turns of its own for them
-    assert sleeps == []
-    assert here.wait_idle(timeout=30)
-    assert texts(fake_slack, HELP) == [f"answer {n}" for n in range(1, 5)]

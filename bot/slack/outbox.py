@@ -95,10 +95,6 @@ class OutboxDeliverer:
         self._sleep = sleep
         self._monotonic = monotonic
         self._now_pool = now_pool
-        # Rows given back for a turn this process holds for them: only that turn's pass sends
-        # them (the job here skips them; another process's job may still send one first).
-        self._held_for_turn: set[int] = set()
-        self._held_lock = threading.Lock()
 
     # Entry points
 
@@ -112,9 +108,7 @@ class OutboxDeliverer:
         report = DeliveryReport()
         deadline = self._monotonic() + JOB_RUN_BUDGET
         for _ in range(1000):  # a card wakes its thread rows; rows given back get their turn
-            due = self.claims.due_ids()
-            with self._held_lock:  # those wait for a turn this process holds for them
-                ids = [message_id for message_id in due if message_id not in self._held_for_turn]
+            ids = self.claims.due_ids()
             if ids:
                 self._deliver_ids(ids, report, _Pass(TURN_WAIT_JOB))
                 continue
@@ -169,8 +163,6 @@ class OutboxDeliverer:
 
     def _deliver_ids(self, ids: list[int], report: DeliveryReport, step: _Pass) -> None:
         for index, message_id in enumerate(ids):
-            if not self._may_send(message_id, step):
-                continue
             try:
                 claim = self.claims.claim(message_id, step.held, step.cards_later)
                 wait = self._deliver(claim, report, step) if claim is not None else None
@@ -179,26 +171,13 @@ class OutboxDeliverer:
                 report.unsent[message_id] = Unsent("", "", "an error on our side", True)
                 continue
             if wait is not None:  # this row's turn is off: it and the rest go out then
-                rest = _Pass(step.longest, on_pace=_told_already, reserved=message_id, at_turn=True)
-                with self._held_lock:
-                    self._held_for_turn.update(ids[index:])
+                rest = _Pass(step.longest, on_pace=_told_already, reserved=message_id)
                 self._now_pool.submit_after(
                     wait, partial(self._deliver_ids, ids[index:], DeliveryReport(), rest)
                 )
                 if step.on_pace is not None:
                     step.on_pace()
                 return
-
-    def _may_send(self, message_id: int, step: _Pass) -> bool:
-        """False for a row held for a later turn, unless this is that turn's pass (which
-        lets go of each row it reaches)."""
-        with self._held_lock:
-            if message_id not in self._held_for_turn:
-                return True
-            if step.at_turn:
-                self._held_for_turn.discard(message_id)
-                return True
-            return False
 
     # Delivering one row
 
@@ -365,7 +344,6 @@ class _Pass:
     # handed back to the pool then with the rows after it; this says so.
     on_pace: Callable[[], None] | None = None
     reserved: int | None = None  # the row whose turn was taken already (it was given back)
-    at_turn: bool = False  # the pass a turn held for its rows came for
     held: set[tuple[str, str]] = field(default_factory=set)  # (channel, op) rate limited
     cards_later: set[int] = field(default_factory=set)  # cases whose card was given back
 
