@@ -19,12 +19,13 @@ from sqlalchemy.pool import StaticPool
 from bot.sqlfuncs import SQLITE_PERCENTILE, SqlitePercentile
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Connections kept open for the work (the pool grows by half as much again under bursts), and
-# for the acks' writes. Enough that work rarely opens a connection of its own (a new
-# PostgreSQL connection costs more than the query it is for), few enough that two replicas fit
-# in PostgreSQL's default 100 connections. `serve` sizes the work's from its work threads.
+# Connections kept open for the work, and for the acks' writes; on PostgreSQL each pool grows
+# by a quarter (acks: a half) under bursts. Enough that work rarely opens a connection of its
+# own (a new PostgreSQL connection costs more than the query it is for), few enough that two
+# replicas fit in PostgreSQL's default 100 connections (42 a process, 32 a worker with
+# `--workers 2`: docs/deploy.md). `serve` sizes the work's from its work threads.
 WORK_POOL_SIZE = 24
-ACK_POOL_SIZE = 8  # as many again under a burst: one for each of the HTTP server's 16 threads
+ACK_POOL_SIZE = 8
 
 
 class Database:
@@ -55,7 +56,7 @@ class Database:
             else _create_engine(
                 self.url,
                 pool_size=min(ACK_POOL_SIZE, pool_size),
-                max_overflow=min(ACK_POOL_SIZE, pool_size),
+                max_overflow=min(ACK_POOL_SIZE, pool_size) // 2,
                 echo=echo,
             )
         )
@@ -150,9 +151,10 @@ def _create_engine(
     parsed = make_url(url)
     # A database error in a log line never quotes its parameters (what people typed).
     common: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-    overflow = max(2, pool_size // 2) if max_overflow is None else max_overflow
+    postgres = parsed.get_backend_name() != "sqlite"
+    overflow = max(2, pool_size // (4 if postgres else 2)) if max_overflow is None else max_overflow
     pooled: dict[str, Any] = {"pool_size": pool_size, "max_overflow": overflow}
-    if parsed.get_backend_name() != "sqlite":
+    if postgres:
         # A ping on each checkout (about 0.08 ms of CPU, 2-3% of a request): after a restart
         # or failover of PostgreSQL no one's command fails on a connection it closed.
         engine = create_engine(url, pool_pre_ping=True, **pooled, **common)

@@ -1,7 +1,7 @@
 """How every listener here is declared: ack at once, then do the work on the work pool.
 
-Bolt runs a listener on its ack pool and waits (up to Slack's 3 s) for it to call `ack()`. A
-listener declared with `after_ack` only acks and hands the request over to the work pool
+Bolt runs a listener on the thread that answers Slack, which must come within 3 s. A listener
+declared with `after_ack` only acks and hands the request over to the work pool
 (bot/runtime/executor.py), so work stuck on a hanging Slack never delays the ack of the next
 request.
 `after_checked_ack` first checks a modal's input and answers problems in the modal itself,

@@ -7,16 +7,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import START
+import pytest
+from conftest import REQUESTER, START, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
+from helpers import case_row
 from sla_delivery_helpers import slack_client, texts
 
+from bot.cases.changes import Actor
 from bot.clock import SystemClock
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackGateway
 from bot.slack.outbox import DeliveryReport, OutboxDeliverer, enqueue
+from models import EventSource
 
 HELP = "C0HELP"
 
@@ -141,4 +145,93 @@ def test_a_post_waiting_for_its_turn_here_and_sent_by_another_process_first_is_s
     assert here.wait_idle(timeout=30)  # this process's turn came: the row was sent already
 
     assert elsewhere == DeliveryReport(sent=1)
+    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
+
+
+def test_the_job_leaves_posts_held_for_a_turn_here_to_that_turn(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    sleeps: list[float] = []
+    here = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)  # turns a second apart
+    rows = queue_posts(casedesk, 4)
+    answers = [here.deliver_within([row], seconds=30) for row in rows]
+    assert all(answer is not None and answer.pacing for answer in answers[1:])
+
+    job = here.deliver_due()  # the job in the same process, meanwhile
+
+    assert job == DeliveryReport()  # it neither sent them nor took turns of its own for them
+    assert sleeps == []
+    assert here.wait_idle(timeout=30)
+    assert texts(fake_slack, HELP) == [f"answer {n}" for n in range(1, 5)]
+
+
+def test_a_changes_post_to_a_quiet_channel_does_not_wait_for_a_busy_ones_turn(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    deliverer = paced_deliverer(casedesk, fake_slack)
+    deliverer.deliver_within(queue_posts(casedesk, 1), seconds=30)  # the help channel's turn
+    busy, quiet = queue_posts(casedesk, 1) + queue_posts(casedesk, 1, channel="C0QUIET")
+
+    answer = deliverer.deliver_within([busy, quiet], seconds=30)
+
+    assert answer is not None
+    assert answer.pacing
+    assert answer.sent == 1
+    assert texts(fake_slack, "C0QUIET") == ["answer 1"]  # before the busy channel's turn
+    assert texts(fake_slack, HELP) == ["answer 1"]
+    assert deliverer.wait_idle(timeout=30)
+    assert texts(fake_slack, HELP) == ["answer 1", "answer 1"]
+
+
+def test_a_card_waiting_for_its_turn_takes_its_thread_posts_with_it(
+    casedesk: Casedesk, fake_slack: FakeSlack
+) -> None:
+    deliverer = paced_deliverer(casedesk, fake_slack)
+    assert deliverer.turns.take(SUPPORT_CHANNEL, 30) == 0  # another card went out just now
+    with casedesk.db.unit_of_work() as session:
+        change = casedesk.cases.open(
+            session,
+            actor=Actor(REQUESTER, EventSource.COMMAND),
+            title="Printer on fire",
+            description="Smoke from the toner",
+        )
+        card_rows = casedesk.flows.sync.queue(session, change)
+    help_post = queue_posts(casedesk, 1)
+
+    answer = deliverer.deliver_within(card_rows + help_post, seconds=30)
+
+    assert answer is not None
+    assert answer.pacing
+    assert texts(fake_slack, HELP) == ["answer 1"]  # went out at once
+    assert fake_slack.messages(SUPPORT_CHANNEL) == []
+    assert deliverer.wait_idle(timeout=30)
+    card_ts = case_row(casedesk).card_ts
+    assert card_ts is not None
+    thread = [reply["text"] for reply in fake_slack.thread(SUPPORT_CHANNEL, card_ts)]
+    assert thread == ["Case #1: description"]  # under its card, once
+    assert not [call for call in fake_slack.calls_to("chat.postMessage") if call.failed]
+
+
+def test_a_failure_at_a_turn_is_logged_and_the_job_sends_what_was_left(
+    casedesk: Casedesk,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here = paced_deliverer(casedesk, fake_slack)
+    first, second = queue_posts(casedesk, 2)
+    here.deliver_within([first], seconds=30)
+
+    def claim_fails_at_the_turn(*args: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    paced = here.deliver_within([second], seconds=30)  # its turn comes in a second
+    assert paced is not None
+    assert paced.pacing
+    monkeypatch.setattr(here.claims, "claim", claim_fails_at_the_turn)
+    assert here.wait_idle(timeout=30)
+    monkeypatch.undo()
+
+    assert "delivery failed; it stays queued" in caplog.text
+    assert here.deliver_due() == DeliveryReport(sent=1)
     assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]

@@ -222,7 +222,7 @@ def build_app(casedesk: Casedesk) -> App:
         # runs on the thread that answers Slack: the answer leaves as soon as it acked, not at
         # the next of Bolt's 10 ms polls of a listener running on another thread.
         process_before_response=True,
-        listener_executor=casedesk.executor.ack,  # Bolt's lazy listeners (none of ours)
+        listener_executor=casedesk.executor.lazy,  # Bolt's lazy listeners (none of ours)
         logger=BOLT_LOG,
     )
     app.middleware(observability.note_arrival)  # first: a request's ack latency counts from here

@@ -1,10 +1,10 @@
-"""The thread pools Slack requests run on, with a way to wait until they are idle.
+"""The thread pools Slack requests are carried out on, with a way to wait until they are idle.
 
-Bolt runs each listener on the ack pool and answers Slack as soon as the listener calls
-`ack()`; the listener hands everything after the ack to the work pool (handlers/acking.py).
-Work that hangs on a slow Slack so fills only the work pool, never the threads that ack the
-next requests. "The request returned" does not mean "the work is done": graceful shutdown and
-the tests use `wait_idle()` to know when everything already received has finished.
+Bolt runs each listener on the HTTP server's thread that answers Slack (or Socket Mode's); the
+listener acks and hands everything after the ack to the work pool (handlers/acking.py), so
+work that hangs on a slow Slack fills only the work pool, never the threads that ack the next
+requests. "The request returned" does not mean "the work is done": graceful shutdown and the
+tests use `wait_idle()` to know when everything already received has finished.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Acks only parse and hand over; a few threads keep up with any burst.
-ACK_THREADS = 16
+# Bolt's lazy listeners run on a pool of their own (Bolt's `listener_executor`); we declare
+# none, but Bolt needs the pool.
+LAZY_THREADS = 2
 DELIVER_THREADS = 16
 
 
@@ -135,21 +136,22 @@ class _Later:
 
 
 class ListenerPools:
-    """The ack pool (Bolt's `listener_executor`) and the work pool behind it.
+    """The work pool, the pool of deliveries a request waits for briefly, and Bolt's pool for
+    lazy listeners.
 
-    Both share one count of pending tasks, and an ack task hands its work over before it
-    ends, so the count never touches zero between an ack and its work: `wait_idle()` returns
-    only once both are done, even when the caller saw the HTTP answer before the hand-over."""
+    They share one count of pending tasks, and a listener hands its work over before Bolt
+    answers Slack, so the count never touches zero between an ack and its work: `wait_idle()`
+    returns only once everything received is done (deliveries held for a channel's turn too)."""
 
     def __init__(
         self,
         *,
         work_threads: int,
-        ack_threads: int = ACK_THREADS,
+        lazy_threads: int = LAZY_THREADS,
         deliver_threads: int = DELIVER_THREADS,
     ) -> None:
         pending = PendingTasks()
-        self.ack = TrackingExecutor(ack_threads, name="casedesk-ack", pending=pending)
+        self.lazy = TrackingExecutor(lazy_threads, name="casedesk-lazy", pending=pending)
         self.work = TrackingExecutor(work_threads, name="casedesk-work", pending=pending)
         # Deliveries a request waits for only briefly (bot/slack/outbox.py deliver_within).
         self.deliver = TrackingExecutor(deliver_threads, name="casedesk-deliver", pending=pending)
@@ -160,8 +162,8 @@ class ListenerPools:
         return self._pending.wait_idle(timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop taking requests; with `wait`, finish the acks (and their hand-overs) first,
-        then the work."""
-        self.ack.shutdown(wait=wait)
+        """Stop taking requests; with `wait`, finish the lazy listeners (they may hand work
+        over), then the work, then the deliveries."""
+        self.lazy.shutdown(wait=wait)
         self.work.shutdown(wait=wait)
         self.deliver.shutdown(wait=wait)

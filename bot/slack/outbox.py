@@ -16,8 +16,9 @@ Delivery guarantees:
   before it is sent again (bot/slack/updates.py);
 - about one post a second per channel, Slack's pace, for every post this process makes: each
   takes its channel's next turn (bot/slack/pace.py). A change's posts do not keep the person
-  who acted waiting for it: one whose turn is off goes to the pool when it comes, with the
-  rows after it, and no thread sleeps meanwhile. One whose turn is further off than can be
+  who acted waiting for it: one whose turn is off goes to the pool when it comes (a card with
+  its updates and thread posts), the others go on, and no thread sleeps meanwhile; the job
+  in this process leaves such rows to their turn. One whose turn is further off than can be
   waited (30 s for a change's, the job's 10 s) goes back in the queue, due at its turn, and the
   job keeps delivering turns that come within its run.
 """
@@ -28,6 +29,7 @@ import base64
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,7 +42,7 @@ from bot.runtime.executor import TrackingExecutor
 from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackDeliveryError, SlackGateway
 from bot.slack.outbox_claims import Claim, DeliveryReport, OutboxClaims, Unsent
-from bot.slack.pace import ChannelTurns
+from bot.slack.pace import ChannelTurns, HeldForTurns
 from bot.slack.queue import (
     CARD,
     CARD_UPDATE,
@@ -92,6 +94,7 @@ class OutboxDeliverer:
         self.cards = cards
         self.claims = OutboxClaims(db, clock, cards)
         self.turns = ChannelTurns(per_channel_interval, monotonic=monotonic)
+        self.held = HeldForTurns()
         self._sleep = sleep
         self._monotonic = monotonic
         self._now_pool = now_pool
@@ -108,7 +111,7 @@ class OutboxDeliverer:
         report = DeliveryReport()
         deadline = self._monotonic() + JOB_RUN_BUDGET
         for _ in range(1000):  # a card wakes its thread rows; rows given back get their turn
-            ids = self.claims.due_ids()
+            ids = self.claims.due_ids(skip=self.held.held())  # those go at their turn here
             if ids:
                 self._deliver_ids(ids, report, _Pass(TURN_WAIT_JOB))
                 continue
@@ -162,7 +165,12 @@ class OutboxDeliverer:
         return self._now_pool.wait_idle(timeout)
 
     def _deliver_ids(self, ids: list[int], report: DeliveryReport, step: _Pass) -> None:
-        for index, message_id in enumerate(ids):
+        queue = deque(ids)
+        paced = False
+        while queue:
+            message_id = queue.popleft()
+            if not self.held.may_send(message_id, at_turn=step.at_turn):
+                continue  # a turn of this process's comes for it
             try:
                 claim = self.claims.claim(message_id, step.held, step.cards_later)
                 wait = self._deliver(claim, report, step) if claim is not None else None
@@ -170,14 +178,33 @@ class OutboxDeliverer:
                 log.exception("outbox %s: delivery failed; it stays queued", message_id)
                 report.unsent[message_id] = Unsent("", "", "an error on our side", True)
                 continue
-            if wait is not None:  # this row's turn is off: it and the rest go out then
-                rest = _Pass(step.longest, on_pace=_told_already, reserved=message_id)
-                self._now_pool.submit_after(
-                    wait, partial(self._deliver_ids, ids[index:], DeliveryReport(), rest)
-                )
-                if step.on_pace is not None:
-                    step.on_pace()
-                return
+            if claim is not None and wait is not None:  # its turn is off: it goes out then
+                self._send_at_turn(claim.row, wait, queue, step)
+                paced = True
+        if paced and step.on_pace is not None:
+            step.on_pace()  # what is left only waits for its turn
+
+    def _send_at_turn(
+        self, row: OutboxMessage, wait: float, queue: deque[int], step: _Pass
+    ) -> None:
+        """Hand the row to the pool at its turn, with the rows that need it first (a card's
+        updates and thread posts); the other rows in `queue` go on now."""
+        later = [row.id]
+        if row.kind == CARD and row.case_id is not None and queue:
+            behind = set(self.claims.needing_card(row.case_id, list(queue)))
+            later += [message_id for message_id in queue if message_id in behind]
+            for message_id in later[1:]:
+                queue.remove(message_id)
+        self.held.hold(later)
+        turn = _Pass(step.longest, on_pace=_told_already, reserved=row.id, at_turn=True)
+        self._now_pool.submit_after(wait, partial(self._at_turn, later, turn))
+
+    def _at_turn(self, ids: list[int], step: _Pass) -> None:
+        try:
+            self._deliver_ids(ids, DeliveryReport(), step)
+        except Exception:  # what is left stays due: the job sends it
+            self.held.release(ids)
+            log.exception("outbox %s: delivery at their turn failed; the job will", ids)
 
     # Delivering one row
 
@@ -344,6 +371,7 @@ class _Pass:
     # handed back to the pool then with the rows after it; this says so.
     on_pace: Callable[[], None] | None = None
     reserved: int | None = None  # the row whose turn was taken already (it was given back)
+    at_turn: bool = False  # the pass a turn held for its rows came for
     held: set[tuple[str, str]] = field(default_factory=set)  # (channel, op) rate limited
     cards_later: set[int] = field(default_factory=set)  # cases whose card was given back
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -95,22 +96,32 @@ class OutboxClaims:
         self.clock = clock
         self.cards = cards
 
-    def due_ids(self) -> list[int]:
+    def due_ids(self, skip: Collection[int] = ()) -> list[int]:
+        """The rows whose time has come, oldest first, but for those in `skip`."""
         now = self.clock.now()
+        due = select(OutboxMessage.id).where(
+            or_(
+                (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.state == "sending")
+                & (OutboxMessage.sending_since <= now - IN_DOUBT_AFTER),
+            )
+        )
+        if skip:
+            due = due.where(OutboxMessage.id.not_in(skip))
+        with self.db.read_only() as session:
+            return list(session.scalars(due.order_by(OutboxMessage.id).limit(BATCH)))
+
+    def needing_card(self, case_id: int, message_ids: list[int]) -> list[int]:
+        """Which of these rows need the case's card in Slack first: its updates and the posts
+        in its thread."""
         with self.db.read_only() as session:
             return list(
                 session.scalars(
-                    select(OutboxMessage.id)
-                    .where(
-                        or_(
-                            (OutboxMessage.state == "pending")
-                            & (OutboxMessage.next_attempt_at <= now),
-                            (OutboxMessage.state == "sending")
-                            & (OutboxMessage.sending_since <= now - IN_DOUBT_AFTER),
-                        )
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.id.in_(message_ids),
+                        OutboxMessage.case_id == case_id,
+                        OutboxMessage.in_case_thread | (OutboxMessage.kind == CARD_UPDATE),
                     )
-                    .order_by(OutboxMessage.id)
-                    .limit(BATCH)
                 )
             )
 

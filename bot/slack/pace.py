@@ -43,3 +43,36 @@ class ChannelTurns:
             now = self._monotonic()
             self._given_back = [turn for turn in self._given_back if turn > now]
             return min(self._given_back, default=None)
+
+
+class HeldForTurns:
+    """Rows this process gave back for a turn it holds for them (they are due at once all the
+    same, for another process should this one die). Only that turn's pass sends them here: the
+    job in this process leaves them, rather than taking turns of its own for them. Another
+    process's job may still send one first; the row's claim makes that safe."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+
+    def hold(self, message_ids: list[int]) -> None:
+        with self._lock:
+            self._ids.update(message_ids)
+
+    def release(self, message_ids: list[int]) -> None:
+        with self._lock:
+            self._ids.difference_update(message_ids)
+
+    def may_send(self, message_id: int, *, at_turn: bool) -> bool:
+        """Whether a pass may send this row now: one not held, or any row a turn's pass
+        reaches (which lets go of it)."""
+        with self._lock:
+            if message_id not in self._ids:
+                return True
+            if at_turn:
+                self._ids.discard(message_id)
+            return at_turn
+
+    def held(self) -> frozenset[int]:
+        with self._lock:
+            return frozenset(self._ids)
