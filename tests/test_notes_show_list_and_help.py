@@ -61,6 +61,22 @@ def test_show_gives_the_details_and_the_latest_events(slack: SlackDriver) -> Non
     assert [buttons(response) for response in result.responses] == [[]]  # not a second card
 
 
+def test_showing_a_case_again_does_not_ask_slack_for_its_link_again(
+    slack: SlackDriver, fake_slack: FakeSlack
+) -> None:
+    card_ts = claimed_case(slack)
+    link = f"archives/C0SUPPORT/p{card_ts.replace('.', '')}|Open the case thread>"
+    fake_slack.fail_next("chat.getPermalink", error="internal_error")
+
+    unlinked = slack.command(OUTSIDER, "show 1").reply_text  # Slack could not say
+    shown = [slack.command(OUTSIDER, "show 1").reply_text for _ in range(3)]
+
+    assert "#1 · Printer on fire" in unlinked
+    assert link not in unlinked
+    assert all(link in text for text in shown)
+    assert len(fake_slack.calls_to("chat.getPermalink")) == 2  # the failure, then once
+
+
 def test_list_pages_ten_cases_at_a_time_and_next_replaces_the_list_with_the_rest(
     slack: SlackDriver,
 ) -> None:

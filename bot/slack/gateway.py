@@ -7,6 +7,7 @@ message for the user instead of losing the database change.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -26,6 +27,7 @@ from bot.slack.blocks import SlackMessage
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
+PERMALINKS_KEPT = 4096
 
 
 # Slack error codes that mean "try again later", not "this can never work".
@@ -92,6 +94,9 @@ def without_retries(client: WebClient) -> WebClient:
 class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        # A message's permalink never changes: asked of Slack once a message (`/case show`
+        # links the card on every call), kept for the most recent few thousand.
+        self._permalinks = functools.lru_cache(maxsize=PERMALINKS_KEPT)(self._fetch_permalink)
 
     def post(
         self,
@@ -253,13 +258,17 @@ class SlackGateway:
         self._call("views.open", lambda: self.client.views_open(trigger_id=trigger_id, view=view))
 
     def permalink(self, channel: str, ts: str) -> str | None:
+        """The message's link, or None if Slack cannot say now (asked again next time)."""
         try:
-            response = self._call(
-                "chat.getPermalink",
-                lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
-            )
+            return self._permalinks(channel, ts)
         except SlackDeliveryError:
             return None
+
+    def _fetch_permalink(self, channel: str, ts: str) -> str:
+        response = self._call(
+            "chat.getPermalink",
+            lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
+        )
         return str(response["permalink"])
 
     def time_zone(self, user: str) -> str | None:
