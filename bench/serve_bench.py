@@ -1,8 +1,9 @@
 """Casedesk served as in production, against a bare Bolt app served the same way.
 
-Each runs in its own process behind waitress with 16 threads: `python -m bot serve` (its
-64-thread work pool), and a Bolt app whose `/case` listener acks and replies with a fixed text
-(a 64-thread listener executor); both talk to a Slack stand-in in this process. Closed loop:
+Each runs in its own process behind waitress with 16 threads: `python -m bot serve` (its 16
+work threads, as deployed), and a Bolt app whose `/case` listener acks and replies with a fixed
+text (a 64-thread listener executor, as the issue set it); both talk to a Slack stand-in in this
+process. Closed loop:
 N users each send a signed `/case` command and wait for its reply at the response URL before
 the next. Each row runs both apps one after the other over 50,000 seeded cases, on SQLite and
 PostgreSQL (TEST_DATABASE_URL or --database-url; skipped with a line when unreachable): replies

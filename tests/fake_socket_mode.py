@@ -29,8 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from fake_slack import FakeSlack
@@ -39,6 +38,7 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 from bot.sandbox.signed import APP_ID, TEAM_ID
+from bot.sandbox.slack_http import Served
 
 Json = dict[str, Any]
 
@@ -66,7 +66,7 @@ class Link:
         return not self.closed.is_set()
 
 
-class SocketModeStandIn:
+class SocketModeStandIn(Served):
     def __init__(self, slack: FakeSlack, *, host: str = "127.0.0.1") -> None:
         self.slack = slack
         self.host = host
@@ -83,7 +83,7 @@ class SocketModeStandIn:
 
     # ---- lifecycle
 
-    def start(self) -> SocketModeStandIn:
+    def start(self) -> Self:
         self._server = serve(
             self._serve, self.host, 0, process_request=self._take_ticket, compression=None
         )
@@ -103,17 +103,6 @@ class SocketModeStandIn:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
-
-    def __enter__(self) -> SocketModeStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- what Slack delivers
 

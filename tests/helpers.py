@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BOT_TOKEN, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
+from conftest import BOT_TOKEN, DESK_YAML, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from sqlalchemy import func, select
@@ -30,6 +30,8 @@ from bot.db import Database, scratch_schema
 from bot.runtime.assembly import build_casedesk
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.scheduler import find_job
+from bot.slack.blocks import SlackMessage
+from bot.slack.outbox import enqueue
 from models import Case
 
 Json = dict[str, Any]
@@ -129,6 +131,23 @@ def case_row(casedesk: Casedesk, number: int = 1) -> Case:
         case = session.get(Case, number)
     assert case is not None, f"case #{number} was not saved"
     return case
+
+
+def queue_posts(casedesk: Casedesk, channel: str, count: int = 1) -> list[int]:
+    """`count` plain posts to `channel` put on the outbox now ("message 1", ...): their rows."""
+    with casedesk.db.unit_of_work() as session:
+        rows = [
+            enqueue(
+                session,
+                kind="test",
+                channel_id=channel,
+                content=SlackMessage(text=f"message {n}"),
+                now=casedesk.clock.now(),
+            )
+            for n in range(1, count + 1)
+        ]
+        session.flush()
+        return [row.id for row in rows]
 
 
 def case_count(casedesk: Casedesk) -> int:
@@ -231,11 +250,18 @@ def migrated_postgres(needed_for: str, *, prefix: str) -> Iterator[str]:
 
 
 def serve_env(
-    folder: Path, *, slack_api_url: str, database_url: str, port: int | None, **more: str
+    folder: Path,
+    *,
+    slack_api_url: str,
+    database_url: str,
+    desk: str = DESK_YAML,
+    **more: str,
 ) -> dict[str, str]:
-    """The environment of `python -m bot serve` in `folder` (its HOME, desk at app.yaml there);
-    with `port` None, Socket Mode's: no signing secret, host or port (SLACK_APP_TOKEN in `more`)."""
-    http = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOST": "127.0.0.1", "PORT": str(port)}
+    """The environment of `python -m bot serve` in `folder` (its HOME), on a free port, with
+    `desk` written to app.yaml there; with SLACK_APP_TOKEN in `more`, Socket Mode's: no signing
+    secret, host or port."""
+    (folder / "app.yaml").write_text(desk)
+    http = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOST": "127.0.0.1", "PORT": str(free_port())}
     return {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(REPO),
@@ -244,9 +270,14 @@ def serve_env(
         "SLACK_API_URL": slack_api_url,
         "DATABASE_URL": database_url,
         "SUPPORT_CONFIG": str(folder / "app.yaml"),
-        **(http if port is not None else {}),
+        **(http if "SLACK_APP_TOKEN" not in more else {}),
         **more,
     }
+
+
+def served_url(env: dict[str, str]) -> str:
+    """Where the bot served with `env` (serve_env's) answers."""
+    return f"http://{env['HOST']}:{env['PORT']}"
 
 
 @contextmanager
@@ -263,7 +294,7 @@ def served_bot(
     group with `own_group`), and SIGKILL if it has not stopped 30 s later."""
     is_ready: Callable[[], object]
     if ready is None:
-        url = f"http://{env['HOST']}:{env['PORT']}"
+        url = served_url(env)
         is_ready, what = partial(answers, url), f"{url} answering"
     else:
         is_ready, what = ready, "the bot ready"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from fake_slack import FakeSlack, SlackError
 
 from bot.runtime.executor import ListenerPools
-from bot.sandbox.signed import FORM, SignedRequests, message_event, reaction_event
 from bot.sandbox.signed import HttpResult as SignedResult
+from bot.sandbox.signed import PostOptions, SignedRequests, message_event, reaction_event
 
 
 @dataclass
@@ -224,18 +224,8 @@ class SlackDriver:
 
     # Raw HTTP, for signature and malformed-payload tests
 
-    def post(
-        self,
-        body: str,
-        *,
-        content_type: str = FORM,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        path: str = "/slack/events",
-    ) -> HttpResult:
-        result = self.requests.post(
-            body, content_type=content_type, timestamp=timestamp, signature=signature, path=path
-        )
+    def post(self, body: str, **options: Unpack[PostOptions]) -> HttpResult:
+        result = self.requests.post(body, **options)
         return HttpResult(result.status, result.body)
 
     def get(self, path: str) -> HttpResult:

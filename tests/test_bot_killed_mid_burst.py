@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
+from conftest import SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import command_form, free_port, run_job, serve_env, served_bot
+from helpers import command_form, run_job, serve_env, served_bot, served_url
 from slack_outages_helpers import assert_nothing_posted_twice, recover
 from sqlalchemy import select
 
@@ -31,17 +31,11 @@ from models import Case
 
 @contextmanager
 def bot_process(tmp_path: Path, fake: FakeSlack, database_url: str) -> Iterator[str]:
-    (tmp_path / "app.yaml").write_text(DESK_YAML)
-    port = free_port()
     env = serve_env(
-        tmp_path,
-        slack_api_url=fake.base_url,
-        database_url=database_url,
-        port=port,
-        RUN_SCHEDULER="false",
+        tmp_path, slack_api_url=fake.base_url, database_url=database_url, RUN_SCHEDULER="false"
     )
     with served_bot(env):  # killed (-9) at the end
-        yield f"http://127.0.0.1:{port}"
+        yield served_url(env)
 
 
 @pytest.mark.parametrize("burst", [12])

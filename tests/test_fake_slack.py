@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_slack import FakeSlack  # tests/ is on sys.path (no tests/__init__.py)
+from fake_slack import (  # tests/ is on sys.path (no tests/__init__.py)
+    FakeSlack,
+    bare_stand_in,  # noqa: F401  (the `fake` fixture)
+    web_client,  # noqa: F401  (the `client` fixture)
+)
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
-
-
-@pytest.fixture
-def client(fake: FakeSlack) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=fake.base_url, timeout=5)
 
 
 def test_post_update_and_thread_replies(fake: FakeSlack, client: WebClient) -> None:

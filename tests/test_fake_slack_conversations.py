@@ -14,7 +14,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from fake_slack import FakeSlack, SlackError
+from fake_slack import (
+    FakeSlack,
+    SlackError,
+    bare_stand_in,  # noqa: F401  (the `fake` fixture)
+    web_client,  # noqa: F401  (the `client` fixture)
+)
 from slack_driver import SlackDriver
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,17 +30,6 @@ from bot.sandbox.signed import sign
 SECRET = "conversations-secret"
 NOW = 1_795_000_000.0  # Slack's clock in the driver tests
 RECEIPT = [{"id": "F0RECEIPT", "name": "receipt.pdf", "title": "Receipt", "mimetype": "pdf"}]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
-
-
-@pytest.fixture
-def client(fake: FakeSlack) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=fake.base_url, timeout=5)
 
 
 def error_of(call: Any, **kwargs: Any) -> str:

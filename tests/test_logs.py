@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AGENT_2, BOT_TOKEN, DESK_YAML, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
+from conftest import AGENT_2, BOT_TOKEN, REQUESTER, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import REPO, all_text, free_port, serve_env, served_bot, wait_until
+from helpers import REPO, all_text, serve_env, served_bot, served_url, wait_until
 
 from bot.sandbox.signed import SignedRequests
 
@@ -46,21 +46,18 @@ class ServedRun:
 @pytest.fixture(scope="module", name="served")
 def served_fixture(tmp_path_factory: pytest.TempPathFactory) -> ServedRun:
     folder = tmp_path_factory.mktemp("served")
-    (folder / "app.yaml").write_text(DESK_YAML)
-    port = free_port()
     with FakeSlack() as fake:
         fake.usergroups["S0SUPPORT"] = [AGENT_2]
         env = serve_env(  # the token in the environment, where Bolt looks for it too
             folder,
             slack_api_url=fake.base_url,
             database_url=f"sqlite:///{folder}/desk.db",
-            port=port,
             LOG_FORMAT="json",
             LOG_LEVEL="DEBUG",
         )
         log_path = folder / "stderr.log"
         with served_bot(env, log=log_path, stop=signal.SIGINT):
-            card_text = _serve_a_few_requests(fake, f"http://127.0.0.1:{port}")
+            card_text = _serve_a_few_requests(fake, served_url(env))
             wait_until(lambda: _every_job_ran(log_path), "every job ran once", 60)
     lines = log_path.read_text().splitlines()
     records = [record for record in map(_json_object, lines) if record is not None]

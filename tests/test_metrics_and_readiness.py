@@ -21,7 +21,6 @@ import pytest
 from conftest import (
     AGENT,
     BOT_TOKEN,
-    DESK_YAML,
     HELP_CHANNEL,
     REQUESTER,
     SIGNING_SECRET,
@@ -30,11 +29,11 @@ from conftest import (
 from fake_slack import FakeSlack
 from helpers import (
     command_form,
-    free_port,
     open_case,
     run_job,
     serve_env,
     served_bot,
+    served_url,
     wait_until,
 )
 from prometheus_client.parser import text_string_to_metric_families
@@ -380,20 +379,17 @@ def bot_processes(
 ) -> Iterator[list[tuple[subprocess.Popen[bytes], str]]]:
     """`count` real `python -m bot serve` processes on one database, sharing a
     PROMETHEUS_MULTIPROC_DIR as gunicorn's workers do, each running the scheduler."""
-    (tmp_path / "app.yaml").write_text(DESK_YAML)
     with ExitStack() as stack:
         started = []
         for _ in range(count):
-            port = free_port()
             env = serve_env(
                 tmp_path,
                 slack_api_url=fake.base_url,
                 database_url=database_url,
-                port=port,
                 PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
             )
             process = stack.enter_context(served_bot(env, stop=signal.SIGTERM))
-            started.append((process, f"http://127.0.0.1:{port}"))
+            started.append((process, served_url(env)))
         yield started
 
 

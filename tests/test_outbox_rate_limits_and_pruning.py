@@ -10,39 +10,23 @@ import time
 from datetime import timedelta
 
 from fake_slack import FakeSlack
-from helpers import another_process, run_job
+from helpers import another_process, queue_posts, run_job
 from slack_outages_helpers import OUTAGE
 from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.runtime.casedesk import Casedesk
-from bot.slack.blocks import SlackMessage
-from bot.slack.outbox import DeliveryReport, enqueue
+from bot.slack.outbox import DeliveryReport
 from models import OutboxMessage
 
 # Rate limits and slow deliverers
 
 
-def queue_messages(casedesk: Casedesk, *channels: str) -> list[int]:
-    with casedesk.db.unit_of_work() as session:
-        rows = [
-            enqueue(
-                session,
-                kind="test",
-                channel_id=channel,
-                content=SlackMessage(text=f"message {n}"),
-                now=casedesk.clock.now(),
-            )
-            for n, channel in enumerate(channels, 1)
-        ]
-        session.flush()
-        return [row.id for row in rows]
-
-
 def test_a_rate_limit_holds_its_channel_without_the_job_sleeping_and_others_go_on(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    queue_messages(casedesk, "C0ALERTS", "C0ALERTS", "C0ALERTS", "C0OTHER")
+    queue_posts(casedesk, "C0ALERTS", 3)
+    queue_posts(casedesk, "C0OTHER")
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=120)
 
     started = time.monotonic()
@@ -67,7 +51,7 @@ def test_a_rate_limit_holds_its_channel_without_the_job_sleeping_and_others_go_o
 def test_a_slow_attempt_cannot_overwrite_what_a_newer_deliverer_recorded(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    [row_id] = queue_messages(casedesk, "C0ALERTS")
+    [row_id] = queue_posts(casedesk, "C0ALERTS")
     fake_slack.fail_next("chat.postMessage", status=500)
     fake_slack.delay_next("chat.postMessage", 2)  # the first attempt hangs, then fails
     slow = threading.Thread(target=casedesk.outbox.deliver_due)
@@ -89,12 +73,12 @@ def test_a_slow_attempt_cannot_overwrite_what_a_newer_deliverer_recorded(
 def test_settled_rows_are_pruned_after_a_month_and_waiting_ones_kept(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:
-    queue_messages(casedesk, "C0ALERTS", "C0ALERTS")
+    queue_posts(casedesk, "C0ALERTS", 2)
     fake_slack.unknown_channels.add("C0GONE")
-    queue_messages(casedesk, "C0GONE")  # fails for good
+    queue_posts(casedesk, "C0GONE")  # fails for good
     assert casedesk.outbox.deliver_due() == DeliveryReport(sent=2, failed=1)
     clock.advance(timedelta(days=29))
-    [waiting] = queue_messages(casedesk, "C0ALERTS")
+    [waiting] = queue_posts(casedesk, "C0ALERTS")
     fake_slack.fail_next("chat.postMessage", status=500, times=OUTAGE)
     casedesk.outbox.deliver_due()  # still to retry
 

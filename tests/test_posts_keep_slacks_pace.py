@@ -8,18 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from conftest import REQUESTER, START, SUPPORT_CHANNEL
+from conftest import REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
-from helpers import case_row
+from helpers import case_row, queue_posts
 from sla_delivery_helpers import slack_client, texts
 
 from bot.cases.changes import Actor
 from bot.clock import SystemClock
 from bot.runtime.casedesk import Casedesk
 from bot.runtime.executor import TrackingExecutor
-from bot.slack.blocks import SlackMessage
 from bot.slack.gateway import SlackGateway
-from bot.slack.outbox import DeliveryReport, OutboxDeliverer, enqueue
+from bot.slack.outbox import DeliveryReport, OutboxDeliverer
 from models import EventSource
 
 HELP = "C0HELP"
@@ -37,28 +36,12 @@ def paced_deliverer(casedesk: Casedesk, fake: FakeSlack, **options: Any) -> Outb
     )
 
 
-def queue_posts(casedesk: Casedesk, count: int, channel: str = HELP) -> list[int]:
-    with casedesk.db.unit_of_work() as session:
-        rows = [
-            enqueue(
-                session,
-                kind="test",
-                channel_id=channel,
-                content=SlackMessage(text=f"answer {n}"),
-                now=START,
-            )
-            for n in range(1, count + 1)
-        ]
-        session.flush()
-        return [row.id for row in rows]
-
-
 def test_four_changes_at_once_post_at_slacks_pace_and_the_job_sends_what_cannot_wait(
     casedesk: Casedesk, fake_slack: FakeSlack
 ) -> None:
     fake_slack.posts_per_second_per_channel = 1.0  # Slack's pace: beyond it, 429
     deliverer = paced_deliverer(casedesk, fake_slack)
-    rows = queue_posts(casedesk, 4)
+    rows = queue_posts(casedesk, HELP, 4)
 
     with ThreadPoolExecutor(max_workers=4) as changes:  # four changes deliver their posts
         reports = list(changes.map(lambda row: deliverer.deliver([row]), rows))
@@ -72,7 +55,7 @@ def test_four_changes_at_once_post_at_slacks_pace_and_the_job_sends_what_cannot_
     later = deliverer.deliver_due()  # the job: waits for each turn, within its run
 
     assert later == DeliveryReport(sent=1)
-    assert sorted(texts(fake_slack, HELP)) == ["answer 1", "answer 2", "answer 3", "answer 4"]
+    assert sorted(texts(fake_slack, HELP)) == ["message 1", "message 2", "message 3", "message 4"]
     refused = [call for call in fake_slack.calls_to("chat.postMessage") if call.failed]
     assert refused == []
 
@@ -82,7 +65,7 @@ def test_other_channels_do_not_wait_for_a_busy_one(
 ) -> None:
     sleeps: list[float] = []
     deliverer = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)
-    busy = queue_posts(casedesk, 1) + queue_posts(casedesk, 1, channel="C0OTHER")
+    busy = queue_posts(casedesk, HELP) + queue_posts(casedesk, "C0OTHER")
 
     assert deliverer.deliver(busy).sent == 2
     assert sleeps == []
@@ -94,7 +77,7 @@ def test_the_person_who_acted_is_answered_without_waiting_for_the_channels_turn(
     fake_slack.posts_per_second_per_channel = 1.0  # Slack's pace: beyond it, 429
     sleeps: list[float] = []
     deliverer = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)
-    first, second, third = queue_posts(casedesk, 3)
+    first, second, third = queue_posts(casedesk, HELP, 3)
 
     now = deliverer.deliver_within([first], seconds=30)  # the channel's turn is now
     paced = deliverer.deliver_within([second, third], seconds=30)  # theirs: in 1 and 2 s
@@ -105,9 +88,9 @@ def test_the_person_who_acted_is_answered_without_waiting_for_the_channels_turn(
     assert paced is not None
     assert paced.pacing
     assert paced == DeliveryReport()  # nothing went out yet, nothing failed
-    assert texts(fake_slack, HELP) == ["answer 1"]
+    assert texts(fake_slack, HELP) == ["message 1"]
     assert deliverer.wait_idle(timeout=30)  # they go out at their turns
-    assert texts(fake_slack, HELP) == ["answer 1", "answer 2", "answer 3"]
+    assert texts(fake_slack, HELP) == ["message 1", "message 2", "message 3"]
     assert sleeps == []  # no thread slept waiting for a turn
     assert not [call for call in fake_slack.calls_to("chat.postMessage") if call.failed]
 
@@ -117,7 +100,7 @@ def test_posts_waiting_for_their_turn_when_the_process_dies_are_sent_once_by_the
 ) -> None:
     pool = TrackingExecutor(2, name="dying")
     dying = paced_deliverer(casedesk, fake_slack, now_pool=pool)
-    first, second = queue_posts(casedesk, 2)
+    first, second = queue_posts(casedesk, HELP, 2)
     dying.deliver_within([first], seconds=30)
     paced = dying.deliver_within([second], seconds=30)
     assert paced is not None
@@ -127,7 +110,7 @@ def test_posts_waiting_for_their_turn_when_the_process_dies_are_sent_once_by_the
     after = paced_deliverer(casedesk, fake_slack).deliver_due()  # the next process's job
 
     assert after == DeliveryReport(sent=1)
-    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
+    assert texts(fake_slack, HELP) == ["message 1", "message 2"]
     assert paced_deliverer(casedesk, fake_slack).deliver_due() == DeliveryReport()
 
 
@@ -135,7 +118,7 @@ def test_a_post_waiting_for_its_turn_here_and_sent_by_another_process_first_is_s
     casedesk: Casedesk, fake_slack: FakeSlack
 ) -> None:
     here = paced_deliverer(casedesk, fake_slack)
-    first, second = queue_posts(casedesk, 2)
+    first, second = queue_posts(casedesk, HELP, 2)
     here.deliver_within([first], seconds=30)
     paced = here.deliver_within([second], seconds=30)  # its turn here comes in a second
     assert paced is not None
@@ -145,7 +128,7 @@ def test_a_post_waiting_for_its_turn_here_and_sent_by_another_process_first_is_s
     assert here.wait_idle(timeout=30)  # this process's turn came: the row was sent already
 
     assert elsewhere == DeliveryReport(sent=1)
-    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
+    assert texts(fake_slack, HELP) == ["message 1", "message 2"]
 
 
 def test_the_job_leaves_posts_held_for_a_turn_here_to_that_turn(
@@ -153,7 +136,7 @@ def test_the_job_leaves_posts_held_for_a_turn_here_to_that_turn(
 ) -> None:
     sleeps: list[float] = []
     here = paced_deliverer(casedesk, fake_slack, sleep=sleeps.append)  # turns a second apart
-    rows = queue_posts(casedesk, 4)
+    rows = queue_posts(casedesk, HELP, 4)
     answers = [here.deliver_within([row], seconds=30) for row in rows]
     assert all(answer is not None and answer.pacing for answer in answers[1:])
 
@@ -162,25 +145,25 @@ def test_the_job_leaves_posts_held_for_a_turn_here_to_that_turn(
     assert job == DeliveryReport()  # it neither sent them nor took turns of its own for them
     assert sleeps == []
     assert here.wait_idle(timeout=30)
-    assert texts(fake_slack, HELP) == [f"answer {n}" for n in range(1, 5)]
+    assert texts(fake_slack, HELP) == [f"message {n}" for n in range(1, 5)]
 
 
 def test_a_changes_post_to_a_quiet_channel_does_not_wait_for_a_busy_ones_turn(
     casedesk: Casedesk, fake_slack: FakeSlack
 ) -> None:
     deliverer = paced_deliverer(casedesk, fake_slack)
-    deliverer.deliver_within(queue_posts(casedesk, 1), seconds=30)  # the help channel's turn
-    busy, quiet = queue_posts(casedesk, 1) + queue_posts(casedesk, 1, channel="C0QUIET")
+    deliverer.deliver_within(queue_posts(casedesk, HELP), seconds=30)  # the help channel's turn
+    busy, quiet = queue_posts(casedesk, HELP) + queue_posts(casedesk, "C0QUIET")
 
     answer = deliverer.deliver_within([busy, quiet], seconds=30)
 
     assert answer is not None
     assert answer.pacing
     assert answer.sent == 1
-    assert texts(fake_slack, "C0QUIET") == ["answer 1"]  # before the busy channel's turn
-    assert texts(fake_slack, HELP) == ["answer 1"]
+    assert texts(fake_slack, "C0QUIET") == ["message 1"]  # before the busy channel's turn
+    assert texts(fake_slack, HELP) == ["message 1"]
     assert deliverer.wait_idle(timeout=30)
-    assert texts(fake_slack, HELP) == ["answer 1", "answer 1"]
+    assert texts(fake_slack, HELP) == ["message 1", "message 1"]
 
 
 def test_a_card_waiting_for_its_turn_takes_its_thread_posts_with_it(
@@ -196,13 +179,13 @@ def test_a_card_waiting_for_its_turn_takes_its_thread_posts_with_it(
             description="Smoke from the toner",
         )
         card_rows = casedesk.flows.sync.queue(session, change)
-    help_post = queue_posts(casedesk, 1)
+    help_post = queue_posts(casedesk, HELP)
 
     answer = deliverer.deliver_within(card_rows + help_post, seconds=30)
 
     assert answer is not None
     assert answer.pacing
-    assert texts(fake_slack, HELP) == ["answer 1"]  # went out at once
+    assert texts(fake_slack, HELP) == ["message 1"]  # went out at once
     assert fake_slack.messages(SUPPORT_CHANNEL) == []
     assert deliverer.wait_idle(timeout=30)
     card_ts = case_row(casedesk).card_ts
@@ -219,7 +202,7 @@ def test_a_failure_at_a_turn_is_logged_and_the_job_sends_what_was_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     here = paced_deliverer(casedesk, fake_slack)
-    first, second = queue_posts(casedesk, 2)
+    first, second = queue_posts(casedesk, HELP, 2)
     here.deliver_within([first], seconds=30)
 
     def claim_fails_at_the_turn(*args: Any) -> Any:
@@ -234,4 +217,4 @@ def test_a_failure_at_a_turn_is_logged_and_the_job_sends_what_was_left(
 
     assert "delivery failed; it stays queued" in caplog.text
     assert here.deliver_due() == DeliveryReport(sent=1)
-    assert texts(fake_slack, HELP) == ["answer 1", "answer 2"]
+    assert texts(fake_slack, HELP) == ["message 1", "message 2"]

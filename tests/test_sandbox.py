@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
 from conftest import AGENT, MANAGER, SUPPORT_CHANNEL
+from helpers import wait_until
 from sandbox_fixtures import page_call, page_state, running_sandbox
 
 from bot.sandbox.workspace import REQUESTER_ID
@@ -150,6 +152,18 @@ def test_a_broken_config_is_refused_with_its_problems(tmp_path: Path) -> None:
     assert "is not a usable desk configuration" in result.stderr
     assert "teams: at least one team is needed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_stopped_sandbox_leaves_none_of_its_threads_behind(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    with running_sandbox(tmp_path) as sandbox:
+        page_call(sandbox, "type", user=REQUESTER_ID, channel="C0HELP", text="/case open Fire")
+        assert len(set(threading.enumerate()) - before) >= 16  # the bot's request threads
+
+    def left() -> list[str]:
+        return sorted(t.name for t in set(threading.enumerate()) - before if t.is_alive())
+
+    wait_until(lambda: not left(), "the sandbox's threads ending", timeout=10)
 
 
 def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:

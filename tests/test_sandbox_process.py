@@ -133,8 +133,17 @@ def test_with_seed_the_page_is_getting_ready_until_its_address_is_printed(tmp_pa
     assert said[-1] == f"Casedesk sandbox: open {run.url} in your browser. Ctrl+C stops it.\n"
     shown = [page for status, page in pages_while_seeding if status == 200]
     assert shown, "the page answers while the week is lived through"
-    assert all("getting ready" in page for page in shown)
-    assert set(states_while_seeding) <= {0, 503}
+    # It opens just before the address is printed, so the last look before the printed line
+    # reaches this test may find it open; it never closes again.
+    opened = ["getting ready" not in page for page in shown]
+    assert not opened[0]
+    assert opened == sorted(opened)
+    assert opened.count(True) <= 2
+    answered = [state == 200 for state in states_while_seeding if state != 0]  # 0: not up yet
+    assert set(states_while_seeding) <= {0, 503, 200}
+    assert not answered[0]
+    assert answered == sorted(answered)
+    assert answered.count(True) <= 2
     assert status == 200
     assert len(json.loads(body)["messages"][SUPPORT_CHANNEL]) > 10  # the week's case cards
     # app.yaml's support team assigns round robin: its summaries count who got which case.

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import BOT_TOKEN, SIGNING_SECRET, sla_desk_yaml
 from fake_slack import FakeSlack
-from helpers import free_port, migrated_postgres, serve_env, served_bot, wait_until
+from helpers import migrated_postgres, serve_env, served_bot, wait_until
 from sla_delivery_helpers import (
     ALERTS_CHANNEL,
     SLA_YAML,
@@ -120,7 +120,6 @@ def two_processes(
 ) -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]]:
     """Case #1 breached before anything runs; the first process takes the lease and posts its
     alerts, then the second starts and waits its turn."""
-    (tmp_path / "app.yaml").write_text(sla_desk_yaml(SLA_YAML))
     open_breached_case(fake, desk, database_url, "Printer on fire")
     with ExitStack() as processes:
         leader = processes.enter_context(serving(tmp_path, "leader", fake, database_url))
@@ -140,7 +139,7 @@ def serving(
         tmp_path,
         slack_api_url=fake.base_url,
         database_url=database_url,
-        port=free_port(),
+        desk=sla_desk_yaml(SLA_YAML),
         SLACK_CHANNEL_INTERVAL="0",
     )
     with served_bot(env, log=tmp_path / f"{name}.log") as process:

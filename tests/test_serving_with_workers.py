@@ -29,7 +29,6 @@ from conftest import BOT_TOKEN, DESK_YAML, SIGNING_SECRET, SUPPORT_CHANNEL
 from fake_slack import RESPONSE_URL, FakeSlack
 from helpers import (
     command_form,
-    free_port,
     migrated_postgres,
     run_bot,
     serve_env,
@@ -72,15 +71,12 @@ def serving(
     tmp_path: Path, fake: FakeSlack, database_url: str, *args: str, **env: str
 ) -> Iterator[Served]:
     """`python -m bot serve ARGS` until it answers /readyz; killed at the end if still up."""
-    (tmp_path / "app.yaml").write_text(DESK_YAML)
     temp = tmp_path / "tmp"
     temp.mkdir(exist_ok=True)
-    port = free_port()
     environment = serve_env(
         tmp_path,
         slack_api_url=fake.base_url,
         database_url=database_url,
-        port=port,
         TMPDIR=str(temp),
         SLACK_CHANNEL_INTERVAL="0",
         **env,
@@ -88,7 +84,7 @@ def serving(
     log = tmp_path / "serve.log"
     # In a process group of its own: its workers too are killed at the end, with it.
     with served_bot(environment, *args, log=log, own_group=True) as process:
-        yield Served(process, port, log, temp)
+        yield Served(process, int(environment["PORT"]), log, temp)
 
 
 # Several workers on PostgreSQL

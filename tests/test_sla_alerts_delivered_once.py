@@ -162,6 +162,28 @@ def test_a_server_error_is_retried_with_growing_backoff_and_delivered_once(
     assert (row.state, row.attempts) == ("sent", 4)
 
 
+def test_an_alert_slack_fails_for_a_day_is_tried_every_fifteen_minutes_and_then_delivered(
+    fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
+) -> None:
+    decide_alerts(casedesk, clock, after_minutes=46)
+    tries = 24 * 4 + 8  # a day at fifteen minutes, and the climb to it
+    fake_slack.fail_next("chat.postMessage", status=500, times=tries)
+    outbox = deliverer(casedesk, fake_slack)
+
+    waits: set[timedelta] = set()
+    for _ in range(tries):
+        assert outbox.deliver_due().retried == 1
+        [row] = outbox_rows(casedesk)
+        waits.add(row.next_attempt_at - clock.now())
+        clock.advance(row.next_attempt_at - clock.now())
+    assert outbox.deliver_due() == DeliveryReport(sent=1)
+
+    assert max(waits) == timedelta(minutes=15)
+    assert thread_alerts(fake_slack, casedesk) == [FIRST_RESPONSE_WARNING]
+    [row] = outbox_rows(casedesk)
+    assert (row.state, row.attempts) == ("sent", tries + 1)
+
+
 def test_a_permanent_error_marks_the_message_failed_and_it_is_not_retried(
     fake_slack: FakeSlack, casedesk: Casedesk, clock: ManualClock
 ) -> None:

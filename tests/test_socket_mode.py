@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import AGENT, BOT_TOKEN, DESK_YAML, REQUESTER, SUPPORT_CHANNEL
+from conftest import AGENT, BOT_TOKEN, REQUESTER, SUPPORT_CHANNEL
 from fake_slack import FakeSlack
 from fake_socket_mode import ACK_DEADLINE, APP_TOKEN, Ack, SocketModeStandIn
 from helpers import Json, all_text, button_elements, run_cli, serve_env, served_bot
@@ -154,12 +154,10 @@ class SocketModeSlack:
 
 def bot_environment(tmp_path: Path, fake: FakeSlack, database_url: str) -> dict[str, str]:
     """What an operator sets for Socket Mode: both tokens, no signing secret, no port."""
-    (tmp_path / "app.yaml").write_text(DESK_YAML)
     return serve_env(
         tmp_path,
         slack_api_url=fake.base_url,
         database_url=database_url,
-        port=None,
         SLACK_APP_TOKEN=APP_TOKEN,
         RUN_SCHEDULER="false",
     )

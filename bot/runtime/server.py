@@ -201,7 +201,8 @@ class BackgroundServer:
 
     def stop(self) -> None:
         """Close from the server's own loop (woken by its trigger), so it stops at once
-        instead of waiting out its select timeout."""
+        instead of waiting out its select timeout; its 16 request threads end as soon as each
+        is idle (closing the server alone would leave them waiting for work for good)."""
         from waitress import wasyncore
 
         server = self._server
@@ -210,6 +211,7 @@ class BackgroundServer:
         except OSError:  # the loop already closed its trigger: close from here instead
             server.close()
         self._thread.join(timeout=5)
+        server.task_dispatcher.set_thread_count(0)
 
 
 def listen(application: WsgiApp, *, host: str, port: int, threads: int = 16) -> Any:

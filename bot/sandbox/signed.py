@@ -18,12 +18,21 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode
 
 TEAM_ID = "T1"
 APP_ID = "A1"
 FORM = "application/x-www-form-urlencoded"
+
+
+class PostOptions(TypedDict, total=False):
+    """How a raw POST differs from a well-signed form post to /slack/events."""
+
+    content_type: str
+    timestamp: int | None  # when it was signed (now if None)
+    signature: str | None  # as sent (the right one if None)
+    path: str
 
 
 @dataclass
@@ -173,22 +182,15 @@ class SignedRequests:
         }
         return self.post(json.dumps(body), content_type="application/json")
 
-    def post(
-        self,
-        body: str,
-        *,
-        content_type: str = FORM,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        path: str = "/slack/events",
-    ) -> HttpResult:
+    def post(self, body: str, **options: Unpack[PostOptions]) -> HttpResult:
+        timestamp = options.get("timestamp")
         timestamp = int(time.time()) if timestamp is None else timestamp
         headers = {
-            "Content-Type": content_type,
+            "Content-Type": options.get("content_type", FORM),
             "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature or sign(self.secret, body, timestamp),
+            "X-Slack-Signature": options.get("signature") or sign(self.secret, body, timestamp),
         }
-        return self.http("POST", path, body.encode(), headers)
+        return self.http("POST", options.get("path", "/slack/events"), body.encode(), headers)
 
     def http(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]

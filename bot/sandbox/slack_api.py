@@ -33,8 +33,7 @@ import json
 import threading
 import time
 from http.server import ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from bot.sandbox.slack_chat import ChatMethods
@@ -45,6 +44,7 @@ from bot.sandbox.slack_http import (
     Json,
     PageRoutes,
     Reply,
+    Served,
     StreamingReply,
     bound_handler,
     json_reply,
@@ -64,6 +64,7 @@ class SlackStandIn(
     ReactionMethods,
     FaultInjection,
     Recording,
+    Served,
 ):
     """A local Slack Web API and workspace. All public attributes may be read or set."""
 
@@ -86,7 +87,7 @@ class SlackStandIn(
 
     # ---- lifecycle
 
-    def start(self) -> SlackStandIn:
+    def start(self) -> Self:
         if self._server is None:
             self._stopping.clear()
             self._server = ThreadingHTTPServer((self.host, self.port), bound_handler(self))
@@ -107,17 +108,6 @@ class SlackStandIn(
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- routing
 

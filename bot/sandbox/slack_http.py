@@ -8,7 +8,8 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qsl
 
 Json = dict[str, Any]
@@ -39,6 +40,27 @@ def parse_params(query: str, content_type: str, body: bytes) -> Json:
             with contextlib.suppress(ValueError):  # else kept: reported as *_format errors
                 params[key] = json.loads(value)
     return params
+
+
+class Served:
+    """A server on a port of this machine, for the length of a `with` block."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 class Router(Protocol):
