@@ -1,7 +1,8 @@
 """What the modules about the team KPIs (`bot.metrics`) share: their desk (support counts round
 the clock, billing office hours in Berlin), the periods, and `History` (with the `history`
 fixture that gives one): a small history whose answer is known, written one request at a time
-through the real case services with the clock moved between steps."""
+through the real case services with the clock moved between steps. Every test of a history
+runs on SQLite and on PostgreSQL, and must give the same figures on both."""
 
 from __future__ import annotations
 

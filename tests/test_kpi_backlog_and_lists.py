@@ -1,7 +1,5 @@
-"""Team KPIs at a moment: the backlog replayed to each case's status and priority, the oldest
-open cases, the cases at risk, and the agent table; each from a small history whose answer is
-known (`metrics_helpers.History`). Every test runs on SQLite and on PostgreSQL, and must give
-the same figures on both."""
+"""Team KPIs at a moment, each read from a `metrics_helpers.History`: the backlog replayed to
+each case's status and priority, the oldest open cases, the cases at risk, the agent table."""
 
 from __future__ import annotations
 

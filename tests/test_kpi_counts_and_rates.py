@@ -1,7 +1,6 @@
-"""Team KPIs, counts and rates: cases opened, resolved and escalated and reopen events in the
-period, for the team that had the case, and a quiet period with zeros and no data; each from a
-small history whose answer is known (`metrics_helpers.History`). Every test runs on SQLite and
-on PostgreSQL, and must give the same figures on both."""
+"""Team KPIs, counts and rates, from `metrics_helpers` histories: cases opened, resolved and
+escalated and reopen events in the period, for the team that had the case, and a quiet period
+with zeros and no data."""
 
 from __future__ import annotations
 

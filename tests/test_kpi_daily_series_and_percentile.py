@@ -1,6 +1,5 @@
 """The chart's daily series of openings, closes and SLA attainment, and the percentile both
-databases compute; each from a small history whose answer is known (`metrics_helpers.History`).
-Every test runs on SQLite and on PostgreSQL, and must give the same figures on both."""
+databases compute, over `metrics_helpers` histories."""
 
 from __future__ import annotations
 

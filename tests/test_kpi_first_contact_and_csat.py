@@ -1,7 +1,5 @@
-"""Team KPIs, first-contact resolution and CSAT: cases closed by their first and only owner, and
-the survey answers' average, distribution and response rate; each from a small history whose
-answer is known (`metrics_helpers.History`). Every test runs on SQLite and on PostgreSQL, and
-must give the same figures on both."""
+"""First-contact resolution (cases closed by their first and only owner) and CSAT (the survey
+answers' average, distribution and response rate), from `metrics_helpers` histories."""
 
 from __future__ import annotations
 

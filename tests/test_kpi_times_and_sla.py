@@ -1,7 +1,5 @@
-"""Team KPIs, times and SLA: first response and resolution medians and p90 in the team's
-business hours, and SLA attainment with its breaches; each from a small history whose answer is
-known (`metrics_helpers.History`). Every test runs on SQLite and on PostgreSQL, and must give
-the same figures on both."""
+"""Times and SLA from `metrics_helpers` histories: first response and resolution medians and
+p90 in the team's business hours, and SLA attainment with its breaches."""
 
 from __future__ import annotations
 
