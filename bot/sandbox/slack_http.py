@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
@@ -42,14 +43,14 @@ def parse_params(query: str, content_type: str, body: bytes) -> Json:
     return params
 
 
-class Served:
+class Served(ABC):
     """A server on a port of this machine, for the length of a `with` block."""
 
-    def start(self) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> Self: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Self:
         return self.start()

@@ -41,8 +41,7 @@ log = logging.getLogger(__name__)
 # renewed before every Slack call, and each call times out well within it.
 IN_DOUBT_AFTER = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=15)
-MAX_BACKOFF = timedelta(minutes=15)  # reached after six doublings; a row retries for as long
-# as Slack keeps failing, however many attempts that takes.
+MAX_BACKOFF = timedelta(minutes=15)  # a row retries for as long as Slack keeps failing
 # A thread post or card update whose card is not in Slack yet looks again this much later
 # (at once when the card is posted).
 CARD_WAIT = timedelta(seconds=15)
@@ -382,9 +381,5 @@ def _hold(session: Session, channel_id: str, op: str, not_before: datetime) -> N
 
 def _backoff(attempts: int) -> timedelta:
     """15 s after the first failure, doubling up to MAX_BACKOFF (where it stays)."""
-    backoff = FIRST_BACKOFF
-    for _ in range(attempts - 1):
-        if backoff >= MAX_BACKOFF:
-            break
-        backoff *= 2
-    return min(backoff, MAX_BACKOFF)
+    doublings = min(max(attempts - 1, 0), 6)  # 15 s doubled six times is past MAX_BACKOFF
+    return min(FIRST_BACKOFF * (1 << doublings), MAX_BACKOFF)
