@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 from conftest import AGENT, MANAGER, SUPPORT_CHANNEL
@@ -17,6 +18,8 @@ from sandbox_fixtures import page_call, page_state, running_sandbox
 
 from bot.sandbox.workspace import REQUESTER_ID
 from models import Case
+
+FORTNIGHT = 60 * 24 * 14  # minutes: the longest move the page offers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,6 +167,22 @@ def test_a_stopped_sandbox_leaves_none_of_its_threads_behind(tmp_path: Path) -> 
         return sorted(t.name for t in set(threading.enumerate()) - before if t.is_alive())
 
     wait_until(lambda: not left(), "the sandbox's threads ending", timeout=10)
+
+
+def test_stopping_the_sandbox_while_its_clock_moves_stops_the_clock_too(tmp_path: Path) -> None:
+    with running_sandbox(tmp_path) as sandbox:
+        page_call(sandbox, "type", user=REQUESTER_ID, channel="C0HELP", text="/case open Fire")
+        started = sandbox.clock.now()
+        moving = threading.Thread(target=sandbox.advance, args=(FORTNIGHT,), daemon=True)
+        moving.start()
+        wait_until(lambda: sandbox.clock.now() > started, "the clock moving")
+    moving.join(timeout=30)  # the step under way, not the fortnight (hours with Slack gone)
+    stopped_at = sandbox.clock.now()
+
+    assert not moving.is_alive()
+    assert stopped_at < started + timedelta(minutes=FORTNIGHT)
+    assert sandbox.advance(60) == {"ok": False, "error": "The sandbox is stopping."}
+    assert sandbox.clock.now() == stopped_at
 
 
 def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:

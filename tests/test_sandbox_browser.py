@@ -90,6 +90,7 @@ def test_a_case_from_opening_to_the_next_mornings_summary(page: Any) -> None:
     page.get_by_text("You closed case #1.").wait_for()
 
     page.click("[data-testid=advance-day]")
+    expect(page.locator("[data-testid=advance-day]")).to_be_enabled()  # the day has passed
     summary = page.locator("[data-testid=message]", has_text="daily summary").last
     summary.wait_for()
     assert "New" in summary.inner_text()
@@ -129,6 +130,7 @@ def test_links_to_a_case_open_it_on_the_page(page: Any) -> None:
 
     page.click("#close-thread")
     page.click("[data-testid=advance-day]")
+    expect(page.locator("[data-testid=advance-day]")).to_be_enabled()  # the day has passed
     summary = page.locator("[data-testid=message]", has_text="daily summary").last
     summary.locator("a[data-permalink]", has_text="#1").first.click()
     expect(thread).to_contain_text("Printer on fire")

@@ -58,6 +58,7 @@ class Sandbox:
         extra = [GENERAL] if all(c["id"] != GENERAL["id"] for c in directory) else []
         self.channels = [*directory, *extra]
         self._clock_lock = threading.Lock()
+        self._closed = threading.Event()
         for person in self.people:
             slack.users[person.user_id] = {"real_name": person.name, "name": person.handle}
         # User groups named in app.yaml exist in the stand-in, with the team's listed people.
@@ -209,9 +210,11 @@ class Sandbox:
         half-delivered half an hour ago), and every page shows the bot's new time."""
         if not 0 < minutes <= 60 * 24 * 14:
             return {"ok": False, "error": "Advance between 1 minute and 14 days."}
+        if self._closed.is_set():
+            return {"ok": False, "error": "The sandbox is stopping."}
         with self._clock_lock:
             remaining = timedelta(minutes=minutes)
-            while remaining > timedelta(0):
+            while remaining > timedelta(0) and not self._closed.is_set():
                 self.casedesk.executor.wait_idle(timeout=IDLE_WAIT_SECONDS)
                 step = min(CLOCK_STEP, remaining)
                 self.clock.advance(step)
@@ -219,6 +222,13 @@ class Sandbox:
                 self.run_jobs()
                 self.slack.announce_change()
         return {"ok": True, "now": self.clock.now().isoformat()}
+
+    def close(self) -> None:
+        """The sandbox is stopping: time stops too. A move under way ends after the step it is
+        in (waited for here), before the bot and its Slack go away beneath it."""
+        self._closed.set()
+        with self._clock_lock:
+            pass
 
     def run_jobs(self) -> None:
         for job in self.casedesk.jobs:

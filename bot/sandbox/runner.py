@@ -61,6 +61,7 @@ class RunningSandbox:
     scratch: Path | None
 
     def stop(self) -> None:
+        self.sandbox.close()
         self.bot.stop()
         self.slack.stop()
         self.casedesk.executor.shutdown(wait=True)
