@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from conftest import AGENT, MANAGER, SUPPORT_CHANNEL
-from helpers import wait_until
+from helpers import free_port, wait_until
 from sandbox_fixtures import page_call, page_state, running_sandbox
 
 from bot.sandbox.workspace import REQUESTER_ID
@@ -186,9 +186,7 @@ def test_stopping_the_sandbox_while_its_clock_moves_stops_the_clock_too(tmp_path
 
 
 def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
         cwd=REPO,

@@ -9,7 +9,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import AGENT, SUPPORT_CHANNEL
+from helpers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 OPEN_LINE = "Casedesk sandbox: open http://127.0.0.1:"
@@ -47,9 +47,7 @@ class Run:
 
 @contextmanager
 def sandbox_run(tmp_path: Path, *options: str) -> Iterator[Run]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     temp = tmp_path / "tmp"
     temp.mkdir()
     process = subprocess.Popen(
